@@ -1,0 +1,77 @@
+/* cli.h: what the CLI verbs (src/cmd_*.c) share.  Only the CLI prints and
+   only the CLI exits. */
+#ifndef SBX_CLI_H
+#define SBX_CLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "error.h"
+#include "project.h"
+#include "engine/engine.h"
+
+/* Exit statuses, as docker and timeout(1). */
+#define SBX_EXIT_TIMEOUT 124
+#define SBX_EXIT_ERROR 125
+#define SBX_EXIT_CANNOT_EXEC 126
+#define SBX_EXIT_NOT_FOUND 127
+
+typedef struct cli_ctx
+{
+  const char *project_arg; /* --project */
+  const char *host;        /* --host */
+  bool json;               /* --json */
+  int verbosity;           /* -1 quiet, 0 normal, 1 verbose */
+  const char *prog;        /* "sbx" */
+  const char *command;     /* the verb, for messages */
+  volatile sig_atomic_t *cancel; /* set by SIGINT/SIGTERM/SIGHUP */
+} cli_ctx;
+
+/* Print "sbx: <message>" on stderr (or the JSON error object with --json) and
+   return 125. */
+int cli_report (cli_ctx *ctx, sbx_error *err);
+/* Same for a usage error of the current verb. */
+int cli_usage_error (cli_ctx *ctx, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* Verbose (-v) message on stderr. */
+void cli_verbose (cli_ctx *ctx, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* Print the JSON object on stdout (one line). */
+void cli_print_json (json_t *obj);
+
+/* The project, its configuration and an engine client, as the global options
+   say.  Each out pointer may be NULL. */
+int cli_open_project (cli_ctx *ctx, sbx_project **project, sbx_config *cfg, sbx_error **err);
+int cli_open_engine (cli_ctx *ctx, engine_client **client, sbx_error **err);
+
+/* Parse "1.5s", "200ms", "2m", "1h", "3" (seconds) into milliseconds. */
+int cli_parse_duration (const char *s, long *ms, sbx_error **err);
+
+/* Run argv in the project container (starting or creating it as needed) with
+   the given isolation level (container or maximum); stdout/stderr passed
+   through; returns the exit status to use (124 on timeout, 125 on error). */
+typedef struct cli_exec_opts
+{
+  char *const *argv;
+  char *const *env; /* "K=V" */
+  const char *workdir;
+  long timeout_ms;
+  sbx_level level;
+  bool level_set; /* false: the container's existing level, else the config's */
+} cli_exec_opts;
+int cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *opts);
+
+/* The verbs. */
+int cmd_version (cli_ctx *ctx, int argc, char **argv);
+int cmd_doctor (cli_ctx *ctx, int argc, char **argv);
+int cmd_up (cli_ctx *ctx, int argc, char **argv);
+int cmd_exec (cli_ctx *ctx, int argc, char **argv);
+int cmd_down (cli_ctx *ctx, int argc, char **argv);
+int cmd_ps (cli_ctx *ctx, int argc, char **argv);
+int cmd_devenv (cli_ctx *ctx, int argc, char **argv);
+int cmd_gc (cli_ctx *ctx, int argc, char **argv);
+int cmd_shell (cli_ctx *ctx, int argc, char **argv);
+int cmd_swap (cli_ctx *ctx, int argc, char **argv);
+int cmd_run (cli_ctx *ctx, int argc, char **argv);
+int cmd_profile (cli_ctx *ctx, int argc, char **argv);
+
+#endif

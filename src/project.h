@@ -1,0 +1,23 @@
+/* project.h: a project's identity: its directory (the git root above the
+   given directory, else the directory itself), its id (first 12 hex digits of
+   SHA-256 of the real path) and the names derived from them. */
+#ifndef SBX_PROJECT_H
+#define SBX_PROJECT_H
+
+#include "error.h"
+
+typedef struct sbx_project
+{
+  char *dir;            /* real, absolute path */
+  char *id;             /* 12 hex digits */
+  char *basename;       /* sanitized: [a-z0-9_.-], never empty */
+  char *container_name; /* sbx-<basename>-<id> */
+  char *image_repo;     /* sbx-devenv/<basename>-<id> */
+} sbx_project;
+
+/* dir NULL: the current directory.  explicit: dir was given by the user with
+   --project and is used as is (no git-root search). */
+int sbx_project_open (const char *dir, int explicit_dir, sbx_project **out, sbx_error **err);
+void sbx_project_free (sbx_project *p);
+
+#endif

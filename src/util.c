@@ -1,0 +1,123 @@
+/* util.c: allocation wrappers, string vectors, full writes. */
+#include "util.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+static void
+oom (void)
+{
+  static const char msg[] = "sbx: out of memory\n";
+  (void) !write (2, msg, sizeof msg - 1);
+  abort ();
+}
+
+void *
+xmalloc (size_t n)
+{
+  void *p = malloc (n ? n : 1);
+  if (!p)
+    oom ();
+  return p;
+}
+
+void *
+xcalloc (size_t n, size_t m)
+{
+  void *p = calloc (n ? n : 1, m ? m : 1);
+  if (!p)
+    oom ();
+  return p;
+}
+
+void *
+xrealloc (void *p, size_t n)
+{
+  p = realloc (p, n ? n : 1);
+  if (!p)
+    oom ();
+  return p;
+}
+
+char *
+xstrdup (const char *s)
+{
+  char *p = strdup (s);
+  if (!p)
+    oom ();
+  return p;
+}
+
+char *
+xstrndup (const char *s, size_t n)
+{
+  char *p = strndup (s, n);
+  if (!p)
+    oom ();
+  return p;
+}
+
+char *
+xasprintf (const char *fmt, ...)
+{
+  va_list ap;
+  char *p;
+  va_start (ap, fmt);
+  if (vasprintf (&p, fmt, ap) < 0)
+    oom ();
+  va_end (ap);
+  return p;
+}
+
+size_t
+strv_len (char *const *v)
+{
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+char **
+strv_dup (char *const *v)
+{
+  size_t n = strv_len (v);
+  char **r = xcalloc (n + 1, sizeof *r);
+  for (size_t i = 0; i < n; i++)
+    r[i] = xstrdup (v[i]);
+  return r;
+}
+
+void
+strv_append (char ***v, const char *s)
+{
+  size_t n = strv_len (*v);
+  *v = xrealloc (*v, (n + 2) * sizeof **v);
+  (*v)[n] = xstrdup (s);
+  (*v)[n + 1] = NULL;
+}
+
+void
+strv_free (char **v)
+{
+  sbx_strvfreep (&v);
+}
+
+int
+write_all (int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+  while (len > 0)
+    {
+      ssize_t n = write (fd, p, len);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -1;
+        }
+      p += n;
+      len -= (size_t) n;
+    }
+  return 0;
+}

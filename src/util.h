@@ -1,0 +1,102 @@
+/* util.h: ownership helpers (cleanup attributes) shared by every layer. */
+#ifndef SBX_UTIL_H
+#define SBX_UTIL_H
+
+#include <stdlib.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <errno.h>
+#include <dirent.h>
+#include <jansson.h>
+
+static inline void
+sbx_freep (void *p)
+{
+  free (*(void **) p);
+}
+
+static inline void
+sbx_closep (int *fd)
+{
+  if (*fd >= 0)
+    {
+      int saved = errno;
+      close (*fd);
+      errno = saved;
+    }
+}
+
+static inline void
+sbx_fclosep (FILE **f)
+{
+  if (*f)
+    fclose (*f);
+}
+
+static inline void
+sbx_closedirp (DIR **d)
+{
+  if (*d)
+    closedir (*d);
+}
+
+static inline void
+sbx_json_decrefp (json_t **j)
+{
+  json_decref (*j);
+}
+
+static inline void
+sbx_strvfreep (char ***v)
+{
+  if (*v)
+    {
+      for (char **p = *v; *p; p++)
+        free (*p);
+      free (*v);
+    }
+}
+
+#define _cleanup_free_ __attribute__ ((cleanup (sbx_freep)))
+#define _cleanup_close_ __attribute__ ((cleanup (sbx_closep)))
+#define _cleanup_fclose_ __attribute__ ((cleanup (sbx_fclosep)))
+#define _cleanup_closedir_ __attribute__ ((cleanup (sbx_closedirp)))
+#define _cleanup_json_ __attribute__ ((cleanup (sbx_json_decrefp)))
+#define _cleanup_strv_ __attribute__ ((cleanup (sbx_strvfreep)))
+
+static inline void *
+sbx_steal_pointer (void *pp)
+{
+  void **p = (void **) pp;
+  void *ret = *p;
+  *p = NULL;
+  return ret;
+}
+#define steal_pointer(pp) sbx_steal_pointer (pp)
+
+static inline int
+steal_fd (int *fd)
+{
+  int ret = *fd;
+  *fd = -1;
+  return ret;
+}
+
+/* Allocation failure is not recoverable in sbx: abort with a message. */
+void *xmalloc (size_t n);
+void *xcalloc (size_t n, size_t m);
+void *xrealloc (void *p, size_t n);
+char *xstrdup (const char *s);
+char *xstrndup (const char *s, size_t n);
+char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* NULL-terminated string vectors. */
+size_t strv_len (char *const *v);
+char **strv_dup (char *const *v);
+void strv_append (char ***v, const char *s);
+void strv_free (char **v);
+
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+int write_all (int fd, const void *buf, size_t len);
+
+#endif
