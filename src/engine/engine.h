@@ -68,9 +68,9 @@ void engine_client_set_cancel (engine_client *c, volatile sig_atomic_t *flag);
 
 /* ---- generic requests ---- */
 
-/* Receives response body bytes as they arrive; return 0 to go on, -1 to abort
-   (the callback then has set its own error). */
-typedef int (*engine_data_cb) (const char *data, size_t len, void *ud);
+/* Receives response body bytes as they arrive; return 0 to go on, or -1 with
+   *err set to abort the transfer. */
+typedef int (*engine_data_cb) (const char *data, size_t len, void *ud, sbx_error **err);
 /* Fills buf with up to len bytes of request body; returns the count, 0 at
    the end, or -1 on error. */
 typedef ssize_t (*engine_read_cb) (char *buf, size_t len, void *ud);
@@ -160,8 +160,10 @@ typedef struct engine_exec_state
   long pid;
 } engine_exec_state;
 
-/* Output callback: stream 1 = stdout, 2 = stderr. */
-typedef int (*engine_output_cb) (int stream, const char *data, size_t len, void *ud);
+/* Output callback: stream 1 = stdout, 2 = stderr.  0 to go on, or -1 with
+   *err set. */
+typedef int (*engine_output_cb) (int stream, const char *data, size_t len, void *ud,
+                                 sbx_error **err);
 
 int engine_exec_create (engine_client *c, const char *container, const engine_exec_config *cfg,
                         char **id, sbx_error **err);

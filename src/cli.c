@@ -1,0 +1,120 @@
+/* cli.c: helpers shared by the verbs: reporting, project/engine opening,
+   durations. */
+#include "cli.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+int
+cli_report (cli_ctx *ctx, sbx_error *err)
+{
+  const char *msg = err && err->msg ? err->msg : "unknown error";
+  if (ctx->json)
+    {
+      _cleanup_json_ json_t *o = json_pack ("{s:s,s:i}", "error", msg, "exit", SBX_EXIT_ERROR);
+      cli_print_json (o);
+    }
+  fprintf (stderr, "%s: %s\n", ctx->prog, msg);
+  return SBX_EXIT_ERROR;
+}
+
+int
+cli_usage_error (cli_ctx *ctx, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  _cleanup_free_ char *msg = NULL;
+  if (vasprintf (&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end (ap);
+  fprintf (stderr, "%s %s: %s; see '%s %s --help'\n", ctx->prog, ctx->command ? ctx->command : "",
+           msg ? msg : "bad usage", ctx->prog, ctx->command ? ctx->command : "");
+  return SBX_EXIT_ERROR;
+}
+
+void
+cli_verbose (cli_ctx *ctx, const char *fmt, ...)
+{
+  if (ctx->verbosity < 1)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  fprintf (stderr, "%s: ", ctx->prog);
+  vfprintf (stderr, fmt, ap);
+  fputc ('\n', stderr);
+  va_end (ap);
+}
+
+void
+cli_print_json (json_t *obj)
+{
+  _cleanup_free_ char *s = json_dumps (obj, JSON_COMPACT | JSON_ENSURE_ASCII);
+  if (s)
+    printf ("%s\n", s);
+  fflush (stdout);
+}
+
+int
+cli_open_project (cli_ctx *ctx, sbx_project **project, sbx_config *cfg, sbx_error **err)
+{
+  sbx_project *p = NULL;
+  if (sbx_project_open (ctx->project_arg, ctx->project_arg != NULL, &p, err) < 0)
+    return -1;
+  if (cfg)
+    {
+      sbx_config_init_default (cfg);
+      if (sbx_config_load (cfg, p->dir, err) < 0)
+        {
+          sbx_project_free (p);
+          return -1;
+        }
+    }
+  if (project)
+    *project = p;
+  else
+    sbx_project_free (p);
+  return 0;
+}
+
+int
+cli_open_engine (cli_ctx *ctx, engine_client **client, sbx_error **err)
+{
+  if (engine_client_new (ctx->host, client, err) < 0)
+    return -1;
+  engine_client_set_cancel (*client, ctx->cancel);
+  return 0;
+}
+
+int
+cli_parse_duration (const char *s, long *ms, sbx_error **err)
+{
+  char *end;
+  errno = 0;
+  double v = strtod (s, &end);
+  if (end == s || errno || v < 0 || !isfinite (v))
+    goto bad;
+  double mult;
+  if (*end == '\0' || strcmp (end, "s") == 0)
+    mult = 1000;
+  else if (strcmp (end, "ms") == 0)
+    mult = 1;
+  else if (strcmp (end, "m") == 0)
+    mult = 60000;
+  else if (strcmp (end, "h") == 0)
+    mult = 3600000;
+  else
+    goto bad;
+  v *= mult;
+  if (v > 1e12)
+    goto bad;
+  *ms = (long) v;
+  if (*ms == 0 && v > 0)
+    *ms = 1;
+  return 0;
+bad:
+  return sbx_fail (err, SBX_ERR_INVALID,
+                   "invalid duration '%s'; use a number with ms, s, m or h (e.g. 1.5s, 200ms)", s);
+}

@@ -1,0 +1,183 @@
+/* cli_project.c: the project container as the verbs see it: which image and
+   level it runs, making sure it runs, and running a command in it. */
+#include "cli.h"
+#include "cli_project.h"
+#include "devenv/container.h"
+#include "util.h"
+
+#include <limits.h>
+#include <string.h>
+
+char *
+cli_current_tag (const sbx_project *p)
+{
+  return xasprintf ("%s:current", p->image_repo);
+}
+
+int
+cli_resolve_image (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx_config *cfg,
+                   char **image, char **key, sbx_error **err)
+{
+  *key = NULL;
+  if (cfg->image)
+    {
+      *image = xstrdup (cfg->image);
+      return 0;
+    }
+  /* The image of the last `sbx up --image`, kept as a tag so that a container
+     removed behind sbx's back can be recreated. */
+  _cleanup_free_ char *current = cli_current_tag (p);
+  _cleanup_json_ json_t *ins = NULL;
+  sbx_error *e = NULL;
+  if (engine_image_inspect (c, current, &ins, &e) == 0)
+    {
+      *image = steal_pointer (&current);
+      return 0;
+    }
+  if (e->code != SBX_ERR_NOT_FOUND)
+    {
+      *err = e;
+      return -1;
+    }
+  sbx_error_free (e);
+  return sbx_fail (err, SBX_ERR_INVALID,
+                   "the project %s has no image yet; run 'sbx up --image REF' or set \"image\" in .sbx/config.json",
+                   p->dir);
+}
+
+int
+cli_level_for_container (cli_ctx *ctx, const sbx_config *cfg, sbx_level *level, bool level_set,
+                         sbx_error **err)
+{
+  if (level_set)
+    {
+      if (*level != SBX_LEVEL_CONTAINER && *level != SBX_LEVEL_MAXIMUM)
+        return sbx_fail (err, SBX_ERR_INVALID,
+                         "the project container runs at isolation 'container' or 'maximum', not '%s'",
+                         sbx_level_name (*level));
+      return 0;
+    }
+  *level = cfg->isolation == SBX_LEVEL_MAXIMUM ? SBX_LEVEL_MAXIMUM : SBX_LEVEL_CONTAINER;
+  return 0;
+}
+
+void
+cli_spec_init (devenv_spec *spec, const sbx_project *p, const sbx_config *cfg, const char *image,
+               const char *key, sbx_level level, const char *agent)
+{
+  memset (spec, 0, sizeof *spec);
+  spec->project = p;
+  spec->cfg = cfg;
+  spec->image = image;
+  spec->image_key = key;
+  spec->level = level;
+  spec->runtime = cfg->runtime;
+  spec->agent_path = agent;
+  spec->uid = getuid ();
+  spec->gid = getgid ();
+}
+
+int
+cli_ensure_project_container (cli_ctx *ctx, engine_client *c, const sbx_project *p,
+                              const sbx_config *cfg, sbx_level level, bool level_set,
+                              const char *image_arg, char **id, sbx_error **err)
+{
+  _cleanup_json_ json_t *ins = NULL;
+  if (devenv_container_find (c, p, &ins, err) < 0)
+    return -1;
+  json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
+  const char *have_level = json_string_value (json_object_get (labels, DEVENV_LABEL_ISOLATION));
+  if (ins && (!level_set || (have_level && strcmp (have_level, sbx_level_name (level)) == 0)))
+    {
+      const char *cid = json_string_value (json_object_get (ins, "Id"));
+      if (!json_is_true (json_object_get (json_object_get (ins, "State"), "Running")))
+        {
+          cli_verbose (ctx, "starting container %s", p->container_name);
+          if (engine_container_start (c, cid, err) < 0)
+            return sbx_error_prefix (err, "starting container %s", p->container_name);
+        }
+      *id = xstrdup (cid);
+      return 0;
+    }
+  if (ins)
+    {
+      cli_verbose (ctx, "replacing %s: it runs at isolation '%s'", p->container_name, have_level ? have_level : "unknown");
+      if (devenv_container_remove_all (c, p, NULL, err) < 0)
+        return -1;
+    }
+  if (cli_level_for_container (ctx, cfg, &level, level_set, err) < 0)
+    return -1;
+  _cleanup_free_ char *image = NULL, *key = NULL, *agent = NULL;
+  if (image_arg)
+    image = xstrdup (image_arg);
+  else if (cli_resolve_image (ctx, c, p, cfg, &image, &key, err) < 0)
+    return -1;
+  if (devenv_agent_path (&agent, err) < 0)
+    return -1;
+  devenv_spec spec;
+  cli_spec_init (&spec, p, cfg, image, key, level, agent);
+  cli_verbose (ctx, "creating container %s from %s (isolation %s)", p->container_name, image,
+               sbx_level_name (level));
+  return devenv_container_ensure (c, &spec, id, NULL, err);
+}
+
+/* ---- exec ---- */
+
+static int
+write_output (int stream, const char *data, size_t len, void *ud, sbx_error **err)
+{
+  if (write_all (stream == 2 ? STDERR_FILENO : STDOUT_FILENO, data, len) < 0)
+    return sbx_fail_errno (err, errno, "writing the command's %s", stream == 2 ? "stderr" : "stdout");
+  return 0;
+}
+
+/* The working directory: -w (relative to the project), else the current
+   directory when it lies inside the project (mounted at the same path), else
+   the project directory. */
+static char *
+exec_workdir (const sbx_project *p, const char *w)
+{
+  if (w && w[0] == '/')
+    return xstrdup (w);
+  if (w)
+    return xasprintf ("%s/%s", p->dir, w);
+  char cwd[PATH_MAX];
+  size_t n = strlen (p->dir);
+  if (getcwd (cwd, sizeof cwd) && strncmp (cwd, p->dir, n) == 0 && (cwd[n] == '\0' || cwd[n] == '/'))
+    return xstrdup (cwd);
+  return xstrdup (p->dir);
+}
+
+int
+cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
+{
+  _cleanup_error_ sbx_error *err = NULL;
+  sbx_project *p = NULL;
+  sbx_config cfg;
+  if (cli_open_project (ctx, &p, &cfg, &err) < 0)
+    return cli_report (ctx, err);
+  _cleanup_engine_ engine_client *c = NULL;
+  _cleanup_free_ char *id = NULL, *workdir = NULL, *user = NULL;
+  int rc = SBX_EXIT_ERROR;
+  if (cli_open_engine (ctx, &c, &err) < 0
+      || cli_ensure_project_container (ctx, c, p, &cfg, o->level, o->level_set, NULL, &id,
+                                       &err) < 0)
+    goto out;
+  workdir = exec_workdir (p, o->workdir);
+  user = xasprintf ("%u:%u", (unsigned) getuid (), (unsigned) getgid ());
+  devenv_exec_opts eo = { .argv = o->argv, .env = o->env, .workdir = workdir, .user = user,
+                          .timeout_ms = o->timeout_ms, .output = write_output };
+  devenv_exec_result res;
+  cli_verbose (ctx, "exec in %s through the engine API", p->container_name);
+  if (devenv_exec (c, id, &eo, &res, &err) < 0)
+    goto out;
+  if (res.timed_out)
+    fprintf (stderr, "%s: command timed out after %ld ms; killed\n", ctx->prog, o->timeout_ms);
+  rc = res.exit_code;
+out:
+  if (err)
+    rc = cli_report (ctx, err);
+  sbx_config_clear (&cfg);
+  sbx_project_free (p);
+  return rc;
+}

@@ -1,0 +1,64 @@
+/* cmd_exec.c: sbx exec [--timeout DUR] [-e K=V]... [-w DIR] -- CMD... */
+#include "cli.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static void
+help (void)
+{
+  printf ("usage: sbx exec [--timeout DUR] [-e K=V]... [-w DIR] -- CMD...\n\n"
+          "Run CMD in the project container, starting (or creating) it if needed.\n"
+          "stdout and stderr are kept apart; the exit status is CMD's.\n\n"
+          "  --timeout DUR  kill CMD (inside the container) after DUR (1.5s, 200ms, 2m); exit 124\n"
+          "  -e K=V         set an environment variable (-e K takes K from this environment)\n"
+          "  -w DIR         working directory (relative: to the project; default: the current\n"
+          "                 directory when inside the project, else the project)\n");
+}
+
+int
+cmd_exec (cli_ctx *ctx, int argc, char **argv)
+{
+  static const struct option opts[] = { { "timeout", required_argument, 0, 't' },
+                                         { "env", required_argument, 0, 'e' },
+                                         { "workdir", required_argument, 0, 'w' },
+                                         { "help", no_argument, 0, 'h' },
+                                         { 0, 0, 0, 0 } };
+  cli_exec_opts o = { 0 };
+  _cleanup_strv_ char **env = xcalloc (1, sizeof *env);
+  _cleanup_error_ sbx_error *err = NULL;
+  int ch;
+  optind = 1;
+  opterr = 0;
+  while ((ch = getopt_long (argc, argv, "+e:w:h", opts, NULL)) != -1)
+    switch (ch)
+      {
+      case 't':
+        if (cli_parse_duration (optarg, &o.timeout_ms, &err) < 0)
+          return cli_report (ctx, err);
+        break;
+      case 'e':
+        if (strchr (optarg, '='))
+          strv_append (&env, optarg);
+        else if (getenv (optarg))
+          {
+            _cleanup_free_ char *kv = xasprintf ("%s=%s", optarg, getenv (optarg));
+            strv_append (&env, kv);
+          }
+        break;
+      case 'w':
+        o.workdir = optarg;
+        break;
+      case 'h':
+        help ();
+        return 0;
+      default:
+        return cli_usage_error (ctx, "unknown or incomplete option '%s'", argv[optind - 1]);
+      }
+  if (optind >= argc)
+    return cli_usage_error (ctx, "no command given (sbx exec -- CMD...)");
+  o.argv = argv + optind;
+  o.env = env;
+  return cli_exec_in_project (ctx, &o);
+}

@@ -1,0 +1,251 @@
+/* container.c: the project container's create body and lifecycle. */
+#include "devenv/container.h"
+#include "util.h"
+
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int
+devenv_agent_path (char **out, sbx_error **err)
+{
+  const char *env = getenv ("SBX_AGENT");
+  if (env && *env)
+    {
+      if (access (env, X_OK) < 0)
+        return sbx_fail_errno (err, errno, "SBX_AGENT=%s is not an executable", env);
+      *out = xstrdup (env);
+      return 0;
+    }
+  char self[PATH_MAX];
+  ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0)
+    {
+      self[n] = '\0';
+      char *slash = strrchr (self, '/');
+      if (slash)
+        {
+          *slash = '\0';
+          _cleanup_free_ char *p = xasprintf ("%s/sbx-agent", self);
+          if (access (p, X_OK) == 0)
+            {
+              *out = steal_pointer (&p);
+              return 0;
+            }
+        }
+    }
+  _cleanup_free_ char *p = xasprintf ("%s/sbx-agent", SBX_LIBEXECDIR);
+  if (access (p, X_OK) == 0)
+    {
+      *out = steal_pointer (&p);
+      return 0;
+    }
+  return sbx_fail (err, SBX_ERR_UNAVAILABLE,
+                   "sbx-agent not found next to sbx nor in %s; reinstall sbx or set SBX_AGENT",
+                   SBX_LIBEXECDIR);
+}
+
+static json_t *
+mount_bind (const char *source, const char *target, bool ro)
+{
+  return json_pack ("{s:s,s:s,s:s,s:b}", "Type", "bind", "Source", source, "Target", target,
+                    "ReadOnly", ro);
+}
+
+json_t *
+devenv_container_config (const devenv_spec *s)
+{
+  const sbx_config *cfg = s->cfg;
+  const char *dir = s->project->dir;
+  _cleanup_free_ char *user = xasprintf ("%u:%u", (unsigned) s->uid, (unsigned) s->gid);
+
+  json_t *labels = json_pack ("{s:s,s:s,s:s,s:s}", DEVENV_LABEL_MANAGED, "true",
+                              DEVENV_LABEL_PROJECT, dir, DEVENV_LABEL_IMAGE, s->image,
+                              DEVENV_LABEL_ISOLATION, sbx_level_name (s->level));
+  json_object_set_new (labels, DEVENV_LABEL_IMAGE_KEY, json_string (s->image_key ? s->image_key : ""));
+
+  json_t *mounts = json_array ();
+  json_array_append_new (mounts, mount_bind (dir, dir, cfg && !cfg->allow_write));
+  json_array_append_new (mounts, mount_bind (s->agent_path, DEVENV_AGENT_TARGET, true));
+  for (char **d = cfg ? cfg->read_only_dirs : NULL; d && *d; d++)
+    json_array_append_new (mounts, mount_bind (*d, *d, true));
+  for (char **d = cfg ? cfg->writable_dirs : NULL; d && *d; d++)
+    json_array_append_new (mounts, mount_bind (*d, *d, false));
+
+  json_t *host = json_pack ("{s:o,s:[s],s:[s],s:i,s:s,s:b,s:{s:s},s:b}", "Mounts", mounts,
+                            "CapDrop", "ALL", "SecurityOpt", "no-new-privileges", "PidsLimit",
+                            4096, "NetworkMode", cfg && cfg->allow_network ? "bridge" : "none",
+                            "ReadonlyRootfs", 1, "Tmpfs", "/tmp", "rw,nosuid,nodev,mode=1777",
+                            "Init", 0);
+  if (cfg && cfg->max_memory_mb > 0)
+    json_object_set_new (host, "Memory", json_integer ((json_int_t) cfg->max_memory_mb << 20));
+  if (cfg && cfg->max_cpu_pct > 0)
+    json_object_set_new (host, "NanoCpus", json_integer ((json_int_t) cfg->max_cpu_pct * 10000000));
+  if (s->level == SBX_LEVEL_MAXIMUM)
+    {
+      json_object_set_new (host, "Runtime", json_string (s->runtime ? s->runtime : "runsc"));
+      json_object_set_new (labels, DEVENV_LABEL_RUNTIME, json_string (s->runtime ? s->runtime : "runsc"));
+    }
+
+  json_t *env = json_array ();
+  if (s->uid != 0)
+    json_array_append_new (env, json_string ("HOME=/tmp"));
+
+  return json_pack ("{s:s,s:[s,s],s:[],s:s,s:s,s:o,s:o,s:s,s:o}", "Image", s->image, "Entrypoint",
+                    DEVENV_AGENT_TARGET, "init", "Cmd", "User", user, "WorkingDir", dir, "Env", env,
+                    "Labels", labels, "StopSignal", "SIGTERM", "HostConfig", host);
+}
+
+int
+devenv_container_find (engine_client *c, const sbx_project *p, json_t **out, sbx_error **err)
+{
+  sbx_error *e = NULL;
+  *out = NULL;
+  if (engine_container_inspect (c, p->container_name, out, &e) < 0)
+    {
+      if (e->code == SBX_ERR_NOT_FOUND)
+        {
+          sbx_error_free (e);
+          return 0;
+        }
+      *err = e;
+      return -1;
+    }
+  /* A container of that name that sbx does not manage is not ours. */
+  json_t *labels = json_object_get (json_object_get (*out, "Config"), "Labels");
+  const char *proj = json_string_value (json_object_get (labels, DEVENV_LABEL_PROJECT));
+  if (!proj || strcmp (proj, p->dir) != 0)
+    {
+      json_decref (*out);
+      *out = NULL;
+      return sbx_fail (err, SBX_ERR_CONFLICT,
+                       "a container named %s exists but is not the sbx container of %s; remove or rename it",
+                       p->container_name, p->dir);
+    }
+  return 0;
+}
+
+int
+devenv_runtime_available (engine_client *c, const char *name, bool *available, char **known,
+                          sbx_error **err)
+{
+  _cleanup_json_ json_t *info = NULL;
+  if (engine_info (c, &info, err) < 0)
+    return -1;
+  json_t *rt = json_object_get (info, "Runtimes");
+  *available = json_object_get (rt, name) != NULL;
+  if (known)
+    {
+      _cleanup_free_ char *list = xstrdup ("");
+      const char *k;
+      json_t *v;
+      json_object_foreach (rt, k, v)
+        {
+          char *n = xasprintf ("%s%s%s", list, *list ? ", " : "", k);
+          free (list);
+          list = n;
+        }
+      *known = steal_pointer (&list);
+    }
+  return 0;
+}
+
+static int
+check_runtime (engine_client *c, const devenv_spec *spec, sbx_error **err)
+{
+  if (spec->level != SBX_LEVEL_MAXIMUM)
+    return 0;
+  const char *rt = spec->runtime ? spec->runtime : "runsc";
+  bool ok = false;
+  _cleanup_free_ char *known = NULL;
+  if (devenv_runtime_available (c, rt, &ok, &known, err) < 0)
+    return -1;
+  if (!ok)
+    return sbx_fail (err, SBX_ERR_UNAVAILABLE,
+                     "isolation 'maximum' needs the gVisor runtime '%s', but the engine at %s has only: %s; "
+                     "install runsc and register it in dockerd's daemon.json (\"runtimes\")",
+                     rt, engine_client_address (c), known);
+  return 0;
+}
+
+int
+devenv_container_create_started (engine_client *c, const devenv_spec *spec, const char *name,
+                                 char **id, sbx_error **err)
+{
+  if (check_runtime (c, spec, err) < 0)
+    return -1;
+  _cleanup_json_ json_t *config = devenv_container_config (spec);
+  _cleanup_free_ char *cid = NULL;
+  if (engine_container_create (c, name, config, &cid, err) < 0)
+    return sbx_error_prefix (err, "creating container %s from %s", name, spec->image);
+  if (engine_container_start (c, cid, err) < 0)
+    {
+      sbx_error_prefix (err, "starting container %s", name);
+      engine_container_remove (c, cid, true, NULL);
+      return -1;
+    }
+  if (id)
+    *id = steal_pointer (&cid);
+  return 0;
+}
+
+int
+devenv_container_ensure (engine_client *c, const devenv_spec *spec, char **id, bool *created,
+                         sbx_error **err)
+{
+  _cleanup_json_ json_t *ins = NULL;
+  if (created)
+    *created = false;
+  if (devenv_container_find (c, spec->project, &ins, err) < 0)
+    return -1;
+  if (ins)
+    {
+      const char *cid = json_string_value (json_object_get (ins, "Id"));
+      json_t *state = json_object_get (ins, "State");
+      if (!json_is_true (json_object_get (state, "Running")))
+        {
+          if (engine_container_start (c, cid, err) < 0)
+            return sbx_error_prefix (err, "starting container %s", spec->project->container_name);
+        }
+      if (id)
+        *id = xstrdup (cid);
+      return 0;
+    }
+  if (devenv_container_create_started (c, spec, spec->project->container_name, id, err) < 0)
+    return -1;
+  if (created)
+    *created = true;
+  return 0;
+}
+
+int
+devenv_container_remove_all (engine_client *c, const sbx_project *p, int *removed, sbx_error **err)
+{
+  _cleanup_free_ char *label = xasprintf ("%s=%s", DEVENV_LABEL_PROJECT, p->dir);
+  _cleanup_json_ json_t *list = NULL;
+  if (removed)
+    *removed = 0;
+  if (engine_container_list (c, label, true, &list, err) < 0)
+    return -1;
+  size_t i;
+  json_t *ct;
+  json_array_foreach (list, i, ct)
+    {
+      const char *cid = json_string_value (json_object_get (ct, "Id"));
+      sbx_error *e = NULL;
+      /* Forced removal: a graceful stop would only end the init, and the
+         kernel then kills every process of the container anyway. */
+      if (engine_container_remove (c, cid, true, &e) < 0)
+        {
+          if (e->code != SBX_ERR_NOT_FOUND)
+            {
+              *err = e;
+              return sbx_error_prefix (err, "removing container %.12s", cid);
+            }
+          sbx_error_free (e);
+        }
+      else if (removed)
+        (*removed)++;
+    }
+  return 0;
+}

@@ -1,0 +1,128 @@
+/* exec.c: running a command in the project container through the engine's
+   exec API.  The command runs under `sbx-agent run` with a per-exec token in
+   its environment; the API has no kill-exec call, so a timeout or a
+   cancellation is enforced by a second exec, `sbx-agent kill TOKEN`, which
+   kills every process carrying the token. */
+#include "devenv/container.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+
+static void
+make_token (char out[33])
+{
+  unsigned char raw[16];
+  int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || read (fd, raw, sizeof raw) != (ssize_t) sizeof raw)
+    {
+      struct timespec ts;
+      clock_gettime (CLOCK_REALTIME, &ts);
+      for (size_t i = 0; i < sizeof raw; i++)
+        raw[i] = (unsigned char) ((ts.tv_nsec >> (i % 8)) ^ (getpid () >> (i % 4)) ^ (i * 131));
+    }
+  if (fd >= 0)
+    close (fd);
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < sizeof raw; i++)
+    {
+      out[2 * i] = hex[raw[i] >> 4];
+      out[2 * i + 1] = hex[raw[i] & 15];
+    }
+  out[32] = '\0';
+}
+
+static int
+kill_token (engine_client *c, const char *container, const char *user, const char *token,
+            sbx_error **err)
+{
+  char *const argv[] = { DEVENV_AGENT_TARGET, "kill", (char *) token, NULL };
+  engine_exec_config cfg = { .cmd = argv, .user = user };
+  _cleanup_free_ char *id = NULL;
+  /* The cancellation flag that stopped the command must not stop its
+     cleanup. */
+  engine_client_set_cancel (c, NULL);
+  if (engine_exec_create (c, container, &cfg, &id, err) < 0)
+    return -1;
+  return engine_exec_start (c, id, NULL, NULL, 30000, err);
+}
+
+static int
+discard (int stream, const char *data, size_t len, void *ud, sbx_error **err)
+{
+  return 0;
+}
+
+int
+devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
+             devenv_exec_result *res, sbx_error **err)
+{
+  memset (res, 0, sizeof *res);
+  char token[33];
+  make_token (token);
+
+  size_t n = strv_len (o->argv);
+  if (n == 0)
+    return sbx_fail (err, SBX_ERR_INVALID, "no command given");
+  _cleanup_strv_ char **argv = xcalloc (n + 4, sizeof *argv);
+  argv[0] = xstrdup (DEVENV_AGENT_TARGET);
+  argv[1] = xstrdup ("run");
+  argv[2] = xstrdup ("--");
+  for (size_t i = 0; i < n; i++)
+    argv[3 + i] = xstrdup (o->argv[i]);
+
+  _cleanup_strv_ char **env = strv_dup (o->env);
+  _cleanup_free_ char *tok = xasprintf ("SBX_EXEC_ID=%s", token);
+  strv_append (&env, tok);
+
+  engine_exec_config cfg = { .cmd = argv, .env = env, .workdir = o->workdir, .user = o->user };
+  _cleanup_free_ char *id = NULL;
+  if (engine_exec_create (c, container, &cfg, &id, err) < 0)
+    return -1;
+
+  sbx_error *e = NULL;
+  if (engine_exec_start (c, id, o->output ? o->output : discard, o->output_ud, o->timeout_ms, &e)
+      < 0)
+    {
+      bool stop = e->code == SBX_ERR_TIMEOUT || e->code == SBX_ERR_INTERRUPTED;
+      /* Whatever stopped the stream, nothing of the command may go on. */
+      sbx_error *ke = NULL;
+      if (kill_token (c, container, o->user, token, &ke) < 0 && stop)
+        {
+          sbx_error_free (e);
+          *err = ke;
+          return sbx_error_prefix (err, "the command outlived its %s and could not be killed",
+                                   stop ? "deadline" : "client");
+        }
+      sbx_error_free (ke);
+      if (!stop)
+        {
+          *err = e;
+          return -1;
+        }
+      res->timed_out = e->code == SBX_ERR_TIMEOUT;
+      res->interrupted = e->code == SBX_ERR_INTERRUPTED;
+      res->exit_code = res->timed_out ? 124 : 130;
+      sbx_error_free (e);
+      return 0;
+    }
+
+  /* The stream ends when the process does; the engine may record its exit
+     a moment later. */
+  engine_exec_state st = { 0 };
+  for (int i = 0; i < 400; i++)
+    {
+      if (engine_exec_inspect (c, id, &st, err) < 0)
+        return -1;
+      if (!st.running)
+        break;
+      struct timespec ts = { 0, 5 * 1000 * 1000 };
+      nanosleep (&ts, NULL);
+    }
+  if (st.running)
+    return sbx_fail (err, SBX_ERR_ENGINE, "exec %.12s: output ended but the engine still reports it running",
+                     id);
+  res->exit_code = st.exit_code;
+  return 0;
+}

@@ -1,0 +1,107 @@
+/* containers.c: container create, start, stop, kill, remove, rename,
+   inspect, list, wait. */
+#include "engine.h"
+#include "util.h"
+
+#include <string.h>
+
+static char *
+container_path (const char *id, const char *suffix)
+{
+  _cleanup_free_ char *e = engine_urlencode (id);
+  return xasprintf ("/containers/%s%s", e, suffix);
+}
+
+int
+engine_container_create (engine_client *c, const char *name, json_t *config, char **id,
+                         sbx_error **err)
+{
+  _cleanup_free_ char *n = name ? engine_urlencode (name) : NULL;
+  _cleanup_free_ char *path = n ? xasprintf ("/containers/create?name=%s", n)
+                                : xstrdup ("/containers/create");
+  _cleanup_json_ json_t *resp = NULL;
+  if (engine_post_json (c, path, config, &resp, err) < 0)
+    return -1;
+  const char *cid = json_string_value (json_object_get (resp, "Id"));
+  if (!cid)
+    return sbx_fail (err, SBX_ERR_ENGINE, "creating container %s: the engine returned no Id",
+                     name ? name : "");
+  if (id)
+    *id = xstrdup (cid);
+  return 0;
+}
+
+int
+engine_container_start (engine_client *c, const char *id, sbx_error **err)
+{
+  _cleanup_free_ char *path = container_path (id, "/start");
+  return engine_post_json (c, path, NULL, NULL, err); /* 304: already started */
+}
+
+int
+engine_container_stop (engine_client *c, const char *id, int timeout_s, sbx_error **err)
+{
+  _cleanup_free_ char *suffix = xasprintf ("/stop?t=%d", timeout_s);
+  _cleanup_free_ char *path = container_path (id, suffix);
+  return engine_post_json (c, path, NULL, NULL, err);
+}
+
+int
+engine_container_kill (engine_client *c, const char *id, const char *signal, sbx_error **err)
+{
+  _cleanup_free_ char *s = engine_urlencode (signal ? signal : "SIGKILL");
+  _cleanup_free_ char *suffix = xasprintf ("/kill?signal=%s", s);
+  _cleanup_free_ char *path = container_path (id, suffix);
+  return engine_post_json (c, path, NULL, NULL, err);
+}
+
+int
+engine_container_remove (engine_client *c, const char *id, bool force, sbx_error **err)
+{
+  _cleanup_free_ char *path = container_path (id, force ? "?force=true&v=true" : "?v=true");
+  return engine_delete (c, path, err);
+}
+
+int
+engine_container_rename (engine_client *c, const char *id, const char *name, sbx_error **err)
+{
+  _cleanup_free_ char *n = engine_urlencode (name);
+  _cleanup_free_ char *suffix = xasprintf ("/rename?name=%s", n);
+  _cleanup_free_ char *path = container_path (id, suffix);
+  return engine_post_json (c, path, NULL, NULL, err);
+}
+
+int
+engine_container_inspect (engine_client *c, const char *id, json_t **out, sbx_error **err)
+{
+  _cleanup_free_ char *path = container_path (id, "/json");
+  return engine_get_json (c, path, out, err);
+}
+
+int
+engine_container_list (engine_client *c, const char *label, bool all, json_t **out,
+                       sbx_error **err)
+{
+  _cleanup_free_ char *f = label ? engine_label_filter (label) : NULL;
+  _cleanup_free_ char *path = xasprintf ("/containers/json?all=%s%s%s", all ? "true" : "false",
+                                         f ? "&filters=" : "", f ? f : "");
+  return engine_get_json (c, path, out, err);
+}
+
+int
+engine_container_wait (engine_client *c, const char *id, const char *condition, long *exit_code,
+                       sbx_error **err)
+{
+  _cleanup_free_ char *suffix = xasprintf ("/wait?condition=%s", condition ? condition : "not-running");
+  _cleanup_free_ char *path = container_path (id, suffix);
+  _cleanup_json_ json_t *resp = NULL;
+  if (engine_post_json (c, path, NULL, &resp, err) < 0)
+    return -1;
+  json_t *e = json_object_get (resp, "Error");
+  const char *msg = json_string_value (json_object_get (e, "Message"));
+  if (msg && *msg)
+    return sbx_fail (err, SBX_ERR_ENGINE, "waiting for container %s: engine: %s", id, msg);
+  if (exit_code)
+    *exit_code = (long) json_integer_value (json_object_get (resp, "StatusCode"));
+  return 0;
+}

@@ -1,0 +1,21 @@
+/* engine_internal.h: the client structure, shared by the files of src/engine
+   only. */
+#ifndef SBX_ENGINE_INTERNAL_H
+#define SBX_ENGINE_INTERNAL_H
+
+#include <curl/curl.h>
+#include "engine.h"
+
+struct engine_client
+{
+  engine_address addr;
+  CURL *curl;
+  char *api_version;  /* negotiated */
+  char *env_version;  /* DOCKER_API_VERSION */
+  char *ping_version; /* Api-Version header of the last answer */
+  bool tls_verify;
+  char *ca, *cert, *key;
+  volatile sig_atomic_t *cancel;
+};
+
+#endif

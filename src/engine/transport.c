@@ -1,0 +1,512 @@
+/* transport.c: the engine client and its HTTP requests (libcurl).  One easy
+   handle per client, reused so that its connection is kept alive. */
+#include "engine.h"
+#include "engine_internal.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define ERROR_BODY_MAX (64 * 1024)
+#define JSON_BODY_MAX (64 * 1024 * 1024)
+#define CONNECT_TIMEOUT_MS 900L
+
+static void
+global_init (void)
+{
+  static int done;
+  if (!done)
+    {
+      curl_global_init (CURL_GLOBAL_DEFAULT);
+      done = 1;
+    }
+}
+
+static char *
+env_dup (const char *name)
+{
+  const char *v = getenv (name);
+  return v && *v ? xstrdup (v) : NULL;
+}
+
+int
+engine_client_new (const char *host, engine_client **out, sbx_error **err)
+{
+  global_init ();
+  _cleanup_free_ char *env_host = host ? NULL : env_dup ("DOCKER_HOST");
+  const char *verify = getenv ("DOCKER_TLS_VERIFY");
+  const char *tls_env = getenv ("DOCKER_TLS");
+  bool tls_verify = verify && *verify && strcmp (verify, "0") != 0;
+  bool tls = tls_verify || (tls_env && *tls_env && strcmp (tls_env, "0") != 0);
+
+  engine_client *c = xcalloc (1, sizeof *c);
+  if (engine_address_parse (host ? host : env_host, tls, &c->addr, err) < 0)
+    {
+      free (c);
+      return -1;
+    }
+  c->tls_verify = tls_verify;
+  if (c->addr.tls)
+    {
+      _cleanup_free_ char *dir = env_dup ("DOCKER_CERT_PATH");
+      if (!dir)
+        {
+          const char *home = getenv ("HOME");
+          dir = xasprintf ("%s/.docker", home ? home : "/root");
+        }
+      c->ca = xasprintf ("%s/ca.pem", dir);
+      c->cert = xasprintf ("%s/cert.pem", dir);
+      c->key = xasprintf ("%s/key.pem", dir);
+    }
+  c->env_version = env_dup ("DOCKER_API_VERSION");
+  c->curl = curl_easy_init ();
+  if (!c->curl)
+    {
+      engine_client_free (c);
+      return sbx_fail (err, SBX_ERR_GENERIC, "cannot initialize libcurl");
+    }
+  *out = c;
+  return 0;
+}
+
+void
+engine_client_free (engine_client *c)
+{
+  if (!c)
+    return;
+  if (c->curl)
+    curl_easy_cleanup (c->curl);
+  engine_address_clear (&c->addr);
+  free (c->api_version);
+  free (c->env_version);
+  free (c->ca);
+  free (c->cert);
+  free (c->key);
+  free (c->ping_version);
+  free (c);
+}
+
+void
+engine_client_freep (engine_client **c)
+{
+  engine_client_free (*c);
+  *c = NULL;
+}
+
+const char *
+engine_client_address (const engine_client *c)
+{
+  return c->addr.display;
+}
+
+void
+engine_client_set_cancel (engine_client *c, volatile sig_atomic_t *flag)
+{
+  c->cancel = flag;
+}
+
+int
+engine_client_api_version (engine_client *c, const char **out, sbx_error **err)
+{
+  if (!c->api_version)
+    {
+      if (c->env_version)
+        {
+          if (engine_version_negotiate (NULL, c->env_version, &c->api_version, err) < 0)
+            return -1;
+        }
+      else
+        {
+          _cleanup_free_ char *server = NULL;
+          if (engine_ping (c, &server, err) < 0)
+            return -1;
+          /* An engine that sends no Api-Version header predates negotiation. */
+          if (engine_version_negotiate (server ? server : "1.12", NULL, &c->api_version, err) < 0)
+            return -1;
+        }
+    }
+  *out = c->api_version;
+  return 0;
+}
+
+/* ---- one transfer ---- */
+
+typedef struct transfer
+{
+  engine_client *c;
+  const engine_request *req;
+  long status;
+  /* buffered body (JSON or error) */
+  char *buf;
+  size_t len, cap, max;
+  bool overflow;
+  sbx_error **err;
+  bool callback_failed;
+  /* timing */
+  struct timespec deadline;
+  bool has_deadline;
+  bool timed_out, cancelled;
+} transfer;
+
+static long
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void
+buffer_append (transfer *t, const char *data, size_t n)
+{
+  if (t->len + n > t->max)
+    {
+      t->overflow = true;
+      n = t->max > t->len ? t->max - t->len : 0;
+    }
+  if (t->len + n + 1 > t->cap)
+    {
+      size_t cap = t->cap ? t->cap : 4096;
+      while (cap < t->len + n + 1)
+        cap *= 2;
+      t->buf = xrealloc (t->buf, cap);
+      t->cap = cap;
+    }
+  memcpy (t->buf + t->len, data, n);
+  t->len += n;
+  t->buf[t->len] = '\0';
+}
+
+static size_t
+on_write (char *data, size_t size, size_t nmemb, void *ud)
+{
+  transfer *t = ud;
+  size_t n = size * nmemb;
+  if (t->status == 0)
+    curl_easy_getinfo (t->c->curl, CURLINFO_RESPONSE_CODE, &t->status);
+  if (t->status >= 400 || t->req->on_data == NULL)
+    {
+      t->max = t->status >= 400 ? ERROR_BODY_MAX : JSON_BODY_MAX;
+      buffer_append (t, data, n);
+      return n;
+    }
+  if (t->req->on_data (data, n, t->req->ud, t->err) < 0)
+    {
+      t->callback_failed = true;
+      return 0;
+    }
+  return n;
+}
+
+static size_t
+on_header (char *data, size_t size, size_t nmemb, void *ud)
+{
+  transfer *t = ud;
+  size_t n = size * nmemb;
+  static const char name[] = "api-version:";
+  if (n > sizeof name - 1 && strncasecmp (data, name, sizeof name - 1) == 0)
+    {
+      const char *v = data + sizeof name - 1;
+      size_t vl = n - (sizeof name - 1);
+      while (vl && (*v == ' ' || *v == '\t'))
+        v++, vl--;
+      while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+        vl--;
+      free (t->c->ping_version);
+      t->c->ping_version = xstrndup (v, vl);
+    }
+  return n;
+}
+
+static size_t
+on_read (char *buf, size_t size, size_t nmemb, void *ud)
+{
+  transfer *t = ud;
+  ssize_t n = t->req->upload (buf, size * nmemb, t->req->upload_ud);
+  if (n < 0)
+    {
+      t->callback_failed = true;
+      return CURL_READFUNC_ABORT;
+    }
+  return (size_t) n;
+}
+
+static int
+on_progress (void *ud, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
+{
+  transfer *t = ud;
+  if (t->c->cancel && *t->c->cancel)
+    {
+      t->cancelled = true;
+      return 1;
+    }
+  if (t->has_deadline)
+    {
+      struct timespec ts;
+      clock_gettime (CLOCK_MONOTONIC, &ts);
+      if (ts.tv_sec > t->deadline.tv_sec
+          || (ts.tv_sec == t->deadline.tv_sec && ts.tv_nsec >= t->deadline.tv_nsec))
+        {
+          t->timed_out = true;
+          return 1;
+        }
+    }
+  return 0;
+}
+
+static sbx_error_code
+code_for_status (long status)
+{
+  switch (status)
+    {
+    case 400:
+      return SBX_ERR_INVALID;
+    case 404:
+      return SBX_ERR_NOT_FOUND;
+    case 409:
+      return SBX_ERR_CONFLICT;
+    default:
+      return SBX_ERR_ENGINE;
+    }
+}
+
+static int
+engine_status_error (transfer *t, sbx_error **err)
+{
+  const char *msg = NULL;
+  _cleanup_json_ json_t *body = NULL;
+  if (t->buf)
+    {
+      body = json_loadb (t->buf, t->len, 0, NULL);
+      json_t *m = body ? json_object_get (body, "message") : NULL;
+      if (json_is_string (m))
+        msg = json_string_value (m);
+    }
+  _cleanup_free_ char *raw = NULL;
+  if (!msg)
+    {
+      raw = t->buf ? xstrndup (t->buf, 300) : xstrdup ("(no message)");
+      for (char *p = raw; *p; p++)
+        if (*p == '\n' || *p == '\r')
+          *p = ' ';
+      msg = raw;
+    }
+  int r = sbx_fail (err, code_for_status (t->status), "engine: %s (HTTP %ld)", msg, t->status);
+  if (err && *err)
+    (*err)->http_status = t->status;
+  return r;
+}
+
+static int
+transport_error (transfer *t, CURLcode rc, const char *errbuf, sbx_error **err)
+{
+  engine_client *c = t->c;
+  if (t->callback_failed && err && *err)
+    return -1;
+  if (t->cancelled)
+    return sbx_fail (err, SBX_ERR_INTERRUPTED, "%s %s: interrupted", t->req->method,
+                     t->req->path);
+  if (t->timed_out)
+    return sbx_fail (err, SBX_ERR_TIMEOUT, "%s %s: timed out after %ld ms", t->req->method,
+                     t->req->path, t->req->timeout_ms);
+  long os_errno = 0;
+  curl_easy_getinfo (c->curl, CURLINFO_OS_ERRNO, &os_errno);
+  if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST
+      || rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_SSL_CONNECT_ERROR
+      || rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CERTPROBLEM
+      || rc == CURLE_SSL_CACERT_BADFILE)
+    {
+      const char *cause = errbuf[0] ? errbuf : curl_easy_strerror (rc);
+      char why[256];
+      if (c->addr.kind == ENGINE_ADDR_UNIX)
+        {
+          struct stat st;
+          if (stat (c->addr.socket_path, &st) < 0)
+            snprintf (why, sizeof why, "%s", strerror (errno));
+          else if (os_errno)
+            snprintf (why, sizeof why, "%s", strerror ((int) os_errno));
+          else
+            snprintf (why, sizeof why, "%s", cause);
+        }
+      else if (rc == CURLE_OPERATION_TIMEDOUT)
+        snprintf (why, sizeof why, "no answer within %ld ms", CONNECT_TIMEOUT_MS);
+      else if (os_errno && rc == CURLE_COULDNT_CONNECT)
+        snprintf (why, sizeof why, "%s", strerror ((int) os_errno));
+      else
+        snprintf (why, sizeof why, "%s", cause);
+      return sbx_fail (err, SBX_ERR_UNREACHABLE,
+                       "cannot reach the Docker engine at %s: %s; is dockerd running (or set DOCKER_HOST)?",
+                       c->addr.display, why);
+    }
+  return sbx_fail (err, SBX_ERR_UNREACHABLE, "%s %s on %s: %s", t->req->method, t->req->path,
+                   c->addr.display, errbuf[0] ? errbuf : curl_easy_strerror (rc));
+}
+
+int
+engine_call (engine_client *c, const engine_request *req, long *status, json_t **out,
+             sbx_error **err)
+{
+  const char *version = NULL;
+  if (!req->versionless && engine_client_api_version (c, &version, err) < 0)
+    return -1;
+
+  CURL *h = c->curl;
+  curl_easy_reset (h);
+  char errbuf[CURL_ERROR_SIZE] = "";
+  transfer t = { .c = c, .req = req, .err = err, .max = JSON_BODY_MAX };
+
+  _cleanup_free_ char *url = version ? xasprintf ("%s/v%s%s", c->addr.url_base, version, req->path)
+                                     : xasprintf ("%s%s", c->addr.url_base, req->path);
+  curl_easy_setopt (h, CURLOPT_URL, url);
+  curl_easy_setopt (h, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+  curl_easy_setopt (h, CURLOPT_TCP_NODELAY, 1L);
+  if (c->addr.kind == ENGINE_ADDR_UNIX)
+    curl_easy_setopt (h, CURLOPT_UNIX_SOCKET_PATH, c->addr.socket_path);
+  if (c->addr.tls)
+    {
+      curl_easy_setopt (h, CURLOPT_CAINFO, c->ca);
+      curl_easy_setopt (h, CURLOPT_SSLCERT, c->cert);
+      curl_easy_setopt (h, CURLOPT_SSLKEY, c->key);
+      curl_easy_setopt (h, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
+      curl_easy_setopt (h, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
+    }
+
+  struct curl_slist *headers = NULL;
+  headers = curl_slist_append (headers, "Expect:");
+  _cleanup_free_ char *body = NULL;
+  if (req->json)
+    {
+      body = json_dumps (req->json, JSON_COMPACT);
+      if (!body)
+        return sbx_fail (err, SBX_ERR_GENERIC, "cannot encode the request body of %s", req->path);
+      headers = curl_slist_append (headers, "Content-Type: application/json");
+      curl_easy_setopt (h, CURLOPT_POSTFIELDS, body);
+      curl_easy_setopt (h, CURLOPT_POSTFIELDSIZE, (long) strlen (body));
+    }
+  else if (req->upload)
+    {
+      _cleanup_free_ char *ct = xasprintf ("Content-Type: %s",
+                                           req->content_type ? req->content_type
+                                                             : "application/octet-stream");
+      headers = curl_slist_append (headers, ct);
+      headers = curl_slist_append (headers, "Transfer-Encoding: chunked");
+      curl_easy_setopt (h, CURLOPT_POST, 1L);
+      curl_easy_setopt (h, CURLOPT_READFUNCTION, on_read);
+      curl_easy_setopt (h, CURLOPT_READDATA, &t);
+    }
+  else if (strcmp (req->method, "POST") == 0)
+    {
+      curl_easy_setopt (h, CURLOPT_POSTFIELDS, "");
+      curl_easy_setopt (h, CURLOPT_POSTFIELDSIZE, 0L);
+    }
+  for (const char *const *hd = req->headers; hd && *hd; hd++)
+    headers = curl_slist_append (headers, *hd);
+  curl_easy_setopt (h, CURLOPT_HTTPHEADER, headers);
+  if (strcmp (req->method, "GET") != 0 && strcmp (req->method, "POST") != 0)
+    curl_easy_setopt (h, CURLOPT_CUSTOMREQUEST, req->method);
+  if (strcmp (req->method, "HEAD") == 0)
+    curl_easy_setopt (h, CURLOPT_NOBODY, 1L);
+
+  curl_easy_setopt (h, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt (h, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt (h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt (h, CURLOPT_HEADERDATA, &t);
+  if (req->timeout_ms > 0 || c->cancel)
+    {
+      if (req->timeout_ms > 0)
+        {
+          long end = now_ms () + req->timeout_ms;
+          t.deadline.tv_sec = end / 1000;
+          t.deadline.tv_nsec = (end % 1000) * 1000000L;
+          t.has_deadline = true;
+        }
+      curl_easy_setopt (h, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt (h, CURLOPT_XFERINFOFUNCTION, on_progress);
+      curl_easy_setopt (h, CURLOPT_XFERINFODATA, &t);
+    }
+
+  CURLcode rc = curl_easy_perform (h);
+  curl_slist_free_all (headers);
+  curl_easy_setopt (h, CURLOPT_ERRORBUFFER, NULL);
+  if (t.status == 0)
+    curl_easy_getinfo (h, CURLINFO_RESPONSE_CODE, &t.status);
+  _cleanup_free_ char *buf = t.buf;
+
+  if (rc != CURLE_OK)
+    return transport_error (&t, rc, errbuf, err);
+  if (status)
+    *status = t.status;
+  if (t.status >= 400)
+    return engine_status_error (&t, err);
+  if (t.overflow)
+    return sbx_fail (err, SBX_ERR_ENGINE, "%s %s: the engine's answer is larger than %d bytes",
+                     req->method, req->path, JSON_BODY_MAX);
+  if (out)
+    {
+      *out = NULL;
+      if (buf && t.len > 0)
+        {
+          json_error_t jerr;
+          *out = json_loadb (buf, t.len, 0, &jerr);
+          if (!*out)
+            return sbx_fail (err, SBX_ERR_ENGINE, "%s %s: the engine's answer is not JSON: %s",
+                             req->method, req->path, jerr.text);
+        }
+    }
+  return 0;
+}
+
+int
+engine_get_json (engine_client *c, const char *path, json_t **out, sbx_error **err)
+{
+  engine_request req = { .method = "GET", .path = path };
+  return engine_call (c, &req, NULL, out, err);
+}
+
+int
+engine_post_json (engine_client *c, const char *path, json_t *body, json_t **out, sbx_error **err)
+{
+  engine_request req = { .method = "POST", .path = path, .json = body };
+  return engine_call (c, &req, NULL, out, err);
+}
+
+int
+engine_delete (engine_client *c, const char *path, sbx_error **err)
+{
+  engine_request req = { .method = "DELETE", .path = path };
+  return engine_call (c, &req, NULL, NULL, err);
+}
+
+char *
+engine_urlencode (const char *s)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  size_t n = strlen (s);
+  char *out = xmalloc (3 * n + 1), *o = out;
+  for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+    {
+      if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+          || *p == '-' || *p == '_' || *p == '.' || *p == '~')
+        *o++ = (char) *p;
+      else
+        {
+          *o++ = '%';
+          *o++ = hex[*p >> 4];
+          *o++ = hex[*p & 15];
+        }
+    }
+  *o = '\0';
+  return out;
+}
+
+char *
+engine_label_filter (const char *label)
+{
+  _cleanup_json_ json_t *f = json_pack ("{s:[s]}", "label", label);
+  _cleanup_free_ char *s = json_dumps (f, JSON_COMPACT);
+  return engine_urlencode (s);
+}

@@ -1,0 +1,234 @@
+/* bwrap.c: the bubblewrap backend: argv builder and a probe that really
+   runs a sandbox. */
+#include "host.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void
+add (char ***v, const char *a)
+{
+  strv_append (v, a);
+}
+
+static void
+add2 (char ***v, const char *a, const char *b)
+{
+  strv_append (v, a);
+  strv_append (v, b);
+}
+
+static void
+add3 (char ***v, const char *a, const char *b, const char *c)
+{
+  strv_append (v, a);
+  strv_append (v, b);
+  strv_append (v, c);
+}
+
+/* A system path: a symlink (/bin -> usr/bin on merged-/usr systems) is
+   recreated as a symlink so that the tree looks as it does outside. */
+static void
+add_system_path (char ***v, const char *p)
+{
+  struct stat st;
+  if (lstat (p, &st) < 0)
+    return;
+  if (S_ISLNK (st.st_mode))
+    {
+      char target[4096];
+      ssize_t n = readlink (p, target, sizeof target - 1);
+      if (n <= 0)
+        return;
+      target[n] = '\0';
+      add3 (v, "--symlink", target, p);
+      return;
+    }
+  add3 (v, "--ro-bind", p, p);
+}
+
+static int
+check_dir (const char *p, sbx_error **err)
+{
+  struct stat st;
+  if (p[0] != '/')
+    return sbx_fail (err, SBX_ERR_INVALID, "'%s' is not an absolute path; give absolute directories", p);
+  if (stat (p, &st) < 0)
+    return sbx_fail (err, SBX_ERR_INVALID, "cannot bind '%s' into the sandbox: %s", p,
+                     strerror (errno));
+  return 0;
+}
+
+int
+host_bwrap_argv (const char *bwrap, const host_policy *pol, int seccomp_fd, char *const *cmd,
+                 char ***out, sbx_error **err)
+{
+  if (cmd == NULL || cmd[0] == NULL)
+    return sbx_fail (err, SBX_ERR_INVALID, "no command to run under bwrap");
+  _cleanup_strv_ char **v = NULL;
+  add (&v, bwrap ? bwrap : "bwrap");
+  add (&v, "--unshare-all");
+  if (pol->allow_network)
+    add (&v, "--share-net");
+  add (&v, "--die-with-parent");
+  add (&v, "--new-session");
+  add2 (&v, "--cap-drop", "ALL");
+  for (const char *const *p = host_system_ro_paths; *p; p++)
+    if (strcmp (*p, "/proc") != 0)
+      add_system_path (&v, *p);
+  add2 (&v, "--dev", "/dev");
+  add2 (&v, "--proc", "/proc");
+  add2 (&v, "--tmpfs", "/tmp");
+  for (char *const *p = pol->ro_dirs; p && *p; p++)
+    {
+      if (check_dir (*p, err) < 0)
+        return -1;
+      add3 (&v, "--ro-bind", *p, *p);
+    }
+  for (char *const *p = pol->rw_dirs; p && *p; p++)
+    {
+      if (check_dir (*p, err) < 0)
+        return -1;
+      add3 (&v, "--bind", *p, *p);
+    }
+  if (pol->project_dir)
+    {
+      if (check_dir (pol->project_dir, err) < 0)
+        return -1;
+      add3 (&v, pol->allow_write ? "--bind" : "--ro-bind", pol->project_dir, pol->project_dir);
+      add2 (&v, "--chdir", pol->project_dir);
+    }
+  if (seccomp_fd >= 0)
+    {
+      _cleanup_free_ char *fd = xasprintf ("%d", seccomp_fd);
+      add2 (&v, "--seccomp", fd);
+    }
+  add (&v, "--");
+  for (char *const *p = cmd; *p; p++)
+    add (&v, *p);
+  *out = steal_pointer (&v);
+  return 0;
+}
+
+/* Run argv with stdin/stdout on /dev/null and stderr captured (its first
+   line kept in *why), killed after timeout_ms.  Returns the wait status or
+   -1. */
+static int
+run_quiet (char *const *argv, long timeout_ms, char **why)
+{
+  int pipefd[2];
+  if (pipe2 (pipefd, O_CLOEXEC) < 0)
+    return -1;
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      close (pipefd[0]);
+      close (pipefd[1]);
+      return -1;
+    }
+  if (pid == 0)
+    {
+      int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      if (null >= 0)
+        {
+          dup2 (null, 0);
+          dup2 (null, 1);
+        }
+      dup2 (pipefd[1], 2);
+      execvp (argv[0], argv);
+      dprintf (2, "cannot execute %s: %s\n", argv[0], strerror (errno));
+      _exit (127);
+    }
+  close (pipefd[1]);
+  char buf[512];
+  size_t len = 0;
+  struct timespec start;
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  for (;;)
+    {
+      struct timespec now;
+      clock_gettime (CLOCK_MONOTONIC, &now);
+      long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+      if (elapsed >= timeout_ms)
+        {
+          kill (pid, SIGKILL);
+          break;
+        }
+      struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+      int r = poll (&pfd, 1, (int) (timeout_ms - elapsed));
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        continue;
+      char tmp[512];
+      ssize_t n = read (pipefd[0], tmp, sizeof tmp);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      size_t take = (size_t) n;
+      if (take > sizeof buf - 1 - len)
+        take = sizeof buf - 1 - len;
+      memcpy (buf + len, tmp, take);
+      len += take;
+    }
+  close (pipefd[0]);
+  int status;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  buf[len] = '\0';
+  char *nl = strchr (buf, '\n');
+  if (nl)
+    *nl = '\0';
+  if (why)
+    *why = len ? xstrdup (buf) : NULL;
+  return status;
+}
+
+bool
+host_bwrap_works (char **why)
+{
+  if (why)
+    *why = NULL;
+  int errnum = 0;
+  _cleanup_free_ char *path = host_find_program ("bwrap", &errnum);
+  if (path == NULL)
+    {
+      if (why)
+        *why = xstrdup (errnum == EACCES ? "bwrap is in $PATH but not executable"
+                                         : "bwrap is not installed (no bwrap in $PATH)");
+      return false;
+    }
+  _cleanup_free_ char *true_path = host_find_program ("true", &errnum);
+  char *const cmd[] = { true_path ? true_path : (char *) "true", NULL };
+  host_policy pol = { 0 };
+  _cleanup_strv_ char **argv = NULL;
+  if (host_bwrap_argv (path, &pol, -1, cmd, &argv, NULL) < 0)
+    return false;
+  _cleanup_free_ char *msg = NULL;
+  int status = run_quiet (argv, 5000, &msg);
+  if (status >= 0 && WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    return true;
+  if (why)
+    {
+      if (status < 0)
+        *why = xasprintf ("cannot run %s: %s", path, strerror (errno));
+      else if (msg)
+        *why = xasprintf ("bwrap cannot create a sandbox here: %s", msg);
+      else if (WIFSIGNALED (status))
+        *why = xasprintf ("bwrap was killed by signal %d (timeout?)", WTERMSIG (status));
+      else
+        *why = xasprintf ("bwrap cannot create a sandbox here (exit status %d)",
+                          WEXITSTATUS (status));
+    }
+  return false;
+}
