@@ -1,0 +1,201 @@
+/* testutil.c: see testutil.h. */
+#include "testutil.h"
+#include "util.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static double
+now_s (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+capture (char **buf, size_t *len, const char *data, size_t n)
+{
+  if (*len + n > TU_CAPTURE_MAX)
+    n = TU_CAPTURE_MAX - *len;
+  *buf = xrealloc (*buf, *len + n + 1);
+  memcpy (*buf + *len, data, n);
+  *len += n;
+  (*buf)[*len] = '\0';
+}
+
+void
+tu_run (tu_result *r, const char *cwd, char *const *env, const char *stdin_data, int timeout_s,
+        char *const *argv)
+{
+  memset (r, 0, sizeof *r);
+  r->out = xstrdup ("");
+  r->err = xstrdup ("");
+  int po[2], pe[2], pi[2];
+  cr_assert (pipe2 (po, O_CLOEXEC) == 0 && pipe2 (pe, O_CLOEXEC) == 0 && pipe2 (pi, O_CLOEXEC) == 0);
+  double t0 = now_s ();
+  pid_t pid = fork ();
+  cr_assert (pid >= 0);
+  if (pid == 0)
+    {
+      setpgid (0, 0);
+      dup2 (pi[0], 0);
+      dup2 (po[1], 1);
+      dup2 (pe[1], 2);
+      if (cwd && chdir (cwd) < 0)
+        _exit (121);
+      for (char *const *e = env; e && *e; e++)
+        putenv (*e);
+      execv (argv[0], argv);
+      _exit (122);
+    }
+  close (po[1]);
+  close (pe[1]);
+  close (pi[0]);
+  if (stdin_data)
+    write_all (pi[1], stdin_data, strlen (stdin_data));
+  close (pi[1]);
+  struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
+  int open_fds = 2;
+  char buf[65536];
+  while (open_fds > 0)
+    {
+      double left = t0 + timeout_s - now_s ();
+      if (left <= 0)
+        {
+          kill (-pid, SIGKILL);
+          break;
+        }
+      int n = poll (fds, 2, (int) (left * 1000) + 1);
+      if (n < 0 && errno == EINTR)
+        continue;
+      for (int i = 0; i < 2; i++)
+        if (fds[i].fd >= 0 && fds[i].revents)
+          {
+            ssize_t k = read (fds[i].fd, buf, sizeof buf);
+            if (k <= 0)
+              {
+                close (fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+              }
+            else if (i == 0)
+              capture (&r->out, &r->out_len, buf, (size_t) k);
+            else
+              capture (&r->err, &r->err_len, buf, (size_t) k);
+          }
+    }
+  for (int i = 0; i < 2; i++)
+    if (fds[i].fd >= 0)
+      close (fds[i].fd);
+  int st;
+  waitpid (pid, &st, 0);
+  r->seconds = now_s () - t0;
+  r->status = WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st);
+}
+
+static void
+sbx_va (tu_result *r, const char *cwd, char *const *env, va_list ap)
+{
+  char *argv[64];
+  int n = 0;
+  argv[n++] = (char *) TU_SBX;
+  const char *a;
+  while ((a = va_arg (ap, const char *)) && n < 63)
+    argv[n++] = (char *) a;
+  argv[n] = NULL;
+  tu_run (r, cwd, env, NULL, 300, argv);
+}
+
+void
+tu_sbx (tu_result *r, const char *cwd, ...)
+{
+  va_list ap;
+  va_start (ap, cwd);
+  sbx_va (r, cwd, NULL, ap);
+  va_end (ap);
+}
+
+void
+tu_sbx_env (tu_result *r, const char *cwd, char *const *env, ...)
+{
+  va_list ap;
+  va_start (ap, env);
+  sbx_va (r, cwd, env, ap);
+  va_end (ap);
+}
+
+void
+tu_result_clear (tu_result *r)
+{
+  free (r->out);
+  free (r->err);
+  memset (r, 0, sizeof *r);
+}
+
+char *
+tu_mkproject (void)
+{
+  char tmpl[] = "/tmp/sbx-test-XXXXXX";
+  cr_assert_not_null (mkdtemp (tmpl));
+  char real[PATH_MAX];
+  cr_assert_not_null (realpath (tmpl, real));
+  chmod (real, 0755);
+  return xstrdup (real);
+}
+
+void
+tu_rmrf (const char *path)
+{
+  if (!path || strncmp (path, "/tmp/", 5) != 0)
+    return;
+  char *argv[] = { "/bin/rm", "-rf", (char *) path, NULL };
+  tu_result r;
+  tu_run (&r, NULL, NULL, NULL, 60, argv);
+  tu_result_clear (&r);
+}
+
+void
+tu_write_file (const char *dir, const char *rel, const char *content)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/%s", dir, rel);
+  for (char *s = path + strlen (dir) + 1; (s = strchr (s, '/')); s++)
+    {
+      *s = '\0';
+      mkdir (path, 0755);
+      *s = '/';
+    }
+  FILE *f = fopen (path, "w");
+  cr_assert_not_null (f, "cannot write %s", path);
+  fputs (content, f);
+  fclose (f);
+}
+
+void
+tu_down (const char *project)
+{
+  tu_result r;
+  tu_sbx (&r, NULL, "--project", project, "down", NULL);
+  tu_result_clear (&r);
+}
+
+engine_client *
+tu_engine (void)
+{
+  engine_client *c = NULL;
+  sbx_error *err = NULL;
+  cr_assert (engine_client_new (NULL, &c, &err) == 0, "%s", err ? err->msg : "");
+  char *v = NULL;
+  cr_assert (engine_ping (c, &v, &err) == 0,
+             "the test engine does not answer: %s (run scripts/engine-up)", err ? err->msg : "");
+  free (v);
+  return c;
+}

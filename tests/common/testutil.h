@@ -1,0 +1,47 @@
+/* testutil.h: helpers for the Criterion suites: run a program (the built
+   sbx) with captured stdout/stderr, temporary projects, the engine. */
+#ifndef SBX_TESTUTIL_H
+#define SBX_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdbool.h>
+
+#include "engine/engine.h"
+
+#define TU_IMAGE "sbx-test/busybox:latest"
+#define TU_SBX SBX_BUILD_DIR "/sbx"
+
+typedef struct tu_result
+{
+  int status; /* exit status, or 128+signal */
+  char *out;  /* NUL-terminated, at most TU_CAPTURE_MAX bytes kept */
+  size_t out_len;
+  char *err;
+  size_t err_len;
+  double seconds; /* wall time */
+} tu_result;
+
+#define TU_CAPTURE_MAX (16 * 1024 * 1024)
+
+/* Run argv (argv[0] a path) in cwd (NULL: here), with extra "K=V" env
+   entries (NULL-terminated, may be NULL) and stdin_data (NULL: /dev/null).
+   Killed after timeout_s seconds (status 128+9 then). */
+void tu_run (tu_result *r, const char *cwd, char *const *env, const char *stdin_data,
+             int timeout_s, char *const *argv);
+/* Run the built sbx with the NULL-terminated arguments, in cwd. */
+void tu_sbx (tu_result *r, const char *cwd, ...) __attribute__ ((sentinel));
+/* Same with extra environment entries. */
+void tu_sbx_env (tu_result *r, const char *cwd, char *const *env, ...) __attribute__ ((sentinel));
+void tu_result_clear (tu_result *r);
+
+/* A new empty directory under /tmp (realpath'ed); caller frees. */
+char *tu_mkproject (void);
+void tu_rmrf (const char *path);
+/* Write content to dir/rel (parents created). */
+void tu_write_file (const char *dir, const char *rel, const char *content);
+/* Remove the project's containers (sbx down), quietly. */
+void tu_down (const char *project);
+/* A client for the test engine; the test fails if it does not answer. */
+engine_client *tu_engine (void);
+
+#endif
