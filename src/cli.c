@@ -3,8 +3,6 @@
 #include "cli.h"
 #include "util.h"
 
-#include <ctype.h>
-#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -88,33 +86,3 @@ cli_open_engine (cli_ctx *ctx, engine_client **client, sbx_error **err)
   return 0;
 }
 
-int
-cli_parse_duration (const char *s, long *ms, sbx_error **err)
-{
-  char *end;
-  errno = 0;
-  double v = strtod (s, &end);
-  if (end == s || errno || v < 0 || !isfinite (v))
-    goto bad;
-  double mult;
-  if (*end == '\0' || strcmp (end, "s") == 0)
-    mult = 1000;
-  else if (strcmp (end, "ms") == 0)
-    mult = 1;
-  else if (strcmp (end, "m") == 0)
-    mult = 60000;
-  else if (strcmp (end, "h") == 0)
-    mult = 3600000;
-  else
-    goto bad;
-  v *= mult;
-  if (v > 1e12)
-    goto bad;
-  *ms = (long) v;
-  if (*ms == 0 && v > 0)
-    *ms = 1;
-  return 0;
-bad:
-  return sbx_fail (err, SBX_ERR_INVALID,
-                   "invalid duration '%s'; use a number with ms, s, m or h (e.g. 1.5s, 200ms)", s);
-}

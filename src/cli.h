@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "duration.h"
 #include "error.h"
 #include "project.h"
 #include "engine/engine.h"
@@ -43,8 +44,6 @@ void cli_print_json (json_t *obj);
 int cli_open_project (cli_ctx *ctx, sbx_project **project, sbx_config *cfg, sbx_error **err);
 int cli_open_engine (cli_ctx *ctx, engine_client **client, sbx_error **err);
 
-/* Parse "1.5s", "200ms", "2m", "1h", "3" (seconds) into milliseconds. */
-int cli_parse_duration (const char *s, long *ms, sbx_error **err);
 
 /* Run argv in the project container (starting or creating it as needed) with
    the given isolation level (container or maximum); stdout/stderr passed

@@ -35,7 +35,7 @@ cmd_exec (cli_ctx *ctx, int argc, char **argv)
     switch (ch)
       {
       case 't':
-        if (cli_parse_duration (optarg, &o.timeout_ms, &err) < 0)
+        if (sbx_parse_duration (optarg, &o.timeout_ms, &err) < 0)
           return cli_report (ctx, err);
         break;
       case 'e':

@@ -96,6 +96,10 @@ typedef struct engine_request
 int engine_call (engine_client *c, const engine_request *req, long *status, json_t **out,
                  sbx_error **err);
 
+/* The error for an engine answer with status >= 400: quotes the body's
+   "message" (or the start of a non-JSON body) and the status. */
+int engine_error_from_response (long status, const char *body, size_t len, sbx_error **err);
+
 int engine_get_json (engine_client *c, const char *path, json_t **out, sbx_error **err);
 int engine_post_json (engine_client *c, const char *path, json_t *body, json_t **out,
                       sbx_error **err);

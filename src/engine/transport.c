@@ -272,30 +272,26 @@ code_for_status (long status)
     }
 }
 
-static int
-engine_status_error (transfer *t, sbx_error **err)
+int
+engine_error_from_response (long status, const char *body, size_t len, sbx_error **err)
 {
   const char *msg = NULL;
-  _cleanup_json_ json_t *body = NULL;
-  if (t->buf)
-    {
-      body = json_loadb (t->buf, t->len, 0, NULL);
-      json_t *m = body ? json_object_get (body, "message") : NULL;
-      if (json_is_string (m))
-        msg = json_string_value (m);
-    }
+  _cleanup_json_ json_t *j = body && len ? json_loadb (body, len, 0, NULL) : NULL;
+  json_t *m = json_object_get (j, "message");
+  if (json_is_string (m) && *json_string_value (m))
+    msg = json_string_value (m);
   _cleanup_free_ char *raw = NULL;
   if (!msg)
     {
-      raw = t->buf ? xstrndup (t->buf, 300) : xstrdup ("(no message)");
+      raw = body && len ? xstrndup (body, len < 300 ? len : 300) : xstrdup ("no message");
       for (char *p = raw; *p; p++)
         if (*p == '\n' || *p == '\r')
           *p = ' ';
       msg = raw;
     }
-  int r = sbx_fail (err, code_for_status (t->status), "engine: %s (HTTP %ld)", msg, t->status);
+  int r = sbx_fail (err, code_for_status (status), "engine: %s (HTTP %ld)", msg, status);
   if (err && *err)
-    (*err)->http_status = t->status;
+    (*err)->http_status = (int) status;
   return r;
 }
 
@@ -441,7 +437,7 @@ engine_call (engine_client *c, const engine_request *req, long *status, json_t *
   if (status)
     *status = t.status;
   if (t.status >= 400)
-    return engine_status_error (&t, err);
+    return engine_error_from_response (t.status, buf, t.len, err);
   if (t.overflow)
     return sbx_fail (err, SBX_ERR_ENGINE, "%s %s: the engine's answer is larger than %d bytes",
                      req->method, req->path, JSON_BODY_MAX);

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -97,7 +98,9 @@ tu_run (tu_result *r, const char *cwd, char *const *env, const char *stdin_data,
     if (fds[i].fd >= 0)
       close (fds[i].fd);
   int st;
-  waitpid (pid, &st, 0);
+  struct rusage ru;
+  wait4 (pid, &st, 0, &ru);
+  r->maxrss_kb = ru.ru_maxrss;
   r->seconds = now_s () - t0;
   r->status = WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st);
 }

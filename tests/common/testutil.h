@@ -19,6 +19,7 @@ typedef struct tu_result
   char *err;
   size_t err_len;
   double seconds; /* wall time */
+  long maxrss_kb; /* peak RSS of the child and the descendants it waited for */
 } tu_result;
 
 #define TU_CAPTURE_MAX (16 * 1024 * 1024)

@@ -1,0 +1,236 @@
+/* build.c: POST /build with a streamed tar context; the JSON-lines answer
+   is split into lines in one fixed buffer and each line decoded on its own. */
+#include "engine/build.h"
+#include "util.h"
+
+#include <string.h>
+
+void
+engine_build_parser_init (engine_build_parser *p, engine_build_cb cb, void *ud)
+{
+  memset (p, 0, sizeof *p);
+  p->line = xmalloc (ENGINE_BUILD_LINE_MAX);
+  p->cb = cb;
+  p->ud = ud;
+}
+
+void
+engine_build_parser_clear (engine_build_parser *p)
+{
+  free (p->line);
+  free (p->image_id);
+  free (p->error);
+  memset (p, 0, sizeof *p);
+}
+
+static int
+emit (engine_build_parser *p, engine_build_event_kind kind, const char *text, size_t len, int code,
+      sbx_error **err)
+{
+  if (!p->cb)
+    return 0;
+  engine_build_event ev = { .kind = kind, .text = text, .len = len, .code = code };
+  return p->cb (&ev, p->ud, err);
+}
+
+static int
+set_error (engine_build_parser *p, const char *msg, size_t len, int code, sbx_error **err)
+{
+  if (!p->error)
+    {
+      p->error = xstrndup (msg, len);
+      p->error_code = code;
+    }
+  return emit (p, ENGINE_BUILD_ERROR, msg, len, code, err);
+}
+
+/* A line longer than the buffer: its start tells what it was. */
+static int
+overflow_line (engine_build_parser *p, sbx_error **err)
+{
+  static const char note[] = "[sbx: a build output line longer than 256 KiB was dropped]\n";
+  size_t n = p->len < 64 ? p->len : 64;
+  if (memmem (p->line, n, "\"error", 6))
+    {
+      static const char msg[] = "the build failed (the engine's error message is longer than 256 KiB)";
+      return set_error (p, msg, sizeof msg - 1, 0, err);
+    }
+  return emit (p, ENGINE_BUILD_STREAM, note, sizeof note - 1, 0, err);
+}
+
+static int
+decode_line (engine_build_parser *p, sbx_error **err)
+{
+  const char *s = p->line;
+  size_t n = p->len;
+  while (n && (s[n - 1] == '\r' || s[n - 1] == ' '))
+    n--;
+  while (n && (*s == ' ' || *s == '\t'))
+    s++, n--;
+  if (n == 0)
+    return 0;
+  json_error_t jerr;
+  _cleanup_json_ json_t *j = json_loadb (s, n, JSON_ALLOW_NUL, &jerr);
+  if (!json_is_object (j))
+    {
+      /* Not JSON: pass it on as output rather than lose it. */
+      if (emit (p, ENGINE_BUILD_STREAM, s, n, 0, err) < 0)
+        return -1;
+      return emit (p, ENGINE_BUILD_STREAM, "\n", 1, 0, err);
+    }
+  json_t *e = json_object_get (j, "error");
+  json_t *detail = json_object_get (j, "errorDetail");
+  if (e || detail)
+    {
+      json_t *m = json_object_get (detail, "message");
+      if (!json_is_string (m))
+        m = e;
+      int code = (int) json_integer_value (json_object_get (detail, "code"));
+      if (json_is_string (m))
+        return set_error (p, json_string_value (m), json_string_length (m), code, err);
+      static const char unknown[] = "the build failed (the engine gave no message)";
+      return set_error (p, unknown, sizeof unknown - 1, code, err);
+    }
+  json_t *v = json_object_get (j, "stream");
+  if (json_is_string (v) && emit (p, ENGINE_BUILD_STREAM, json_string_value (v),
+                                  json_string_length (v), 0, err) < 0)
+    return -1;
+  v = json_object_get (j, "status");
+  if (json_is_string (v))
+    {
+      const char *prog = json_string_value (json_object_get (j, "progress"));
+      const char *id = json_string_value (json_object_get (j, "id"));
+      _cleanup_free_ char *line = xasprintf ("%s%s%s%s%s", id ? id : "", id ? ": " : "",
+                                             json_string_value (v), prog ? " " : "",
+                                             prog ? prog : "");
+      if (emit (p, ENGINE_BUILD_STATUS, line, strlen (line), 0, err) < 0)
+        return -1;
+    }
+  v = json_object_get (json_object_get (j, "aux"), "ID");
+  if (json_is_string (v))
+    {
+      free (p->image_id);
+      p->image_id = xstrdup (json_string_value (v));
+      if (emit (p, ENGINE_BUILD_AUX_ID, p->image_id, strlen (p->image_id), 0, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+end_line (engine_build_parser *p, sbx_error **err)
+{
+  int r = p->overflow ? overflow_line (p, err) : decode_line (p, err);
+  p->len = 0;
+  p->overflow = false;
+  return r;
+}
+
+int
+engine_build_parser_feed (engine_build_parser *p, const char *data, size_t len, sbx_error **err)
+{
+  while (len > 0)
+    {
+      const char *nl = memchr (data, '\n', len);
+      size_t n = nl ? (size_t) (nl - data) : len;
+      size_t room = ENGINE_BUILD_LINE_MAX - p->len;
+      if (n > room)
+        {
+          p->overflow = true;
+          memcpy (p->line + p->len, data, room);
+          p->len += room;
+        }
+      else
+        {
+          memcpy (p->line + p->len, data, n);
+          p->len += n;
+        }
+      if (!nl)
+        break;
+      if (end_line (p, err) < 0)
+        return -1;
+      data += n + 1;
+      len -= n + 1;
+    }
+  return 0;
+}
+
+int
+engine_build_parser_finish (engine_build_parser *p, sbx_error **err)
+{
+  if (p->len > 0 || p->overflow)
+    return end_line (p, err);
+  return 0;
+}
+
+static void
+query_add (char **q, const char *name, const char *value)
+{
+  _cleanup_free_ char *e = engine_urlencode (value);
+  char *n = xasprintf ("%s%s%s=%s", *q, **q ? "&" : "", name, e);
+  free (*q);
+  *q = n;
+}
+
+static void
+query_add_json (char **q, const char *name, json_t *obj)
+{
+  if (!obj || json_object_size (obj) == 0)
+    return;
+  _cleanup_free_ char *s = json_dumps (obj, JSON_COMPACT | JSON_SORT_KEYS);
+  if (s)
+    query_add (q, name, s);
+}
+
+char *
+engine_build_query (const engine_build_opts *o)
+{
+  char *q = xstrdup ("");
+  query_add (&q, "dockerfile", o->dockerfile ? o->dockerfile : "Dockerfile");
+  if (o->tag)
+    query_add (&q, "t", o->tag);
+  query_add_json (&q, "labels", o->labels);
+  query_add_json (&q, "buildargs", o->buildargs);
+  if (o->target && *o->target)
+    query_add (&q, "target", o->target);
+  if (o->nocache)
+    query_add (&q, "nocache", "1");
+  query_add (&q, "rm", "1");
+  query_add (&q, "forcerm", "1");
+  return q;
+}
+
+static int
+on_answer (const char *data, size_t len, void *ud, sbx_error **err)
+{
+  return engine_build_parser_feed (ud, data, len, err);
+}
+
+int
+engine_build (engine_client *c, const engine_build_opts *o, char **image_id, sbx_error **err)
+{
+  _cleanup_free_ char *q = engine_build_query (o);
+  _cleanup_free_ char *path = xasprintf ("/build?%s", q);
+  engine_build_parser p;
+  engine_build_parser_init (&p, o->on_event, o->ud);
+  engine_request req = { .method = "POST", .path = "/build", .upload = o->context,
+                         .upload_ud = o->context_ud, .content_type = "application/x-tar",
+                         .on_data = on_answer, .ud = &p };
+  req.path = path;
+  int ret = engine_call (c, &req, NULL, NULL, err);
+  if (ret == 0)
+    ret = engine_build_parser_finish (&p, err);
+  if (ret == 0 && p.error)
+    {
+      ret = sbx_fail (err, SBX_ERR_ENGINE, "%s", p.error);
+      if (err && *err)
+        (*err)->http_status = 200;
+    }
+  else if (ret == 0 && !p.image_id)
+    ret = sbx_fail (err, SBX_ERR_ENGINE,
+                    "the engine ended the build without an image id; see its output above");
+  if (ret == 0 && image_id)
+    *image_id = steal_pointer (&p.image_id);
+  engine_build_parser_clear (&p);
+  return ret;
+}
