@@ -1,12 +1,384 @@
-/* config_load.c: reading config files.  Placeholder until the loader lands:
-   defaults only. */
+/* config_load.c: reading the configuration files.
+
+   Precedence (later wins, key by key):
+     1. the defaults (sbx_config_init_default)
+     2. the user file: $XDG_CONFIG_HOME/sbx/config.json (default
+        ~/.config/sbx/config.json)
+     3. the project file: PROJECT/.sbx/config.json
+   When $SBX_CONFIG is set and not empty, it is the only file read (and it
+   must exist); the user and project files are ignored.  Command-line flags
+   win over all of these (the CLI applies them after loading).
+
+   A key present in a later file replaces the earlier value, lists included
+   (read_only_dirs, writable_dirs are not concatenated).  Relative directories
+   are taken relative to the project directory, "~/" to $HOME.
+
+   Unknown keys, wrong types, out-of-range values and bad JSON are errors
+   "FILE:LINE: what is wrong" (SBX_ERR_INVALID).  On error *cfg is left as it
+   was. */
 #include "config.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CONFIG_MAX_BYTES (1024 * 1024)
+
+/* Line (1-based) of the first occurrence of "key" used as an object key in
+   text, or 0 when not found. */
+static int
+key_line (const char *text, const char *key)
+{
+  size_t klen = strlen (key);
+  for (const char *p = text; (p = strchr (p, '"')) != NULL; p++)
+    {
+      if (strncmp (p + 1, key, klen) == 0 && p[1 + klen] == '"')
+        {
+          const char *q = p + 2 + klen;
+          while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+            q++;
+          if (*q == ':')
+            {
+              int line = 1;
+              for (const char *c = text; c < p; c++)
+                if (*c == '\n')
+                  line++;
+              return line;
+            }
+        }
+    }
+  return 0;
+}
+
+typedef struct
+{
+  const char *file;
+  const char *text;
+  const char *project_dir;
+} src;
+
+static int
+bad (const src *s, const char *key, sbx_error **err, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+static int
+bad (const src *s, const char *key, sbx_error **err, const char *fmt, ...)
+{
+  va_list ap;
+  _cleanup_free_ char *msg = NULL;
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end (ap);
+  int line = key ? key_line (s->text, key) : 0;
+  return sbx_fail (err, SBX_ERR_INVALID, "%s:%d: %s", s->file, line > 0 ? line : 1,
+                   msg ? msg : "invalid configuration");
+}
+
+static const char *
+json_type_name (const json_t *v)
+{
+  switch (json_typeof (v))
+    {
+    case JSON_OBJECT:
+      return "an object";
+    case JSON_ARRAY:
+      return "an array";
+    case JSON_STRING:
+      return "a string";
+    case JSON_INTEGER:
+      return "an integer";
+    case JSON_REAL:
+      return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+      return "a boolean";
+    case JSON_NULL:
+      return "null";
+    }
+  return "a value";
+}
+
+static char *
+resolve_dir (const src *s, const char *dir)
+{
+  if (dir[0] == '/')
+    return xstrdup (dir);
+  if (dir[0] == '~' && (dir[1] == '/' || dir[1] == '\0'))
+    {
+      const char *home = getenv ("HOME");
+      return xasprintf ("%s%s", home ? home : "", dir + 1);
+    }
+  if (s->project_dir)
+    return xasprintf ("%s/%s", s->project_dir, dir);
+  return xstrdup (dir);
+}
+
+static int
+get_bool (const src *s, const char *key, json_t *v, bool *out, sbx_error **err)
+{
+  if (!json_is_boolean (v))
+    return bad (s, key, err, "'%s' must be true or false, not %s", key, json_type_name (v));
+  *out = json_is_true (v);
+  return 0;
+}
+
+static int
+get_string (const src *s, const char *key, json_t *v, bool nullable, char **out,
+            sbx_error **err)
+{
+  if (nullable && json_is_null (v))
+    {
+      free (*out);
+      *out = NULL;
+      return 0;
+    }
+  if (!json_is_string (v))
+    return bad (s, key, err, "'%s' must be a string%s, not %s", key, nullable ? " or null" : "",
+                json_type_name (v));
+  if (json_string_length (v) == 0 && !nullable)
+    return bad (s, key, err, "'%s' must not be empty", key);
+  free (*out);
+  *out = json_string_length (v) ? xstrdup (json_string_value (v)) : NULL;
+  return 0;
+}
+
+static int
+get_dirs (const src *s, const char *key, json_t *v, char ***out, sbx_error **err)
+{
+  if (!json_is_array (v))
+    return bad (s, key, err, "'%s' must be an array of directory names, not %s", key,
+                json_type_name (v));
+  _cleanup_strv_ char **dirs = xcalloc (1, sizeof *dirs);
+  size_t i;
+  json_t *item;
+  json_array_foreach (v, i, item)
+    {
+      if (!json_is_string (item) || json_string_length (item) == 0)
+        return bad (s, key, err, "'%s'[%zu] must be a non-empty string, not %s", key, i,
+                    json_type_name (item));
+      _cleanup_free_ char *d = resolve_dir (s, json_string_value (item));
+      strv_append (&dirs, d);
+    }
+  strv_free (*out);
+  *out = steal_pointer (&dirs);
+  return 0;
+}
+
+static int
+get_int (const src *s, const char *key, json_t *v, long max, long *out, sbx_error **err)
+{
+  if (!json_is_integer (v))
+    return bad (s, key, err, "'%s' must be an integer, not %s", key, json_type_name (v));
+  json_int_t n = json_integer_value (v);
+  if (n < 0 || n > max)
+    return bad (s, key, err, "'%s' must be between 0 and %ld (0: unlimited), not %lld", key, max,
+                (long long) n);
+  *out = (long) n;
+  return 0;
+}
+
+static const char *const backend_types[]
+    = { "auto", "none", "landlock", "nsjail", "bwrap", "seatbelt", "docker", NULL };
+
+static int
+apply_object (sbx_config *cfg, const src *s, json_t *root, sbx_error **err)
+{
+  if (!json_is_object (root))
+    return bad (s, NULL, err, "the configuration must be a JSON object, not %s",
+                json_type_name (root));
+  const char *key;
+  json_t *v;
+  json_object_foreach (root, key, v)
+    {
+      int r;
+      if (strcmp (key, "enabled") == 0)
+        r = get_bool (s, key, v, &cfg->enabled, err);
+      else if (strcmp (key, "allow_network") == 0)
+        r = get_bool (s, key, v, &cfg->allow_network, err);
+      else if (strcmp (key, "allow_write") == 0)
+        r = get_bool (s, key, v, &cfg->allow_write, err);
+      else if (strcmp (key, "type") == 0)
+        {
+          r = get_string (s, key, v, true, &cfg->type, err);
+          if (r == 0 && cfg->type)
+            {
+              bool known = false;
+              for (const char *const *t = backend_types; *t; t++)
+                known = known || strcmp (*t, cfg->type) == 0;
+              if (!known)
+                r = bad (s, key, err,
+                         "'type' is '%s'; use auto, none, landlock, nsjail, bwrap, seatbelt or "
+                         "docker",
+                         cfg->type);
+            }
+        }
+      else if (strcmp (key, "read_only_dirs") == 0)
+        r = get_dirs (s, key, v, &cfg->read_only_dirs, err);
+      else if (strcmp (key, "writable_dirs") == 0)
+        r = get_dirs (s, key, v, &cfg->writable_dirs, err);
+      else if (strcmp (key, "max_memory_mb") == 0)
+        r = get_int (s, key, v, LONG_MAX / (1024 * 1024), &cfg->max_memory_mb, err);
+      else if (strcmp (key, "max_cpu_pct") == 0)
+        {
+          long pct = 0;
+          r = get_int (s, key, v, 100 * 4096, &pct, err);
+          if (r == 0)
+            cfg->max_cpu_pct = (int) pct;
+        }
+      else if (strcmp (key, "isolation") == 0)
+        {
+          if (!json_is_string (v))
+            r = bad (s, key, err, "'isolation' must be a string, not %s", json_type_name (v));
+          else
+            {
+              sbx_level level;
+              _cleanup_error_ sbx_error *lerr = NULL;
+              r = sbx_level_parse (json_string_value (v), &level, &lerr);
+              if (r < 0)
+                r = bad (s, key, err, "%s", lerr->msg);
+              else
+                cfg->isolation = level;
+            }
+        }
+      else if (strcmp (key, "runtime") == 0)
+        r = get_string (s, key, v, false, &cfg->runtime, err);
+      else if (strcmp (key, "image") == 0)
+        r = get_string (s, key, v, true, &cfg->image, err);
+      else
+        r = bad (s, key, err,
+                 "unknown key '%s'; known keys: enabled, type, allow_network, allow_write, "
+                 "read_only_dirs, writable_dirs, max_memory_mb, max_cpu_pct, isolation, runtime, "
+                 "image",
+                 key);
+      if (r < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* Read path into *text.  missing_ok: a missing file gives 0 and *text NULL. */
+static int
+read_text (const char *path, bool missing_ok, char **text, sbx_error **err)
+{
+  *text = NULL;
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      if (missing_ok && (errno == ENOENT || errno == ENOTDIR))
+        return 0;
+      return sbx_fail (err, SBX_ERR_INVALID, "cannot read the configuration %s: %s", path,
+                       strerror (errno));
+    }
+  struct stat st;
+  if (fstat (fd, &st) < 0)
+    return sbx_fail_errno (err, errno, "stat %s", path);
+  if (!S_ISREG (st.st_mode))
+    return sbx_fail (err, SBX_ERR_INVALID, "%s:1: the configuration must be a regular file",
+                     path);
+  if (st.st_size > CONFIG_MAX_BYTES)
+    return sbx_fail (err, SBX_ERR_INVALID, "%s:1: the configuration is larger than %d bytes",
+                     path, CONFIG_MAX_BYTES);
+  size_t cap = (size_t) st.st_size + 1, len = 0;
+  _cleanup_free_ char *buf = xmalloc (cap);
+  for (;;)
+    {
+      if (len + 1 >= cap)
+        {
+          if (cap > CONFIG_MAX_BYTES)
+            return sbx_fail (err, SBX_ERR_INVALID, "%s:1: the configuration is too large", path);
+          cap *= 2;
+          buf = xrealloc (buf, cap);
+        }
+      ssize_t n = read (fd, buf + len, cap - 1 - len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return sbx_fail_errno (err, errno, "reading %s", path);
+      if (n == 0)
+        break;
+      len += (size_t) n;
+    }
+  buf[len] = '\0';
+  *text = steal_pointer (&buf);
+  return 0;
+}
+
+static int
+load_file (sbx_config *cfg, const char *path, bool missing_ok, const char *project_dir,
+           sbx_error **err)
+{
+  _cleanup_free_ char *text = NULL;
+  if (read_text (path, missing_ok, &text, err) < 0)
+    return -1;
+  if (text == NULL)
+    return 0;
+  json_error_t jerr;
+  _cleanup_json_ json_t *root = json_loads (text, JSON_REJECT_DUPLICATES, &jerr);
+  if (root == NULL)
+    return sbx_fail (err, SBX_ERR_INVALID, "%s:%d: invalid JSON: %s", path,
+                     jerr.line > 0 ? jerr.line : 1, jerr.text);
+  src s = { .file = path, .text = text, .project_dir = project_dir };
+  if (apply_object (cfg, &s, root, err) < 0)
+    return -1;
+  if (cfg->source)
+    {
+      char *both = xasprintf ("%s, %s", cfg->source, path);
+      free (cfg->source);
+      cfg->source = both;
+    }
+  else
+    cfg->source = xstrdup (path);
+  return 0;
+}
+
+static void
+config_copy (sbx_config *dst, const sbx_config *src_cfg)
+{
+  *dst = *src_cfg;
+  dst->type = src_cfg->type ? xstrdup (src_cfg->type) : NULL;
+  dst->read_only_dirs = src_cfg->read_only_dirs ? strv_dup (src_cfg->read_only_dirs) : NULL;
+  dst->writable_dirs = src_cfg->writable_dirs ? strv_dup (src_cfg->writable_dirs) : NULL;
+  dst->runtime = src_cfg->runtime ? xstrdup (src_cfg->runtime) : NULL;
+  dst->image = src_cfg->image ? xstrdup (src_cfg->image) : NULL;
+  dst->source = src_cfg->source ? xstrdup (src_cfg->source) : NULL;
+}
 
 int
 sbx_config_load (sbx_config *cfg, const char *project_dir, sbx_error **err)
 {
-  (void) cfg;
-  (void) project_dir;
-  (void) err;
+  sbx_config work;
+  config_copy (&work, cfg);
+  int r = 0;
+  const char *explicit_file = getenv ("SBX_CONFIG");
+  if (explicit_file && explicit_file[0])
+    r = load_file (&work, explicit_file, false, project_dir, err);
+  else
+    {
+      _cleanup_free_ char *user_file = NULL;
+      const char *xdg = getenv ("XDG_CONFIG_HOME");
+      const char *home = getenv ("HOME");
+      if (xdg && xdg[0] == '/')
+        user_file = xasprintf ("%s/sbx/config.json", xdg);
+      else if (home && home[0])
+        user_file = xasprintf ("%s/.config/sbx/config.json", home);
+      if (user_file)
+        r = load_file (&work, user_file, true, project_dir, err);
+      if (r == 0 && project_dir)
+        {
+          _cleanup_free_ char *project_file = xasprintf ("%s/.sbx/config.json", project_dir);
+          r = load_file (&work, project_file, true, project_dir, err);
+        }
+    }
+  if (r < 0)
+    {
+      sbx_config_clear (&work);
+      return -1;
+    }
+  sbx_config_clear (cfg);
+  *cfg = work;
   return 0;
 }

@@ -104,8 +104,9 @@ host_bwrap_argv (const char *bwrap, const host_policy *pol, int seccomp_fd, char
       if (check_dir (pol->project_dir, err) < 0)
         return -1;
       add3 (&v, pol->allow_write ? "--bind" : "--ro-bind", pol->project_dir, pol->project_dir);
-      add2 (&v, "--chdir", pol->project_dir);
     }
+  if (pol->workdir || pol->project_dir)
+    add2 (&v, "--chdir", pol->workdir ? pol->workdir : pol->project_dir);
   if (seccomp_fd >= 0)
     {
       _cleanup_free_ char *fd = xasprintf ("%d", seccomp_fd);

@@ -22,6 +22,7 @@ typedef struct host_policy
   bool allow_network;      /* TCP/UDP/any socket family; else AF_UNIX only */
   char *const *ro_dirs;    /* extra read-only dirs, NULL-terminated, may be NULL */
   char *const *rw_dirs;    /* extra read-write dirs, NULL-terminated, may be NULL */
+  const char *workdir;     /* working directory of the command; NULL: project_dir */
 } host_policy;
 
 /* System paths a normal program needs, readable and executable (those that
@@ -171,7 +172,8 @@ typedef struct host_run_opts
   bool seccomp;           /* also with bwrap; always on for LANDLOCK */
   char *const *argv;      /* the command */
   char *const *env;       /* NULL: the current environment */
-  const char *cwd;        /* NULL: the project dir, else the current dir */
+  const char *cwd;        /* NULL: policy->workdir, else policy->project_dir, else
+                             the current directory */
   const char *bwrap;      /* program, NULL: "bwrap" */
   const char *nsjail;     /* program, NULL: "nsjail" */
 } host_run_opts;

@@ -84,8 +84,9 @@ host_nsjail_argv (const char *nsjail, const host_policy *pol, bool seccomp, char
   if (pol->project_dir)
     {
       add2 (&v, pol->allow_write ? "-B" : "-R", pol->project_dir);
-      add2 (&v, "--cwd", pol->project_dir);
     }
+  if (pol->workdir || pol->project_dir)
+    add2 (&v, "--cwd", pol->workdir ? pol->workdir : pol->project_dir);
   if (seccomp)
     {
       _cleanup_free_ char *policy = host_nsjail_kafel_policy (pol->allow_network);

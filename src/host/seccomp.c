@@ -108,13 +108,15 @@ add_rules (scmp_filter_ctx ctx, bool allow_network, sbx_error **err)
              < 0)
     return -1;
 
-  /* personality: flags that turn off ASLR or make data executable. */
-  static const unsigned long bad_persona[]
+  /* personality: flags that turn off ASLR or make data executable.  Bit 31
+     is in the mask so that the query personality(0xffffffff) still works
+     (no real persona sets it). */
+  static const uint32_t bad_persona[]
       = { ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, MMAP_PAGE_ZERO, ADDR_COMPAT_LAYOUT };
   for (size_t i = 0; i < sizeof bad_persona / sizeof bad_persona[0]; i++)
-    if (check (seccomp_rule_add (ctx, eperm, SCMP_SYS (personality), 2,
-                                 SCMP_A0_32 (SCMP_CMP_MASKED_EQ, bad_persona[i], bad_persona[i]),
-                                 SCMP_A0_32 (SCMP_CMP_NE, 0xffffffffUL)),
+    if (check (seccomp_rule_add (ctx, eperm, SCMP_SYS (personality), 1,
+                                 SCMP_A0_32 (SCMP_CMP_MASKED_EQ, bad_persona[i] | 0x80000000U,
+                                             bad_persona[i])),
                "personality", err)
         < 0)
       return -1;
