@@ -1,0 +1,135 @@
+/* cmd_doctor.c: sbx doctor: what this machine offers (engine, runtimes,
+   Landlock, seccomp, bwrap, nsjail) and what each isolation level selects
+   here, and why. */
+#include "cli.h"
+#include "select.h"
+#include "util.h"
+
+#include <string.h>
+
+static bool
+is_gvisor (const char *name, json_t *rt)
+{
+  const char *path = json_string_value (json_object_get (rt, "path"));
+  const char *base = path ? strrchr (path, '/') : NULL;
+  base = base ? base + 1 : path;
+  return strstr (name, "runsc") != NULL || (base && strcmp (base, "runsc") == 0);
+}
+
+/* The engine part; *reason gets why it is unreachable. */
+static json_t *
+engine_report (cli_ctx *ctx, engine_client *c, char **reason)
+{
+  sbx_error *err = NULL;
+  _cleanup_json_ json_t *v = NULL, *info = NULL;
+  const char *api = NULL;
+  if (engine_client_api_version (c, &api, &err) < 0 || engine_version (c, &v, &err) < 0
+      || engine_info (c, &info, &err) < 0)
+    {
+      *reason = xstrdup (err->msg);
+      sbx_error_free (err);
+      return json_pack ("{s:s,s:b,s:s}", "address", engine_client_address (c), "reachable", 0,
+                        "error", *reason);
+    }
+  json_t *runtimes = json_array ();
+  const char *name;
+  json_t *rt;
+  json_object_foreach (json_object_get (info, "Runtimes"), name, rt)
+    json_array_append_new (runtimes,
+                           json_pack ("{s:s,s:s,s:b}", "name", name, "path",
+                                      json_string_value (json_object_get (rt, "path")) ?: name,
+                                      "gvisor", is_gvisor (name, rt)));
+  return json_pack ("{s:s,s:b,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s}", "address",
+                    engine_client_address (c), "reachable", 1, "version",
+                    json_string_value (json_object_get (v, "Version")) ?: "", "engine_api",
+                    json_string_value (json_object_get (v, "ApiVersion")) ?: "", "api", api,
+                    "runtimes", runtimes, "default_runtime",
+                    json_string_value (json_object_get (info, "DefaultRuntime")) ?: "",
+                    "storage_driver", json_string_value (json_object_get (info, "Driver")) ?: "",
+                    "cgroup_version", json_string_value (json_object_get (info, "CgroupVersion")) ?: "",
+                    "kernel", json_string_value (json_object_get (info, "KernelVersion")) ?: "");
+}
+
+static void
+print_text (json_t *eng, json_t *host)
+{
+  printf ("engine\n");
+  printf ("  address          %s\n", json_string_value (json_object_get (eng, "address")));
+  if (!json_is_true (json_object_get (eng, "reachable")))
+    printf ("  reachable        no: %s\n", json_string_value (json_object_get (eng, "error")));
+  else
+    {
+      printf ("  reachable        yes\n");
+      printf ("  version          %s (API %s, sbx uses %s)\n",
+              json_string_value (json_object_get (eng, "version")),
+              json_string_value (json_object_get (eng, "engine_api")),
+              json_string_value (json_object_get (eng, "api")));
+      printf ("  storage driver   %s\n", json_string_value (json_object_get (eng, "storage_driver")));
+      printf ("  cgroups          v%s\n", json_string_value (json_object_get (eng, "cgroup_version")));
+      size_t i;
+      json_t *rt;
+      printf ("  runtimes        ");
+      json_array_foreach (json_object_get (eng, "runtimes"), i, rt)
+        printf (" %s%s", json_string_value (json_object_get (rt, "name")),
+                json_is_true (json_object_get (rt, "gvisor")) ? " (gVisor)" : "");
+      printf ("  [default %s]\n", json_string_value (json_object_get (eng, "default_runtime")));
+    }
+  printf ("host\n");
+  const char *k;
+  json_t *v;
+  json_object_foreach (json_object_get (host, "probes"), k, v)
+    {
+      _cleanup_free_ char *s = json_dumps (v, JSON_ENCODE_ANY);
+      printf ("  %-16s %s\n", k, json_is_string (v) ? json_string_value (v) : s);
+    }
+  printf ("isolation levels\n");
+  json_object_foreach (json_object_get (host, "levels"), k, v)
+    {
+      json_t *b = json_object_get (v, "backend");
+      printf ("  %-10s %-20s %s\n", k, json_is_string (b) ? json_string_value (b) : "UNAVAILABLE",
+              json_string_value (json_object_get (v, "reason")) ?: "");
+    }
+}
+
+int
+cmd_doctor (cli_ctx *ctx, int argc, char **argv)
+{
+  if (argc > 1 && (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0))
+    {
+      printf ("usage: sbx doctor\n\nReport the engine (address, versions, runtimes, storage\n"
+              "driver), the host probes (Landlock ABI, seccomp, bwrap, nsjail) and which\n"
+              "backend each isolation level selects here, and why.  Exit 0 even when\n"
+              "something is missing: the report says what.\n");
+      return 0;
+    }
+  if (argc > 1)
+    return cli_usage_error (ctx, "unexpected argument '%s'", argv[1]);
+  _cleanup_error_ sbx_error *err = NULL;
+  _cleanup_engine_ engine_client *c = NULL;
+  _cleanup_json_ json_t *eng = NULL, *host = NULL;
+  _cleanup_free_ char *why = NULL;
+  sbx_probes probes;
+  memset (&probes, 0, sizeof probes);
+  sbx_probe_host (&probes, true);
+  if (cli_open_engine (ctx, &c, &err) < 0)
+    {
+      const char *addr = ctx->host ? ctx->host : getenv ("DOCKER_HOST");
+      eng = json_pack ("{s:s,s:b,s:s}", "address", addr ? addr : ENGINE_DEFAULT_HOST, "reachable",
+                       0, "error", err->msg);
+      sbx_probe_engine (&probes, NULL, err->msg);
+    }
+  else
+    {
+      eng = engine_report (ctx, c, &why);
+      sbx_probe_engine (&probes, why ? NULL : c, why);
+    }
+  host = sbx_host_report (&probes);
+  if (ctx->json)
+    {
+      _cleanup_json_ json_t *o = json_pack ("{s:O,s:O}", "engine", eng, "host", host);
+      cli_print_json (o);
+    }
+  else
+    print_text (eng, host);
+  return 0;
+}
