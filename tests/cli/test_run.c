@@ -1,0 +1,299 @@
+/* test_run.c: `sbx run` and `sbx profile seatbelt` through the built binary,
+   against temporary projects: confinement as a user sees it, exit statuses,
+   stdio, configuration and flags, refusal and --fallback. */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "util.h"
+
+static char *project, *outside;
+static char *env_isolated[] = { "XDG_CONFIG_HOME=/nonexistent-sbx-xdg", NULL };
+
+static void
+setup (void)
+{
+  project = tu_mkproject ();
+  char tmpl[] = "/var/tmp/sbx-run-XXXXXX";
+  cr_assert_not_null (mkdtemp (tmpl));
+  outside = xstrdup (tmpl);
+  tu_write_file (outside, "secret/key", "top-secret\n");
+  tu_write_file (outside, "ro/data", "ro-data\n");
+  _cleanup_free_ char *rw = xasprintf ("%s/rw", outside);
+  mkdir (rw, 0755);
+  unsetenv ("SBX_CONFIG");
+}
+
+static void
+teardown (void)
+{
+  tu_rmrf (project);
+  _cleanup_free_ char *cmd = xasprintf ("rm -rf '%s'", outside);
+  (void) !system (cmd);
+  free (project);
+  free (outside);
+}
+
+/* sbx --project P run ARGS... */
+#define RUN(r, ...) tu_sbx_env (r, project, env_isolated, "--project", project, "run", __VA_ARGS__, NULL)
+
+static int
+listen_tcp (int *port)
+{
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  cr_assert_eq (bind (fd, (struct sockaddr *) &a, sizeof a), 0);
+  cr_assert_eq (listen (fd, 8), 0);
+  socklen_t l = sizeof a;
+  getsockname (fd, (struct sockaddr *) &a, &l);
+  *port = ntohs (a.sin_port);
+  return fd;
+}
+
+static int
+one_line (const char *s)
+{
+  const char *nl = strchr (s, '\n');
+  return nl != NULL && nl[1] == '\0';
+}
+
+TestSuite (run, .init = setup, .fini = teardown, .timeout = 120);
+
+Test (run, help)
+{
+  tu_result r;
+  RUN (&r, "--help");
+  cr_expect_eq (r.status, 0);
+  cr_expect_not_null (strstr (r.out, "usage: sbx run"));
+  cr_expect_not_null (strstr (r.out, "--fallback"));
+  tu_result_clear (&r);
+}
+
+Test (run, usage_errors)
+{
+  tu_result r;
+  RUN (&r, "--isolation", "paranoid", "--", "true");
+  cr_expect_eq (r.status, 125);
+  cr_expect (one_line (r.err), "%s", r.err);
+  cr_expect_not_null (strstr (r.err, "paranoid"));
+  tu_result_clear (&r);
+  RUN (&r, "--");
+  cr_expect_eq (r.status, 125);
+  cr_expect (one_line (r.err), "%s", r.err);
+  tu_result_clear (&r);
+  RUN (&r, "--bogus", "--", "true");
+  cr_expect_eq (r.status, 125);
+  cr_expect (one_line (r.err), "%s", r.err);
+  tu_result_clear (&r);
+  RUN (&r, "--ro", "/nonexistent-sbx-dir", "--", "true");
+  cr_expect_eq (r.status, 125);
+  cr_expect_not_null (strstr (r.err, "/nonexistent-sbx-dir"));
+  tu_result_clear (&r);
+}
+
+Test (run, status_and_stdio)
+{
+  tu_result r;
+  RUN (&r, "--", "/bin/sh", "-c", "echo to-out; echo to-err >&2; exit 3");
+  cr_expect_eq (r.status, 3);
+  cr_expect_str_eq (r.out, "to-out\n");
+  cr_expect_str_eq (r.err, "to-err\n");
+  tu_result_clear (&r);
+
+  char *argv[] = { TU_SBX, "--project", project, "run", "--", "cat", NULL };
+  tu_run (&r, project, env_isolated, "from-stdin", 60, argv);
+  cr_expect_eq (r.status, 0);
+  cr_expect_str_eq (r.out, "from-stdin");
+  tu_result_clear (&r);
+
+  RUN (&r, "--", "sbx-no-such-command");
+  cr_expect_eq (r.status, 127);
+  cr_expect_not_null (strstr (r.err, "sbx-no-such-command"));
+  tu_result_clear (&r);
+
+  _cleanup_free_ char *data = xasprintf ("%s/ro/data", outside);
+  RUN (&r, "--", data);
+  cr_expect_eq (r.status, 126);
+  tu_result_clear (&r);
+
+  RUN (&r, "--", "/bin/sh", "-c", "kill -TERM $$");
+  cr_expect_eq (r.status, 128 + 15);
+  tu_result_clear (&r);
+}
+
+static void
+confinement (const char *level)
+{
+  tu_result r;
+  _cleanup_free_ char *ro = xasprintf ("%s/ro", outside);
+  _cleanup_free_ char *rw = xasprintf ("%s/rw", outside);
+  _cleanup_free_ char *script = xasprintf (
+      "cat %s/secret/key && echo LEAK; "
+      "cat %s/data || echo NO-RO-READ; "
+      "echo x > %s/new && echo RO-WRITTEN; "
+      "echo x > %s/new && echo RW-OK; "
+      "echo y > out.txt && echo PROJECT-OK; "
+      "mount -t tmpfs none %s/rw 2>/dev/null && echo MOUNTED; true",
+      outside, ro, ro, rw, outside);
+  RUN (&r, "--isolation", level, "--ro", ro, "--rw", rw, "--", "/bin/sh", "-c", script);
+  cr_expect_eq (r.status, 0, "%s: %s", level, r.err);
+  cr_expect_null (strstr (r.out, "LEAK"), "%s: secret read", level);
+  cr_expect_null (strstr (r.out, "NO-RO-READ"), "%s: --ro dir unreadable", level);
+  cr_expect_null (strstr (r.out, "RO-WRITTEN"), "%s: --ro dir written", level);
+  cr_expect_not_null (strstr (r.out, "RW-OK"), "%s: --rw dir not writable: %s", level, r.err);
+  cr_expect_not_null (strstr (r.out, "PROJECT-OK"), "%s: project not writable", level);
+  cr_expect_null (strstr (r.out, "MOUNTED"), "%s: mount worked", level);
+  tu_result_clear (&r);
+  _cleanup_free_ char *out = xasprintf ("%s/out.txt", project);
+  struct stat st;
+  cr_expect_eq (stat (out, &st), 0, "%s: the project file is not on the host", level);
+  unlink (out);
+
+  int port;
+  int lfd = listen_tcp (&port);
+  _cleanup_free_ char *tcp = xasprintf ("echo hi > /dev/tcp/127.0.0.1/%d", port);
+  RUN (&r, "--isolation", level, "--", "/bin/bash", "-c", tcp);
+  cr_expect_neq (r.status, 0, "%s: TCP connect worked with network off", level);
+  tu_result_clear (&r);
+  RUN (&r, "--isolation", level, "--allow-network", "--", "/bin/bash", "-c", tcp);
+  cr_expect_eq (r.status, 0, "%s: TCP connect failed with --allow-network: %s", level, r.err);
+  tu_result_clear (&r);
+  close (lfd);
+}
+
+Test (run, default_level_confines)
+{
+  confinement ("default");
+}
+
+Test (run, enhanced_level_confines)
+{
+  confinement ("enhanced");
+}
+
+Test (run, off_level_does_not)
+{
+  tu_result r;
+  _cleanup_free_ char *script = xasprintf ("cat %s/secret/key", outside);
+  RUN (&r, "--isolation", "off", "--", "/bin/sh", "-c", script);
+  cr_expect_eq (r.status, 0);
+  cr_expect_str_eq (r.out, "top-secret\n");
+  tu_result_clear (&r);
+}
+
+Test (run, verbose_says_backend_and_why)
+{
+  tu_result r;
+  tu_sbx_env (&r, project, env_isolated, "-v", "--project", project, "run", "--", "true", NULL);
+  cr_expect_eq (r.status, 0);
+  cr_expect_not_null (strstr (r.err, "landlock+seccomp"), "%s", r.err);
+  tu_result_clear (&r);
+  tu_sbx_env (&r, project, env_isolated, "-v", "--project", project, "run", "--isolation",
+              "enhanced", "--", "true", NULL);
+  cr_expect_eq (r.status, 0);
+  cr_expect_not_null (strstr (r.err, "bwrap+seccomp"), "%s", r.err);
+  tu_result_clear (&r);
+}
+
+Test (run, config_and_flags)
+{
+  int port;
+  int lfd = listen_tcp (&port);
+  _cleanup_free_ char *tcp = xasprintf ("echo hi > /dev/tcp/127.0.0.1/%d", port);
+  tu_write_file (project, ".sbx/config.json", "{\n  \"allow_network\": true\n}\n");
+  tu_result r;
+  RUN (&r, "--", "/bin/bash", "-c", tcp);
+  cr_expect_eq (r.status, 0, "allow_network from the config is ignored: %s", r.err);
+  tu_result_clear (&r);
+  close (lfd);
+
+  /* The flag wins over the configured level. */
+  tu_write_file (project, ".sbx/config.json", "{\"isolation\": \"off\"}\n");
+  _cleanup_free_ char *script = xasprintf ("cat %s/secret/key", outside);
+  RUN (&r, "--", "/bin/sh", "-c", script);
+  cr_expect_eq (r.status, 0, "config isolation off not applied");
+  tu_result_clear (&r);
+  RUN (&r, "--isolation", "default", "--", "/bin/sh", "-c", script);
+  cr_expect_neq (r.status, 0, "--isolation did not win over the config");
+  tu_result_clear (&r);
+
+  /* enabled: false means off. */
+  tu_write_file (project, ".sbx/config.json", "{\"enabled\": false}\n");
+  RUN (&r, "--", "/bin/sh", "-c", script);
+  cr_expect_eq (r.status, 0);
+  tu_result_clear (&r);
+
+  /* Errors name the file and line; exit 125. */
+  tu_write_file (project, ".sbx/config.json", "{\n  \"allow_network\": true,\n  \"netwrk\": 1\n}\n");
+  RUN (&r, "--", "true");
+  cr_expect_eq (r.status, 125);
+  cr_expect_not_null (strstr (r.err, ".sbx/config.json:3:"), "%s", r.err);
+  cr_expect_not_null (strstr (r.err, "netwrk"), "%s", r.err);
+  cr_expect (one_line (r.err), "%s", r.err);
+  tu_result_clear (&r);
+  tu_write_file (project, ".sbx/config.json", "{\n  \"allow_network\": \"yes\"\n}\n");
+  RUN (&r, "--", "true");
+  cr_expect_eq (r.status, 125);
+  cr_expect_not_null (strstr (r.err, ".sbx/config.json:2:"), "%s", r.err);
+  tu_result_clear (&r);
+  tu_write_file (project, ".sbx/config.json", "{\n  \"allow_network\": yes\n}\n");
+  RUN (&r, "--", "true");
+  cr_expect_eq (r.status, 125);
+  cr_expect_not_null (strstr (r.err, ".sbx/config.json:2: invalid JSON"), "%s", r.err);
+  tu_result_clear (&r);
+}
+
+Test (run, refused_level_and_fallback)
+{
+  tu_result r;
+  /* No engine at this address: the container level cannot be had. */
+  tu_sbx_env (&r, project, env_isolated, "--host", "unix:///nonexistent/sbx.sock", "--project",
+              project, "run", "--isolation", "container", "--", "true", NULL);
+  cr_expect_eq (r.status, 125);
+  cr_expect_not_null (strstr (r.err, "container"), "%s", r.err);
+  cr_expect_not_null (strstr (r.err, "--fallback"), "%s", r.err);
+  cr_expect (one_line (r.err), "%s", r.err);
+  tu_result_clear (&r);
+
+  _cleanup_free_ char *script = xasprintf ("cat %s/secret/key; exit 5", outside);
+  tu_sbx_env (&r, project, env_isolated, "--host", "unix:///nonexistent/sbx.sock", "--project",
+              project, "run", "--isolation", "container", "--fallback", "--", "/bin/sh", "-c",
+              script, NULL);
+  cr_expect_eq (r.status, 5, "%s", r.err);
+  cr_expect_null (strstr (r.out, "top-secret"), "the fallback is not confined");
+  cr_expect_not_null (strstr (r.err, "--fallback: level enhanced instead"), "%s", r.err);
+  tu_result_clear (&r);
+}
+
+Test (run, profile_seatbelt)
+{
+  tu_result r;
+  tu_sbx_env (&r, project, env_isolated, "--project", project, "profile", "seatbelt", NULL);
+  cr_expect_eq (r.status, 0);
+  cr_expect_not_null (strstr (r.out, "(deny default)"));
+  cr_expect_not_null (strstr (r.out, project));
+  cr_expect_null (strstr (r.out, "(allow network*)"));
+  cr_expect_not_null (strstr (r.out, "docker.sock"));
+  tu_result_clear (&r);
+  tu_sbx_env (&r, project, env_isolated, "--project", project, "profile", "seatbelt",
+              "--allow-network", "--strict", "--rw", "/srv/cache", NULL);
+  cr_expect_eq (r.status, 0);
+  cr_expect_not_null (strstr (r.out, "mode strict"));
+  cr_expect_not_null (strstr (r.out, "(allow network*)"));
+  cr_expect_not_null (strstr (r.out, "(subpath \"/srv/cache\")"));
+  tu_result_clear (&r);
+  tu_sbx_env (&r, project, env_isolated, "--project", project, "profile", "apparmor", NULL);
+  cr_expect_eq (r.status, 125);
+  cr_expect (one_line (r.err), "%s", r.err);
+  tu_result_clear (&r);
+  tu_sbx_env (&r, project, env_isolated, "profile", "--help", NULL);
+  cr_expect_eq (r.status, 0);
+  cr_expect_not_null (strstr (r.out, "usage: sbx profile seatbelt"));
+  tu_result_clear (&r);
+}
