@@ -11,7 +11,6 @@
 
 PENDING (devenv)
 PENDING (gc)
-PENDING (shell)
 PENDING (swap)
 PENDING (run)
 PENDING (profile)

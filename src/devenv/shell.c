@@ -1,0 +1,206 @@
+/* shell.c: an interactive session in the project container (see shell.h). */
+#include "devenv/shell.h"
+#include "devenv/container.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+
+#define RESIZE_TRIES 20
+#define WAIT_EXIT_MS 15000L
+
+struct devenv_shell
+{
+  engine_client *c; /* borrowed */
+  char *container;
+  char *exec_id;
+  char *user;
+  char token[33];
+  engine_hijack *stream;
+};
+
+static void
+sleep_ms (long ms)
+{
+  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+  nanosleep (&ts, NULL);
+}
+
+static void
+make_token (char out[33])
+{
+  unsigned char raw[16];
+  int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  bool ok = fd >= 0 && read (fd, raw, sizeof raw) == (ssize_t) sizeof raw;
+  if (fd >= 0)
+    close (fd);
+  if (!ok)
+    {
+      struct timespec ts;
+      clock_gettime (CLOCK_REALTIME, &ts);
+      for (size_t i = 0; i < sizeof raw; i++)
+        raw[i] = (unsigned char) ((ts.tv_nsec >> (i % 8)) ^ (getpid () >> (i % 4)) ^ (i * 131));
+    }
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < sizeof raw; i++)
+    {
+      out[2 * i] = hex[raw[i] >> 4];
+      out[2 * i + 1] = hex[raw[i] & 15];
+    }
+  out[32] = '\0';
+}
+
+char **
+devenv_shell_argv (char *const *argv)
+{
+  size_t n = strv_len (argv);
+  char **v = xcalloc (n + 6, sizeof *v);
+  size_t k = 0;
+  v[k++] = xstrdup (DEVENV_AGENT_TARGET);
+  v[k++] = xstrdup ("run");
+  v[k++] = xstrdup ("--");
+  if (n == 0)
+    {
+      v[k++] = xstrdup ("/bin/sh");
+      v[k++] = xstrdup ("-c");
+      v[k++] = xstrdup (DEVENV_SHELL_CHOOSER);
+    }
+  for (size_t i = 0; i < n; i++)
+    v[k++] = xstrdup (argv[i]);
+  return v;
+}
+
+void
+devenv_shell_free (devenv_shell *s)
+{
+  if (!s)
+    return;
+  engine_hijack_free (s->stream);
+  free (s->container);
+  free (s->exec_id);
+  free (s->user);
+  free (s);
+}
+
+void
+devenv_shell_freep (devenv_shell **s)
+{
+  devenv_shell_free (*s);
+  *s = NULL;
+}
+
+const char *
+devenv_shell_exec_id (const devenv_shell *s)
+{
+  return s->exec_id;
+}
+
+engine_hijack *
+devenv_shell_stream (devenv_shell *s)
+{
+  return s->stream;
+}
+
+int
+devenv_shell_resize (devenv_shell *s, unsigned rows, unsigned cols, sbx_error **err)
+{
+  if (rows == 0 || cols == 0)
+    return 0;
+  return engine_exec_resize (s->c, s->exec_id, rows, cols, err);
+}
+
+/* The first size may reach the engine before the process runs; engines
+   that refuse it then get a few more tries. */
+static int
+initial_resize (devenv_shell *s, unsigned rows, unsigned cols, sbx_error **err)
+{
+  for (int i = 0;; i++)
+    {
+      sbx_error *e = NULL;
+      if (devenv_shell_resize (s, rows, cols, &e) == 0)
+        return 0;
+      if (i + 1 >= RESIZE_TRIES || e->code == SBX_ERR_INTERRUPTED
+          || e->code == SBX_ERR_UNREACHABLE)
+        {
+          *err = e;
+          return sbx_error_prefix (err, "setting the terminal size of exec %.12s", s->exec_id);
+        }
+      sbx_error_free (e);
+      sleep_ms (10L * (i + 1));
+    }
+}
+
+int
+devenv_shell_start (engine_client *c, const char *container, const devenv_shell_opts *o,
+                    devenv_shell **out, sbx_error **err)
+{
+  _cleanup_shell_ devenv_shell *s = xcalloc (1, sizeof *s);
+  s->c = c;
+  s->container = xstrdup (container);
+  s->user = o->user ? xstrdup (o->user) : NULL;
+  make_token (s->token);
+
+  _cleanup_strv_ char **argv = devenv_shell_argv (o->argv);
+  _cleanup_strv_ char **env = strv_dup (o->env);
+  _cleanup_free_ char *tok = xasprintf ("SBX_EXEC_ID=%s", s->token);
+  strv_append (&env, tok);
+
+  engine_exec_config cfg = { .cmd = argv, .env = env, .workdir = o->workdir, .user = o->user,
+                             .tty = o->tty, .attach_stdin = o->attach_stdin };
+  if (engine_exec_create (c, container, &cfg, &s->exec_id, err) < 0)
+    return -1;
+  if (engine_exec_start_hijack (c, s->exec_id, o->tty, &s->stream, err) < 0)
+    return -1;
+  if (o->tty && o->rows && o->cols && initial_resize (s, o->rows, o->cols, err) < 0)
+    {
+      sbx_error *ke = NULL;
+      devenv_shell_kill (s, &ke);
+      sbx_error_free (ke);
+      return -1;
+    }
+  *out = steal_pointer (&s);
+  return 0;
+}
+
+int
+devenv_shell_wait (devenv_shell *s, int *exit_code, sbx_error **err)
+{
+  engine_exec_state st = { 0 };
+  long waited = 0, step = 2;
+  for (;;)
+    {
+      if (engine_exec_inspect (s->c, s->exec_id, &st, err) < 0)
+        return -1;
+      if (!st.running)
+        break;
+      if (waited >= WAIT_EXIT_MS)
+        return sbx_fail (err, SBX_ERR_ENGINE,
+                         "exec %.12s: its stream ended but the engine still reports it running",
+                         s->exec_id);
+      sleep_ms (step);
+      waited += step;
+      if (step < 50)
+        step *= 2;
+    }
+  *exit_code = st.exit_code;
+  return 0;
+}
+
+static int
+discard (int stream, const char *data, size_t len, void *ud, sbx_error **err)
+{
+  return 0;
+}
+
+int
+devenv_shell_kill (devenv_shell *s, sbx_error **err)
+{
+  char *const argv[] = { DEVENV_AGENT_TARGET, "kill", s->token, NULL };
+  engine_exec_config cfg = { .cmd = argv, .user = s->user };
+  _cleanup_free_ char *id = NULL;
+  engine_client_set_cancel (s->c, NULL);
+  if (engine_exec_create (s->c, s->container, &cfg, &id, err) < 0)
+    return -1;
+  return engine_exec_start (s->c, id, discard, NULL, 30000, err);
+}

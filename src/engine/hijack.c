@@ -1,0 +1,631 @@
+/* hijack.c: exec start on a hijacked connection (see hijack.h).  libcurl
+   opens the connection (CONNECT_ONLY) with the client's transport settings,
+   so unix, tcp and TLS behave alike; the request and the response head are
+   handled here, then curl_easy_send/curl_easy_recv carry the stream.  The
+   client's own easy handle is left alone, so that other requests (resize,
+   inspect) can be made while the stream is open. */
+#include "engine/hijack.h"
+#include "engine.h"
+#include "engine_internal.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define HEAD_MAX (16 * 1024)
+#define ERROR_BODY_MAX (64 * 1024)
+#define CONNECT_TIMEOUT_MS 5000L
+#define HEAD_TIMEOUT_MS 120000L /* a runsc sandbox may take its time */
+#define ERROR_BODY_TIMEOUT_MS 5000L
+#define IN_BUF 4096
+#define OUT_BUF (32 * 1024)
+#define RECV_ROUNDS 16 /* reads in a row before stdin gets a turn */
+
+struct engine_hijack
+{
+  engine_client *c; /* borrowed: the cancel flag, the address for messages */
+  CURL *curl;
+  int fd;
+  bool tty;
+  bool write_closed;
+  char *pending; /* stream bytes that came with the response head */
+  size_t pending_len;
+  engine_demux demux;
+};
+
+/* ---- the response head ---- */
+
+static bool
+header_is (const char *line, size_t len, const char *name, const char **value, size_t *vlen)
+{
+  size_t n = strlen (name);
+  if (len <= n || strncasecmp (line, name, n) != 0 || line[n] != ':')
+    return false;
+  const char *v = line + n + 1;
+  const char *end = line + len;
+  while (v < end && (*v == ' ' || *v == '\t'))
+    v++;
+  while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+    end--;
+  *value = v;
+  *vlen = (size_t) (end - v);
+  return true;
+}
+
+static bool
+token_in (const char *v, size_t vlen, const char *token)
+{
+  size_t n = strlen (token);
+  for (size_t i = 0; i + n <= vlen; i++)
+    if (strncasecmp (v + i, token, n) == 0 && (i == 0 || v[i - 1] == ' ' || v[i - 1] == ',')
+        && (i + n == vlen || v[i + n] == ' ' || v[i + n] == ',' || v[i + n] == ';'))
+      return true;
+  return false;
+}
+
+long
+engine_http_head_parse (const char *buf, size_t len, engine_http_head *out, sbx_error **err)
+{
+  memset (out, 0, sizeof *out);
+  out->content_length = -1;
+  /* Find the end of the head first: nothing is decided on a partial head. */
+  size_t end = 0;
+  for (size_t i = 0; i < len; i++)
+    if (buf[i] == '\n'
+        && ((i >= 1 && buf[i - 1] == '\n') || (i >= 2 && buf[i - 1] == '\r' && buf[i - 2] == '\n')))
+      {
+        end = i + 1;
+        break;
+      }
+  if (len >= 5 && strncmp (buf, "HTTP/", 5) != 0)
+    goto bad;
+  if (len < 5 && strncmp (buf, "HTTP/", len) != 0)
+    goto bad;
+  if (end == 0)
+    return 0;
+
+  bool first = true;
+  for (size_t pos = 0; pos < end;)
+    {
+      const char *line = buf + pos;
+      const char *nl = memchr (line, '\n', end - pos);
+      size_t ll = (size_t) (nl - line);
+      pos += ll + 1;
+      if (ll && line[ll - 1] == '\r')
+        ll--;
+      if (ll == 0)
+        break;
+      if (first)
+        {
+          /* HTTP/1.1 101 UPGRADED */
+          first = false;
+          const char *sp = memchr (line, ' ', ll);
+          if (!sp || line + ll - sp < 4)
+            goto bad;
+          int st = 0;
+          for (int k = 1; k <= 3; k++)
+            {
+              if (sp[k] < '0' || sp[k] > '9')
+                goto bad;
+              st = st * 10 + (sp[k] - '0');
+            }
+          if (line + ll > sp + 4 && sp[4] != ' ')
+            goto bad;
+          out->status = st;
+          continue;
+        }
+      const char *v;
+      size_t vl;
+      if (header_is (line, ll, "Content-Length", &v, &vl))
+        {
+          long n = 0;
+          if (vl == 0 || vl > 15)
+            goto bad;
+          for (size_t k = 0; k < vl; k++)
+            {
+              if (v[k] < '0' || v[k] > '9')
+                goto bad;
+              n = n * 10 + (v[k] - '0');
+            }
+          out->content_length = n;
+        }
+      else if (header_is (line, ll, "Transfer-Encoding", &v, &vl))
+        out->chunked = token_in (v, vl, "chunked");
+      else if (header_is (line, ll, "Upgrade", &v, &vl))
+        out->upgraded = out->upgraded || token_in (v, vl, "tcp");
+      else if (header_is (line, ll, "Content-Type", &v, &vl))
+        {
+          size_t n = vl < sizeof out->content_type - 1 ? vl : sizeof out->content_type - 1;
+          memcpy (out->content_type, v, n);
+          out->content_type[n] = '\0';
+        }
+    }
+  if (out->status == 101)
+    out->upgraded = true;
+  return (long) end;
+
+bad:
+  return sbx_fail (err, SBX_ERR_ENGINE, "the engine's answer is not an HTTP response");
+}
+
+size_t
+engine_http_dechunk (char *buf, size_t len)
+{
+  size_t in = 0, out = 0;
+  while (in < len)
+    {
+      size_t size = 0, k = in;
+      bool digits = false;
+      for (; k < len; k++)
+        {
+          char ch = buf[k];
+          int d = ch >= '0' && ch <= '9'   ? ch - '0'
+                  : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                  : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                           : -1;
+          if (d < 0)
+            break;
+          if (size > (SIZE_MAX >> 4))
+            return out;
+          size = size * 16 + (size_t) d;
+          digits = true;
+        }
+      if (!digits)
+        return out;
+      const char *nl = memchr (buf + k, '\n', len - k);
+      if (!nl)
+        return out;
+      size_t data = (size_t) (nl - buf) + 1;
+      if (size == 0 || size > len - data)
+        return out;
+      memmove (buf + out, buf + data, size);
+      out += size;
+      in = data + size;
+      if (in < len && buf[in] == '\r')
+        in++;
+      if (in < len && buf[in] == '\n')
+        in++;
+    }
+  return out;
+}
+
+/* ---- connection ---- */
+
+static long
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static bool
+cancelled (engine_hijack *h)
+{
+  return h->c->cancel && *h->c->cancel;
+}
+
+/* Wait until fd is ready for events or deadline (ms, monotonic) passes,
+   looking at the cancel flag every 100 ms. */
+static int
+wait_fd (engine_hijack *h, short events, long deadline, const char *what, sbx_error **err)
+{
+  for (;;)
+    {
+      if (cancelled (h))
+        return sbx_fail (err, SBX_ERR_INTERRUPTED, "%s: interrupted", what);
+      long left = deadline - now_ms ();
+      if (left <= 0)
+        return sbx_fail (err, SBX_ERR_TIMEOUT, "%s: no answer from the engine at %s", what,
+                         h->c->addr.display);
+      struct pollfd p = { .fd = h->fd, .events = events };
+      int n = poll (&p, 1, left < 100 ? (int) left : 100);
+      if (n < 0 && errno != EINTR)
+        return sbx_fail_errno (err, errno, "%s: poll", what);
+      if (n > 0)
+        return 0;
+    }
+}
+
+static int
+send_all (engine_hijack *h, const char *buf, size_t len, long deadline, const char *what,
+          sbx_error **err)
+{
+  while (len > 0)
+    {
+      size_t n = 0;
+      CURLcode rc = curl_easy_send (h->curl, buf, len, &n);
+      if (rc == CURLE_AGAIN)
+        {
+          if (wait_fd (h, POLLOUT, deadline, what, err) < 0)
+            return -1;
+          continue;
+        }
+      if (rc != CURLE_OK)
+        return sbx_fail (err, SBX_ERR_UNREACHABLE, "%s: sending to the engine at %s: %s", what,
+                         h->c->addr.display, curl_easy_strerror (rc));
+      buf += n;
+      len -= n;
+    }
+  return 0;
+}
+
+/* Read at most len bytes, waiting up to deadline; *n 0 at end of stream. */
+static int
+recv_some (engine_hijack *h, char *buf, size_t len, size_t *n, long deadline, const char *what,
+           sbx_error **err)
+{
+  for (;;)
+    {
+      CURLcode rc = curl_easy_recv (h->curl, buf, len, n);
+      if (rc == CURLE_AGAIN)
+        {
+          if (wait_fd (h, POLLIN, deadline, what, err) < 0)
+            return -1;
+          continue;
+        }
+      if (rc != CURLE_OK)
+        return sbx_fail (err, SBX_ERR_UNREACHABLE, "%s: reading from the engine at %s: %s", what,
+                         h->c->addr.display, curl_easy_strerror (rc));
+      return 0;
+    }
+}
+
+static int
+hijack_connect (engine_hijack *h, sbx_error **err)
+{
+  engine_client *c = h->c;
+  h->curl = curl_easy_init ();
+  if (!h->curl)
+    return sbx_fail (err, SBX_ERR_GENERIC, "cannot initialize libcurl");
+  char errbuf[CURL_ERROR_SIZE] = "";
+  CURL *k = h->curl;
+  curl_easy_setopt (k, CURLOPT_URL, c->addr.url_base);
+  curl_easy_setopt (k, CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt (k, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (k, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (k, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+  curl_easy_setopt (k, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt (k, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (c->addr.kind == ENGINE_ADDR_UNIX)
+    curl_easy_setopt (k, CURLOPT_UNIX_SOCKET_PATH, c->addr.socket_path);
+  if (c->addr.tls)
+    {
+      curl_easy_setopt (k, CURLOPT_CAINFO, c->ca);
+      curl_easy_setopt (k, CURLOPT_SSLCERT, c->cert);
+      curl_easy_setopt (k, CURLOPT_SSLKEY, c->key);
+      curl_easy_setopt (k, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
+      curl_easy_setopt (k, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
+    }
+  CURLcode rc = curl_easy_perform (k);
+  curl_easy_setopt (k, CURLOPT_ERRORBUFFER, NULL);
+  if (rc != CURLE_OK)
+    {
+      long os_errno = 0;
+      curl_easy_getinfo (k, CURLINFO_OS_ERRNO, &os_errno);
+      return sbx_fail (err, SBX_ERR_UNREACHABLE,
+                       "cannot reach the Docker engine at %s: %s; is dockerd running (or set DOCKER_HOST)?",
+                       c->addr.display,
+                       os_errno && rc == CURLE_COULDNT_CONNECT ? strerror ((int) os_errno)
+                       : errbuf[0]                             ? errbuf
+                                                               : curl_easy_strerror (rc));
+    }
+  curl_socket_t s = CURL_SOCKET_BAD;
+  if (curl_easy_getinfo (k, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK || s == CURL_SOCKET_BAD)
+    return sbx_fail (err, SBX_ERR_GENERIC, "libcurl gave no socket for the engine at %s",
+                     c->addr.display);
+  h->fd = (int) s;
+  return 0;
+}
+
+/* The body of an error answer: what came with the head, then up to
+   Content-Length (or the end of the connection), bounded. */
+static int
+error_from_answer (engine_hijack *h, const engine_http_head *hd, char *buf, size_t have,
+                   sbx_error **err)
+{
+  long deadline = now_ms () + ERROR_BODY_TIMEOUT_MS;
+  size_t want = hd->content_length >= 0 && hd->content_length < ERROR_BODY_MAX
+                    ? (size_t) hd->content_length
+                    : ERROR_BODY_MAX;
+  while (have < want)
+    {
+      size_t n = 0;
+      sbx_error *e = NULL;
+      if (recv_some (h, buf + have, want - have, &n, deadline, "reading the engine's error", &e)
+          < 0)
+        {
+          sbx_error_free (e); /* report what we have */
+          break;
+        }
+      if (n == 0)
+        break;
+      have += n;
+      if (hd->chunked && have >= 5 && memcmp (buf + have - 5, "0\r\n\r\n", 5) == 0)
+        break;
+    }
+  if (hd->chunked)
+    have = engine_http_dechunk (buf, have);
+  return engine_error_from_response (hd->status, buf, have, err);
+}
+
+int
+engine_exec_start_hijack (engine_client *c, const char *exec_id, bool tty, engine_hijack **out,
+                          sbx_error **err)
+{
+  const char *version = NULL;
+  if (engine_client_api_version (c, &version, err) < 0)
+    return -1;
+
+  _cleanup_hijack_ engine_hijack *h = xcalloc (1, sizeof *h);
+  h->c = c;
+  h->fd = -1;
+  h->tty = tty;
+  engine_demux_init (&h->demux, NULL, NULL);
+  if (hijack_connect (h, err) < 0)
+    return -1;
+
+  _cleanup_free_ char *eid = engine_urlencode (exec_id);
+  _cleanup_free_ char *what = xasprintf ("starting exec %.12s", exec_id);
+  const char *body = tty ? "{\"Detach\":false,\"Tty\":true}" : "{\"Detach\":false,\"Tty\":false}";
+  const char *host = c->addr.kind == ENGINE_ADDR_UNIX ? "localhost" : NULL;
+  _cleanup_free_ char *hostport = host ? NULL : xasprintf ("%s:%d", c->addr.host, c->addr.port);
+  _cleanup_free_ char *reqs
+      = xasprintf ("POST /v%s/exec/%s/start HTTP/1.1\r\n"
+                   "Host: %s\r\n"
+                   "User-Agent: sbx/" SBX_VERSION "\r\n"
+                   "Content-Type: application/json\r\n"
+                   "Content-Length: %zu\r\n"
+                   "Connection: Upgrade\r\n"
+                   "Upgrade: tcp\r\n"
+                   "\r\n%s",
+                   version, eid, host ? host : hostport, strlen (body), body);
+  long deadline = now_ms () + HEAD_TIMEOUT_MS;
+  if (send_all (h, reqs, strlen (reqs), deadline, what, err) < 0)
+    return -1;
+
+  /* The head, and whatever stream bytes came with it. */
+  _cleanup_free_ char *buf = xmalloc (ERROR_BODY_MAX > HEAD_MAX ? ERROR_BODY_MAX : HEAD_MAX);
+  size_t have = 0;
+  engine_http_head hd;
+  long head_len = 0;
+  while (head_len == 0)
+    {
+      if (have == HEAD_MAX)
+        return sbx_fail (err, SBX_ERR_ENGINE, "%s: the engine's answer head is larger than %d bytes",
+                         what, HEAD_MAX);
+      size_t n = 0;
+      if (recv_some (h, buf + have, HEAD_MAX - have, &n, deadline, what, err) < 0)
+        return -1;
+      if (n == 0)
+        return sbx_fail (err, SBX_ERR_ENGINE, "%s: the engine closed the connection without an answer",
+                         what);
+      have += n;
+      head_len = engine_http_head_parse (buf, have, &hd, err);
+      if (head_len < 0)
+        return sbx_error_prefix (err, "%s", what);
+    }
+  size_t rest = have - (size_t) head_len;
+  if (hd.status >= 400)
+    {
+      memmove (buf, buf + head_len, rest);
+      return error_from_answer (h, &hd, buf, rest, err);
+    }
+  if (hd.status != 101 && hd.status != 200)
+    return sbx_fail (err, SBX_ERR_ENGINE, "%s: unexpected answer from the engine (HTTP %d)", what,
+                     hd.status);
+  if (hd.chunked)
+    return sbx_fail (err, SBX_ERR_ENGINE,
+                     "%s: the engine answered with a chunked body instead of a raw stream", what);
+  if (rest > 0)
+    {
+      h->pending = xmalloc (rest);
+      memcpy (h->pending, buf + head_len, rest);
+      h->pending_len = rest;
+    }
+  *out = steal_pointer (&h);
+  return 0;
+}
+
+void
+engine_hijack_free (engine_hijack *h)
+{
+  if (!h)
+    return;
+  if (h->curl)
+    curl_easy_cleanup (h->curl); /* closes the socket */
+  free (h->pending);
+  free (h);
+}
+
+void
+engine_hijack_freep (engine_hijack **h)
+{
+  engine_hijack_free (*h);
+  *h = NULL;
+}
+
+int
+engine_hijack_fd (const engine_hijack *h)
+{
+  return h->fd;
+}
+
+/* ---- the pump ---- */
+
+typedef struct sink
+{
+  int out_fd, err_fd;
+} sink;
+
+static int
+sink_write (int stream, const char *data, size_t len, void *ud, sbx_error **err)
+{
+  sink *s = ud;
+  int fd = stream == 2 ? s->err_fd : s->out_fd;
+  if (fd < 0)
+    return 0;
+  if (write_all (fd, data, len) < 0)
+    return sbx_fail_errno (err, errno, "writing the exec's %s", stream == 2 ? "stderr" : "output");
+  return 0;
+}
+
+static int
+deliver (engine_hijack *h, sink *s, const char *data, size_t len, sbx_error **err)
+{
+  if (h->tty)
+    return sink_write (1, data, len, s, err);
+  h->demux.cb = sink_write;
+  h->demux.ud = s;
+  return engine_demux_feed (&h->demux, data, len, err);
+}
+
+static int
+stream_ended (engine_hijack *h, sbx_error **err)
+{
+  if (!h->tty && engine_demux_finish (&h->demux, err) < 0)
+    return -1;
+  return ENGINE_PUMP_ENDED;
+}
+
+int
+engine_hijack_pump (engine_hijack *h, const engine_pump_opts *o, sbx_error **err)
+{
+  sink s = { .out_fd = o->out_fd, .err_fd = o->err_fd };
+  char in[IN_BUF];
+  size_t in_len = 0, in_off = 0;
+  _cleanup_free_ char *outbuf = xmalloc (OUT_BUF);
+  bool in_open = o->in_fd >= 0 && !h->write_closed;
+  bool in_eof = false;     /* in_fd ended; its action is due once in[] is sent */
+  bool want_out = false;   /* the last send would have blocked */
+  bool maybe_data = true;  /* the socket (or the TLS layer) may hold bytes */
+
+  if (h->pending_len)
+    {
+      _cleanup_free_ char *p = steal_pointer (&h->pending);
+      size_t n = h->pending_len;
+      h->pending_len = 0;
+      if (deliver (h, &s, p, n, err) < 0)
+        return -1;
+    }
+
+  for (;;)
+    {
+      if (maybe_data)
+        {
+          int round = 0;
+          for (; round < RECV_ROUNDS; round++)
+            {
+              size_t n = 0;
+              CURLcode rc = curl_easy_recv (h->curl, outbuf, OUT_BUF, &n);
+              if (rc == CURLE_AGAIN)
+                break;
+              if (rc != CURLE_OK)
+                return sbx_fail (err, SBX_ERR_UNREACHABLE, "reading the exec's stream from %s: %s",
+                                 h->c->addr.display, curl_easy_strerror (rc));
+              if (n == 0)
+                return stream_ended (h, err);
+              if (deliver (h, &s, outbuf, n, err) < 0)
+                return -1;
+            }
+          maybe_data = round == RECV_ROUNDS;
+        }
+
+      /* stdin -> engine */
+      want_out = false;
+      while (in_off < in_len)
+        {
+          size_t n = 0;
+          CURLcode rc = curl_easy_send (h->curl, in + in_off, in_len - in_off, &n);
+          if (rc == CURLE_AGAIN)
+            {
+              want_out = true;
+              break;
+            }
+          if (rc != CURLE_OK)
+            return sbx_fail (err, SBX_ERR_UNREACHABLE, "sending stdin to the engine at %s: %s",
+                             h->c->addr.display, curl_easy_strerror (rc));
+          in_off += n;
+        }
+      if (in_off == in_len)
+        in_off = in_len = 0;
+      if (in_eof && in_len == 0)
+        {
+          in_eof = false;
+          switch (o->on_eof)
+            {
+            case ENGINE_EOF_STOP:
+              return ENGINE_PUMP_STDIN_EOF;
+            case ENGINE_EOF_SEND_EOT:
+              in[0] = 0x04;
+              in_len = 1;
+              continue;
+            case ENGINE_EOF_HALF_CLOSE:
+              if (shutdown (h->fd, SHUT_WR) < 0 && errno != ENOTCONN)
+                return sbx_fail_errno (err, errno, "closing the exec's stdin");
+              h->write_closed = true;
+              break;
+            }
+        }
+
+      struct pollfd p[3];
+      int np = 0, ip = -1, wp = -1;
+      p[np++] = (struct pollfd) { .fd = h->fd, .events = POLLIN | (want_out ? POLLOUT : 0) };
+      if (in_open && in_len == 0)
+        {
+          ip = np;
+          p[np++] = (struct pollfd) { .fd = o->in_fd, .events = POLLIN };
+        }
+      if (o->wake_fd >= 0)
+        {
+          wp = np;
+          p[np++] = (struct pollfd) { .fd = o->wake_fd, .events = POLLIN };
+        }
+      int n = poll (p, (nfds_t) np, maybe_data ? 0 : -1);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return sbx_fail_errno (err, errno, "waiting for the exec's stream");
+        }
+      if (wp >= 0 && p[wp].revents)
+        {
+          int r = o->on_wake ? o->on_wake (o->ud, err) : 0;
+          if (r < 0)
+            return -1;
+          if (r > 0)
+            return ENGINE_PUMP_STOPPED;
+        }
+      if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
+        maybe_data = true;
+      if (ip >= 0 && p[ip].revents)
+        {
+          ssize_t k = read (o->in_fd, in, sizeof in);
+          if (k > 0)
+            in_len = (size_t) k;
+          else if (k == 0 || (errno != EINTR && errno != EAGAIN))
+            {
+              /* End of file, or a terminal that hung up (EIO). */
+              in_open = false;
+              in_eof = true;
+            }
+        }
+    }
+}
+
+/* ---- resize ---- */
+
+int
+engine_exec_resize (engine_client *c, const char *exec_id, unsigned rows, unsigned cols,
+                    sbx_error **err)
+{
+  _cleanup_free_ char *eid = engine_urlencode (exec_id);
+  _cleanup_free_ char *path = xasprintf ("/exec/%s/resize?h=%u&w=%u", eid, rows, cols);
+  engine_request req = { .method = "POST", .path = path, .timeout_ms = 10000 };
+  return engine_call (c, &req, NULL, NULL, err);
+}

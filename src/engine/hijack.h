@@ -1,0 +1,98 @@
+/* hijack.h: a hijacked engine connection, for exec start with stdin and/or a
+   TTY.  The start request is sent by hand on a connection that libcurl opened
+   in CONNECT_ONLY mode (unix, tcp or TLS, as the client is configured); the
+   engine answers `101 UPGRADED` (or `200` with the raw stream on older
+   engines) and the connection then carries the process's stdin one way and
+   its output the other: raw with a TTY, multiplexed without.  Bytes that
+   arrive with the response head belong to the stream.  No policy here: what
+   to do on signals or on stdin EOF is the caller's choice. */
+#ifndef SBX_ENGINE_HIJACK_H
+#define SBX_ENGINE_HIJACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/engine.h"
+#include "error.h"
+
+/* ---- the response head (pure, unit-tested) ---- */
+
+typedef struct engine_http_head
+{
+  int status;            /* 101, 200, 404... */
+  long content_length;   /* -1 when absent */
+  bool chunked;          /* Transfer-Encoding: chunked */
+  bool upgraded;         /* Upgrade: tcp (or 101) */
+  char content_type[96]; /* "" when absent; truncated when longer */
+} engine_http_head;
+
+/* Parse an HTTP/1.x response head at the start of buf.  Returns the length
+   of the head (through the blank line) when it is complete, 0 when more
+   bytes are needed, -1 (with *err) when it is not an HTTP response. */
+long engine_http_head_parse (const char *buf, size_t len, engine_http_head *out, sbx_error **err);
+
+/* Decode a chunked body in place; returns the decoded length (stops at the
+   last complete chunk). */
+size_t engine_http_dechunk (char *buf, size_t len);
+
+/* ---- the connection ---- */
+
+typedef struct engine_hijack engine_hijack;
+
+/* POST /exec/{id}/start with Detach false, hijacking the connection.  tty
+   says whether the exec was created with Tty (raw stream) or not
+   (multiplexed).  An engine answer >= 400 becomes the engine's error, as for
+   engine_call; SBX_ERR_INTERRUPTED when the client's cancel flag is raised
+   while waiting. */
+int engine_exec_start_hijack (engine_client *c, const char *exec_id, bool tty, engine_hijack **out,
+                              sbx_error **err);
+void engine_hijack_free (engine_hijack *h);
+void engine_hijack_freep (engine_hijack **h);
+#define _cleanup_hijack_ __attribute__ ((cleanup (engine_hijack_freep)))
+
+/* The socket under the connection (for the caller's information only: read
+   and write through the pump). */
+int engine_hijack_fd (const engine_hijack *h);
+
+/* What the pump does when in_fd reaches end of file (or a terminal hangs
+   up: EIO). */
+typedef enum
+{
+  ENGINE_EOF_HALF_CLOSE, /* shutdown(SHUT_WR): the process sees EOF on stdin */
+  ENGINE_EOF_SEND_EOT,   /* send ^D (a TTY's end of file) and stop reading in_fd */
+  ENGINE_EOF_STOP,       /* return ENGINE_PUMP_STDIN_EOF at once */
+} engine_eof_action;
+
+typedef enum
+{
+  ENGINE_PUMP_ENDED = 0,     /* the engine closed the stream: the process is done */
+  ENGINE_PUMP_STOPPED = 1,   /* on_wake asked to stop */
+  ENGINE_PUMP_STDIN_EOF = 2, /* ENGINE_EOF_STOP and in_fd ended */
+} engine_pump_status;
+
+typedef struct engine_pump_opts
+{
+  int in_fd;  /* sent to the process; -1: nothing */
+  int out_fd; /* TTY: everything; else stream 1 */
+  int err_fd; /* stream 2 (no TTY) */
+  engine_eof_action on_eof;
+  /* Polled too; when readable, on_wake is called (it must drain it).  It
+     returns 0 to go on, 1 to stop (ENGINE_PUMP_STOPPED), -1 with *err to fail.
+     -1: none. */
+  int wake_fd;
+  int (*on_wake) (void *ud, sbx_error **err);
+  void *ud;
+} engine_pump_opts;
+
+/* Move bytes both ways until the engine closes the stream, on_wake stops
+   it, or an error.  Bounded buffers: a slow out_fd slows the stream down.
+   Returns an engine_pump_status (>= 0) or -1 with *err. */
+int engine_hijack_pump (engine_hijack *h, const engine_pump_opts *opts, sbx_error **err);
+
+/* ---- exec TTY size ---- */
+
+/* POST /exec/{id}/resize?h=rows&w=cols. */
+int engine_exec_resize (engine_client *c, const char *exec_id, unsigned rows, unsigned cols,
+                        sbx_error **err);
+
+#endif
