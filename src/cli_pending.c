@@ -11,6 +11,5 @@
 
 PENDING (devenv)
 PENDING (gc)
-PENDING (swap)
 PENDING (run)
 PENDING (profile)

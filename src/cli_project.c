@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "cli_project.h"
 #include "devenv/container.h"
+#include "devenv/swap.h"
 #include "util.h"
 
 #include <limits.h>
@@ -83,7 +84,7 @@ cli_ensure_project_container (cli_ctx *ctx, engine_client *c, const sbx_project 
                               const char *image_arg, char **id, sbx_error **err)
 {
   _cleanup_json_ json_t *ins = NULL;
-  if (devenv_container_find (c, p, &ins, err) < 0)
+  if (devenv_swap_recover (c, p, err) < 0 || devenv_container_find (c, p, &ins, err) < 0)
     return -1;
   json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
   const char *have_level = json_string_value (json_object_get (labels, DEVENV_LABEL_ISOLATION));

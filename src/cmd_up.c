@@ -90,6 +90,8 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
       json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
       const char *have_image = json_string_value (json_object_get (labels, DEVENV_LABEL_IMAGE));
       const char *have_level = json_string_value (json_object_get (labels, DEVENV_LABEL_ISOLATION));
+      if (!level_set && have_level && sbx_level_parse (have_level, &level, NULL) == 0)
+        level_set = true; /* a new image keeps the container's level */
       bool other_image = image_arg && (!have_image || strcmp (have_image, image_arg) != 0);
       bool other_level = level_set && (!have_level || strcmp (have_level, sbx_level_name (level)) != 0);
       if (other_image || other_level)
@@ -110,7 +112,7 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
       if (r < 0)
         goto out;
     }
-  if (cli_ensure_project_container (ctx, c, p, &cfg, level, true, image_arg, &id, &err) < 0)
+  if (cli_ensure_project_container (ctx, c, p, &cfg, level, level_set, image_arg, &id, &err) < 0)
     goto out;
   json_decref (ins);
   ins = NULL;

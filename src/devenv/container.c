@@ -96,6 +96,37 @@ devenv_container_config (const devenv_spec *s)
                     "Labels", labels, "StopSignal", "SIGTERM", "HostConfig", host);
 }
 
+/* During a swap, for a few milliseconds, no container has the project's
+   name: the newest running container with the project label is the one. */
+static int
+find_by_label (engine_client *c, const sbx_project *p, json_t **out, sbx_error **err)
+{
+  _cleanup_free_ char *label = xasprintf ("%s=%s", DEVENV_LABEL_PROJECT, p->dir);
+  _cleanup_json_ json_t *list = NULL;
+  if (engine_container_list (c, label, false, &list, err) < 0)
+    return -1;
+  json_t *best = NULL;
+  size_t i;
+  json_t *ct;
+  json_array_foreach (list, i, ct)
+    if (!best || json_integer_value (json_object_get (ct, "Created"))
+                     > json_integer_value (json_object_get (best, "Created")))
+      best = ct;
+  if (!best)
+    return 0;
+  sbx_error *e = NULL;
+  if (engine_container_inspect (c, json_string_value (json_object_get (best, "Id")), out, &e) < 0)
+    {
+      if (e->code != SBX_ERR_NOT_FOUND)
+        {
+          *err = e;
+          return -1;
+        }
+      sbx_error_free (e);
+    }
+  return 0;
+}
+
 int
 devenv_container_find (engine_client *c, const sbx_project *p, json_t **out, sbx_error **err)
 {
@@ -106,7 +137,7 @@ devenv_container_find (engine_client *c, const sbx_project *p, json_t **out, sbx
       if (e->code == SBX_ERR_NOT_FOUND)
         {
           sbx_error_free (e);
-          return 0;
+          return find_by_label (c, p, out, err);
         }
       *err = e;
       return -1;

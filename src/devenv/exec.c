@@ -113,8 +113,19 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
   engine_exec_state st = { 0 };
   for (int i = 0; i < 400; i++)
     {
-      if (engine_exec_inspect (c, id, &st, err) < 0)
-        return -1;
+      sbx_error *ie = NULL;
+      if (engine_exec_inspect (c, id, &st, &ie) < 0)
+        {
+          if (ie->code != SBX_ERR_NOT_FOUND)
+            {
+              *err = ie;
+              return -1;
+            }
+          sbx_error_free (ie);
+          return sbx_fail (err, SBX_ERR_ENGINE,
+                           "the container was removed (sbx swap or sbx down) while the command ran; "
+                           "its exit status is lost: run it again");
+        }
       if (!st.running)
         break;
       struct timespec ts = { 0, 5 * 1000 * 1000 };
@@ -123,6 +134,22 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
   if (st.running)
     return sbx_fail (err, SBX_ERR_ENGINE, "exec %.12s: output ended but the engine still reports it running",
                      id);
+  if (st.exit_code == 128 + 9)
+    {
+      /* Killed: by whom?  A container removed under the command (a swap that
+         stopped waiting, or sbx down) is not the command's own doing. */
+      /* The engine may still report it running for a moment after its init
+         was killed: wait (briefly) for it to stop. */
+      _cleanup_free_ char *path = xasprintf ("/containers/%s/wait?condition=not-running", container);
+      engine_request wreq = { .method = "POST", .path = path, .timeout_ms = 500 };
+      sbx_error *ie = NULL;
+      bool gone = engine_call (c, &wreq, NULL, NULL, &ie) == 0 || ie->code == SBX_ERR_NOT_FOUND;
+      sbx_error_free (ie);
+      if (gone)
+        return sbx_fail (err, SBX_ERR_ENGINE,
+                         "the container was stopped or removed (sbx swap or sbx down) while the "
+                         "command ran; it was killed: run it again");
+    }
   res->exit_code = st.exit_code;
   return 0;
 }

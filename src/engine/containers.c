@@ -105,3 +105,20 @@ engine_container_wait (engine_client *c, const char *id, const char *condition, 
     *exit_code = (long) json_integer_value (json_object_get (resp, "StatusCode"));
   return 0;
 }
+
+int
+engine_container_commit (engine_client *c, const char *id, const char *repo, const char *tag,
+                         char **image_id, sbx_error **err)
+{
+  _cleanup_free_ char *e = engine_urlencode (id);
+  _cleanup_free_ char *r = engine_urlencode (repo);
+  _cleanup_free_ char *t = engine_urlencode (tag);
+  _cleanup_free_ char *path = xasprintf ("/commit?container=%s&repo=%s&tag=%s", e, r, t);
+  _cleanup_json_ json_t *resp = NULL;
+  if (engine_post_json (c, path, NULL, &resp, err) < 0)
+    return -1;
+  const char *iid = json_string_value (json_object_get (resp, "Id"));
+  if (image_id)
+    *image_id = iid ? xstrdup (iid) : NULL;
+  return 0;
+}

@@ -141,6 +141,9 @@ int engine_container_rename (engine_client *c, const char *id, const char *name,
 int engine_container_inspect (engine_client *c, const char *id, json_t **out, sbx_error **err);
 int engine_container_list (engine_client *c, const char *label, bool all, json_t **out,
                            sbx_error **err);
+/* Commit the container's file system as repo:tag; *id (may be NULL) the image id. */
+int engine_container_commit (engine_client *c, const char *id, const char *repo, const char *tag,
+                             char **image_id, sbx_error **err);
 /* condition: "not-running", "next-exit" or "removed". */
 int engine_container_wait (engine_client *c, const char *id, const char *condition,
                            long *exit_code, sbx_error **err);

@@ -396,6 +396,8 @@ engine_call (engine_client *c, const engine_request *req, long *status, json_t *
     }
   else if (strcmp (req->method, "POST") == 0)
     {
+      /* No body, and no form Content-Type that some endpoints refuse. */
+      headers = curl_slist_append (headers, "Content-Type:");
       curl_easy_setopt (h, CURLOPT_POSTFIELDS, "");
       curl_easy_setopt (h, CURLOPT_POSTFIELDSIZE, 0L);
     }

@@ -1,0 +1,273 @@
+/* swap.c: gap-free replacement of the project container.
+
+   Timeline, as a concurrent `sbx exec` sees it:
+     1. old has the project name; new starts as <name>-next-<t> and must
+        answer an exec before anything else happens;
+     2. old is renamed <name>-old-<t>: for the few milliseconds until 3.,
+        no container has the name, and devenv_container_find falls back to
+        the newest running container with the project label: new;
+     3. new is renamed <name>: every lookup finds it;
+     4. execs still running in old are waited for (bounded), then old is
+        removed.
+   A per-project lock serializes swaps; its file is removed at the end, so
+   a file whose lock can be taken marks an interrupted swap, repaired by
+   devenv_swap_recover. */
+#include "devenv/swap.h"
+#include "lock.h"
+#include "util.h"
+
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+void
+devenv_swap_result_clear (devenv_swap_result *r)
+{
+  free (r->old_image);
+  free (r->new_id);
+  memset (r, 0, sizeof *r);
+}
+
+static long
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void
+sleep_ms (long ms)
+{
+  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+  nanosleep (&ts, NULL);
+}
+
+/* Execs of the container still running. */
+static int
+running_execs (engine_client *c, const char *id, int *count, sbx_error **err)
+{
+  _cleanup_json_ json_t *ins = NULL;
+  *count = 0;
+  if (engine_container_inspect (c, id, &ins, err) < 0)
+    return -1;
+  size_t i;
+  json_t *e;
+  json_array_foreach (json_object_get (ins, "ExecIDs"), i, e)
+    {
+      engine_exec_state st;
+      sbx_error *ee = NULL;
+      if (engine_exec_inspect (c, json_string_value (e), &st, &ee) < 0)
+        {
+          sbx_error_free (ee);
+          continue;
+        }
+      /* The kill helper of a timed-out exec is not the caller's command. */
+      if (st.running)
+        (*count)++;
+    }
+  return 0;
+}
+
+static int
+answers_exec (engine_client *c, const char *id, const devenv_spec *spec, sbx_error **err)
+{
+  char *const argv[] = { "true", NULL };
+  _cleanup_free_ char *user = xasprintf ("%u:%u", (unsigned) spec->uid, (unsigned) spec->gid);
+  devenv_exec_opts o = { .argv = argv, .user = user, .workdir = spec->project->dir,
+                         .timeout_ms = 30000 };
+  devenv_exec_result r;
+  if (devenv_exec (c, id, &o, &r, err) < 0)
+    return -1;
+  if (r.exit_code != 0)
+    return sbx_fail (err, SBX_ERR_ENGINE,
+                     "the new container does not run commands (a test exec exited %d)", r.exit_code);
+  return 0;
+}
+
+static int recover_locked (engine_client *c, const sbx_project *p, sbx_error **err);
+
+static int
+swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool force,
+             devenv_swap_result *res, long t0, sbx_error **err)
+{
+  const sbx_project *p = spec->project;
+
+  _cleanup_json_ json_t *old = NULL, *img = NULL;
+  if (devenv_container_find (c, p, &old, err) < 0)
+    return -1;
+  if (engine_image_inspect (c, spec->image, &img, err) < 0)
+    return sbx_error_prefix (err, "image %s", spec->image);
+  if (!old)
+    {
+      /* Nothing to replace: start the project container. */
+      if (devenv_container_ensure (c, spec, &res->new_id, NULL, err) < 0)
+        return -1;
+      res->swapped = true;
+      res->total_ms = res->ready_ms = now_ms () - t0;
+      return 0;
+    }
+  const char *old_id = json_string_value (json_object_get (old, "Id"));
+  json_t *old_labels = json_object_get (json_object_get (old, "Config"), "Labels");
+  const char *old_image = json_string_value (json_object_get (old_labels, DEVENV_LABEL_IMAGE));
+  const char *old_level = json_string_value (json_object_get (old_labels, DEVENV_LABEL_ISOLATION));
+  res->old_image = xstrdup (old_image ? old_image : "");
+  const char *old_image_id = json_string_value (json_object_get (old, "Image"));
+  const char *new_image_id = json_string_value (json_object_get (img, "Id"));
+  bool running = json_is_true (json_object_get (json_object_get (old, "State"), "Running"));
+  bool same_level = old_level && strcmp (old_level, sbx_level_name (spec->level)) == 0;
+  if (!force && running && same_level && old_image_id && new_image_id
+      && strcmp (old_image_id, new_image_id) == 0)
+    {
+      res->new_id = xstrdup (old_id);
+      res->total_ms = now_ms () - t0;
+      return 0;
+    }
+
+  /* 1. the new container, under a temporary name, answering. */
+  long stamp = (long) time (NULL);
+  _cleanup_free_ char *next_name = xasprintf ("%s-next-%ld", p->container_name, stamp);
+  _cleanup_free_ char *old_name = xasprintf ("%s-old-%ld", p->container_name, stamp);
+  _cleanup_free_ char *new_id = NULL;
+  if (devenv_container_create_started (c, spec, next_name, &new_id, err) < 0)
+    return sbx_error_prefix (err, "swap aborted, %s keeps serving", p->container_name);
+  if (answers_exec (c, new_id, spec, err) < 0)
+    {
+      engine_container_remove (c, new_id, true, NULL);
+      return sbx_error_prefix (err, "swap aborted, %s keeps serving", p->container_name);
+    }
+  res->ready_ms = now_ms () - t0;
+
+  /* 2. and 3. */
+  if (engine_container_rename (c, old_id, old_name, err) < 0)
+    {
+      engine_container_remove (c, new_id, true, NULL);
+      return sbx_error_prefix (err, "swap aborted, %s keeps serving", p->container_name);
+    }
+  if (engine_container_rename (c, new_id, p->container_name, err) < 0)
+    {
+      /* Put the old one back; the new one goes. */
+      engine_container_rename (c, old_id, p->container_name, NULL);
+      engine_container_remove (c, new_id, true, NULL);
+      return sbx_error_prefix (err, "swap aborted, %s keeps serving", p->container_name);
+    }
+  res->new_id = steal_pointer (&new_id);
+  res->swapped = true;
+
+  /* 4. drain, bounded, then remove. */
+  long deadline = now_ms () + drain_ms;
+  int n = 0, first = -1;
+  for (;;)
+    {
+      sbx_error *e = NULL;
+      if (running_execs (c, old_id, &n, &e) < 0)
+        {
+          sbx_error_free (e);
+          n = 0;
+          break;
+        }
+      if (first < 0)
+        first = n;
+      if (n == 0 || now_ms () >= deadline)
+        break;
+      sleep_ms (20);
+    }
+  res->drained = first > 0 ? first - n : 0;
+  res->cut = n;
+  sbx_error *e = NULL;
+  if (engine_container_remove (c, old_id, true, &e) < 0 && e->code != SBX_ERR_NOT_FOUND)
+    {
+      *err = e;
+      return sbx_error_prefix (err, "swapped, but removing the old container %s failed", old_name);
+    }
+  sbx_error_free (e);
+  res->total_ms = now_ms () - t0;
+  return 0;
+}
+
+int
+devenv_swap (engine_client *c, const devenv_spec *spec, long drain_ms, bool force,
+             devenv_swap_result *res, sbx_error **err)
+{
+  memset (res, 0, sizeof *res);
+  long t0 = now_ms ();
+  _cleanup_free_ char *lock_path = NULL;
+  int lock_fd = -1;
+  bool stale = false;
+  if (sbx_lock_path (spec->project->id, "swap", true, &lock_path, err) < 0
+      || sbx_lock_acquire (lock_path, true, &lock_fd, &stale, err) < 0)
+    return -1;
+  /* Every return of swap_locked leaves one project container (or the old one
+     untouched): the lock file can go.  Only a process killed inside leaves
+     it behind, for devenv_swap_recover. */
+  int ret = stale ? recover_locked (c, spec->project, err) : 0;
+  if (ret == 0)
+    ret = swap_locked (c, spec, drain_ms, force, res, t0, err);
+  sbx_lock_release (lock_path, &lock_fd);
+  return ret;
+}
+
+int
+devenv_swap_recover (engine_client *c, const sbx_project *p, sbx_error **err)
+{
+  _cleanup_free_ char *lock_path = NULL;
+  struct stat st;
+  if (sbx_lock_path (p->id, "swap", false, &lock_path, err) < 0)
+    return -1;
+  if (stat (lock_path, &st) < 0)
+    return 0; /* no swap was interrupted: the usual, cheap case */
+  int fd = -1;
+  bool stale = false;
+  if (sbx_lock_acquire (lock_path, false, &fd, &stale, err) < 0)
+    return -1;
+  if (fd < 0)
+    return 0; /* a swap is running: it owns the containers */
+  int ret = stale ? recover_locked (c, p, err) : 0;
+  sbx_lock_release (lock_path, &fd);
+  return ret;
+}
+
+static int
+recover_locked (engine_client *c, const sbx_project *p, sbx_error **err)
+{
+  _cleanup_free_ char *label = xasprintf ("%s=%s", DEVENV_LABEL_PROJECT, p->dir);
+  _cleanup_json_ json_t *list = NULL;
+  if (engine_container_list (c, label, true, &list, err) < 0)
+    return -1;
+  /* Keep the one with the project's name, else the newest running one. */
+  json_t *keep = NULL;
+  size_t i;
+  json_t *ct;
+  json_array_foreach (list, i, ct)
+    {
+      const char *name = json_string_value (json_array_get (json_object_get (ct, "Names"), 0));
+      if (name && strcmp (name + (*name == '/'), p->container_name) == 0)
+        keep = ct;
+    }
+  if (!keep)
+    json_array_foreach (list, i, ct)
+      {
+        const char *state = json_string_value (json_object_get (ct, "State"));
+        if (state && strcmp (state, "running") == 0
+            && (!keep || json_integer_value (json_object_get (ct, "Created"))
+                             > json_integer_value (json_object_get (keep, "Created"))))
+          keep = ct;
+      }
+  json_array_foreach (list, i, ct)
+    {
+      if (ct == keep)
+        continue;
+      sbx_error *e = NULL;
+      if (engine_container_remove (c, json_string_value (json_object_get (ct, "Id")), true, &e) < 0)
+        sbx_error_free (e);
+    }
+  if (keep)
+    {
+      const char *name = json_string_value (json_array_get (json_object_get (keep, "Names"), 0));
+      if (!name || strcmp (name + (*name == '/'), p->container_name) != 0)
+        if (engine_container_rename (c, json_string_value (json_object_get (keep, "Id")),
+                                     p->container_name, err) < 0)
+          return sbx_error_prefix (err, "repairing an interrupted swap");
+    }
+  return 0;
+}
