@@ -78,6 +78,19 @@ cli_open_project (cli_ctx *ctx, sbx_project **project, sbx_config *cfg, sbx_erro
 }
 
 int
+cli_open_project_dir (cli_ctx *ctx, char **dir, sbx_config *cfg, sbx_error **err)
+{
+  _cleanup_free_ char *root = NULL;
+  if (sbx_project_locate (ctx->project_arg, ctx->project_arg != NULL, &root, err) < 0)
+    return -1;
+  sbx_config_init_default (cfg);
+  if (sbx_config_load (cfg, root, err) < 0)
+    return -1;
+  *dir = steal_pointer (&root);
+  return 0;
+}
+
+int
 cli_open_engine (cli_ctx *ctx, engine_client **client, sbx_error **err)
 {
   if (engine_client_new (ctx->host, client, err) < 0)

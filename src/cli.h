@@ -42,6 +42,10 @@ void cli_print_json (json_t *obj);
 /* The project, its configuration and an engine client, as the global options
    say.  Each out pointer may be NULL. */
 int cli_open_project (cli_ctx *ctx, sbx_project **project, sbx_config *cfg, sbx_error **err);
+/* The project directory and its configuration, without computing the
+   project's identity (no hashing: for host-level commands that must start
+   fast). */
+int cli_open_project_dir (cli_ctx *ctx, char **dir, sbx_config *cfg, sbx_error **err);
 int cli_open_engine (cli_ctx *ctx, engine_client **client, sbx_error **err);
 
 

@@ -177,12 +177,10 @@ cmd_run (cli_ctx *ctx, int argc, char **argv)
   if (isolation && sbx_level_parse (isolation, &level, &err) < 0)
     return cli_usage_error (ctx, "%s", err->msg);
 
-  sbx_project *project = NULL;
   __attribute__ ((cleanup (sbx_config_clear))) sbx_config cfg = { 0 };
-  if (cli_open_project (ctx, &project, &cfg, &err) < 0)
+  _cleanup_free_ char *project_dir = NULL;
+  if (cli_open_project_dir (ctx, &project_dir, &cfg, &err) < 0)
     return cli_report (ctx, err);
-  _cleanup_free_ char *project_dir = xstrdup (project->dir);
-  sbx_project_free (project);
 
   if (isolation == NULL)
     level = cfg.enabled ? cfg.isolation : SBX_LEVEL_OFF;

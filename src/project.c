@@ -57,7 +57,7 @@ sanitize_basename (const char *dir)
 }
 
 int
-sbx_project_open (const char *dir, int explicit_dir, sbx_project **out, sbx_error **err)
+sbx_project_locate (const char *dir, int explicit_dir, char **root, sbx_error **err)
 {
   char real[PATH_MAX];
   const char *given = dir ? dir : ".";
@@ -67,10 +67,19 @@ sbx_project_open (const char *dir, int explicit_dir, sbx_project **out, sbx_erro
   if (stat (real, &st) < 0 || !S_ISDIR (st.st_mode))
     return sbx_fail (err, SBX_ERR_INVALID, "project %s is not a directory; pass --project DIR",
                      real);
+  char *git = explicit_dir ? NULL : find_git_root (real);
+  *root = git ? git : xstrdup (real);
+  return 0;
+}
 
-  _cleanup_free_ char *root = explicit_dir ? NULL : find_git_root (real);
+int
+sbx_project_open (const char *dir, int explicit_dir, sbx_project **out, sbx_error **err)
+{
+  _cleanup_free_ char *root = NULL;
+  if (sbx_project_locate (dir, explicit_dir, &root, err) < 0)
+    return -1;
   sbx_project *p = xcalloc (1, sizeof *p);
-  p->dir = root ? steal_pointer (&root) : xstrdup (real);
+  p->dir = steal_pointer (&root);
   char hex[SBX_SHA256_HEX_LEN + 1];
   sbx_sha256_hex (p->dir, strlen (p->dir), hex);
   p->id = xstrndup (hex, 12);

@@ -15,6 +15,10 @@ typedef struct sbx_project
   char *image_repo;     /* sbx-devenv/<basename>-<id> */
 } sbx_project;
 
+/* The project directory only (no identity computed): *root is the real path
+   of dir, or of the git root above it unless explicit_dir. */
+int sbx_project_locate (const char *dir, int explicit_dir, char **root, sbx_error **err);
+
 /* dir NULL: the current directory.  explicit: dir was given by the user with
    --project and is used as is (no git-root search). */
 int sbx_project_open (const char *dir, int explicit_dir, sbx_project **out, sbx_error **err);
