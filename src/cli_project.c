@@ -2,6 +2,7 @@
    level it runs, making sure it runs, and running a command in it. */
 #include "cli.h"
 #include "cli_project.h"
+#include "cli_devenv.h"
 #include "devenv/container.h"
 #include "devenv/swap.h"
 #include "util.h"
@@ -41,9 +42,23 @@ cli_resolve_image (cli_ctx *ctx, engine_client *c, const sbx_project *p, const s
       return -1;
     }
   sbx_error_free (e);
-  return sbx_fail (err, SBX_ERR_INVALID,
-                   "the project %s has no image yet; run 'sbx up --image REF' or set \"image\" in .sbx/config.json",
-                   p->dir);
+  /* The devenv image: reused while its key is unchanged, else built. */
+  cli_devenv_progress prog;
+  cli_devenv_progress_init (&prog, ctx);
+  devenv_options o;
+  cli_devenv_options_init (&o, ctx, &prog);
+  devenv_result res;
+  int r = devenv_get_or_build (c, p, &o, &res, err);
+  if (r < 0)
+    cli_devenv_show_failure (&prog, &res);
+  cli_devenv_progress_end (&prog);
+  if (r == 0)
+    {
+      *image = steal_pointer (&res.image);
+      *key = xstrdup (res.key);
+    }
+  devenv_result_clear (&res);
+  return r;
 }
 
 int

@@ -1,0 +1,195 @@
+/* cli_devenv.c: build progress on stderr: full lines when stderr is not a
+   terminal, one rewritten line ("[3/7] RUN make: last output") when it is. */
+#include "cli_devenv.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+void
+cli_devenv_progress_init (cli_devenv_progress *p, cli_ctx *ctx)
+{
+  memset (p, 0, sizeof *p);
+  p->ctx = ctx;
+  p->tty = isatty (STDERR_FILENO) == 1;
+  p->silent = ctx->verbosity < 0 || ctx->json;
+  clock_gettime (CLOCK_MONOTONIC, &p->t0);
+}
+
+double
+cli_devenv_elapsed (const cli_devenv_progress *p)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (double) (t.tv_sec - p->t0.tv_sec) + (t.tv_nsec - p->t0.tv_nsec) / 1e9;
+}
+
+void
+cli_devenv_options_init (devenv_options *o, cli_ctx *ctx, cli_devenv_progress *p)
+{
+  memset (o, 0, sizeof *o);
+  o->progress = cli_devenv_progress_cb;
+  o->progress_ud = p;
+  o->cancel = ctx->cancel;
+}
+
+static int
+width (void)
+{
+  struct winsize ws;
+  if (ioctl (STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+    return ws.ws_col;
+  return 80;
+}
+
+/* The compact line: "[step/steps] instruction: detail", cut to the width. */
+static void
+compact (cli_devenv_progress *p, const char *detail)
+{
+  char buf[1024];
+  int n;
+  if (p->steps)
+    n = snprintf (buf, sizeof buf, "[%d/%d] %s%s%s", p->step, p->steps, p->step_text,
+                  detail ? ": " : "", detail ? detail : "");
+  else
+    n = snprintf (buf, sizeof buf, "%s", detail ? detail : "");
+  int w = width () - 1;
+  if (n > w)
+    n = w;
+  if (n < 0)
+    n = 0;
+  for (int i = 0; i < n; i++)
+    if ((unsigned char) buf[i] < ' ')
+      buf[i] = ' ';
+  fprintf (stderr, "\r\033[K%.*s", n, buf);
+  fflush (stderr);
+  p->line_open = true;
+}
+
+void
+cli_devenv_progress_end (cli_devenv_progress *p)
+{
+  if (p->line_open)
+    {
+      fputs ("\r\033[K", stderr);
+      fflush (stderr);
+      p->line_open = false;
+    }
+}
+
+static void
+say (cli_devenv_progress *p, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+static void
+say (cli_devenv_progress *p, const char *fmt, ...)
+{
+  cli_devenv_progress_end (p);
+  va_list ap;
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fputc ('\n', stderr);
+}
+
+static void
+plan_line (cli_devenv_progress *p, const devenv_plan *plan)
+{
+  const devenv_source *s = &plan->src;
+  if (s->origin == DEVENV_ORIGIN_DEFAULT)
+    say (p, "devenv: the project has no Dockerfile; using sbx's default for a %s project: %s "
+            "(add a Dockerfile or .sbx/Dockerfile to choose)",
+         s->flavour, s->dockerfile);
+  else if (s->origin == DEVENV_ORIGIN_DEVCONTAINER)
+    say (p, "devenv: using %s (from %s), context %s", s->display, s->config, s->context);
+  else
+    say (p, "devenv: using %s (%s)", s->display, devenv_origin_name (s->origin));
+  if (p->ctx->verbosity > 0)
+    say (p, "devenv: key %s over %zu context entr%s%s%s", plan->key, plan->files,
+         plan->files == 1 ? "y" : "ies", plan->whole_context ? " (the whole context" : "",
+         plan->whole_context ? (plan->whole_reason ? ": " : ")") : "");
+  if (p->ctx->verbosity > 0 && plan->whole_context && plan->whole_reason)
+    say (p, "        %s)", plan->whole_reason);
+}
+
+void
+cli_devenv_progress_cb (const devenv_event *ev, void *ud)
+{
+  cli_devenv_progress *p = ud;
+  if (ev->kind == DEVENV_EV_WARNING && !p->ctx->json)
+    {
+      say (p, "%s: warning: %s", p->ctx->prog, ev->text);
+      return;
+    }
+  if (p->silent)
+    return;
+  switch (ev->kind)
+    {
+    case DEVENV_EV_PLAN:
+      plan_line (p, ev->plan);
+      break;
+    case DEVENV_EV_REUSED:
+      say (p, "devenv: %s is up to date (key unchanged), nothing to build", ev->text);
+      break;
+    case DEVENV_EV_WAITING:
+      say (p, "devenv: another sbx is building this project; waiting for it");
+      break;
+    case DEVENV_EV_UPLOAD:
+      say (p, "devenv: building %s (context: %zu entr%s)", ev->plan->image, ev->count,
+           ev->count == 1 ? "y" : "ies");
+      break;
+    case DEVENV_EV_STEP:
+      p->step = ev->step;
+      p->steps = ev->steps;
+      snprintf (p->step_text, sizeof p->step_text, "%s", ev->text);
+      if (p->tty)
+        compact (p, NULL);
+      else if (ev->line)
+        say (p, "[%d/%d] %s  (%s:%d)", ev->step, ev->steps, ev->text, ev->plan->src.display,
+             ev->line);
+      else
+        say (p, "[%d/%d] %s", ev->step, ev->steps, ev->text);
+      break;
+    case DEVENV_EV_OUTPUT:
+      if (p->tty)
+        compact (p, ev->text);
+      else
+        {
+          say (p, "    %s", ev->text);
+          p->output_shown = true;
+        }
+      break;
+    case DEVENV_EV_NOTE:
+      if (p->ctx->verbosity > 0 && !p->tty)
+        say (p, "    %s", ev->text);
+      break;
+    case DEVENV_EV_STATUS:
+      if (p->tty)
+        compact (p, ev->text);
+      else
+        say (p, "    %s", ev->text);
+      break;
+    case DEVENV_EV_BUILT:
+      say (p, "devenv: built %.19s in %.1fs", ev->text, cli_devenv_elapsed (p));
+      break;
+    default:
+      break;
+    }
+}
+
+void
+cli_devenv_show_failure (cli_devenv_progress *p, const devenv_result *res)
+{
+  cli_devenv_progress_end (p);
+  if (p->ctx->json || !res->failure.tail || p->output_shown)
+    return;
+  fprintf (stderr, "%s: output of the failing step (last lines):\n", p->ctx->prog);
+  const char *s = res->failure.tail;
+  while (*s)
+    {
+      const char *nl = strchr (s, '\n');
+      size_t n = nl ? (size_t) (nl - s) : strlen (s);
+      fprintf (stderr, "    %.*s\n", (int) n, s);
+      s += n + (nl ? 1 : 0);
+    }
+}

@@ -1,0 +1,36 @@
+/* cli_devenv.h: how the CLI shows a devenv build (sbx devenv build, and
+   sbx up / exec when they build the project image). */
+#ifndef SBX_CLI_DEVENV_H
+#define SBX_CLI_DEVENV_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "cli.h"
+#include "devenv/devenv.h"
+
+typedef struct cli_devenv_progress
+{
+  cli_ctx *ctx;
+  bool tty;       /* stderr is a terminal: one compact, rewritten line */
+  bool silent;    /* -q or --json: nothing on stderr but errors */
+  bool line_open; /* the compact line is on screen */
+  bool output_shown; /* step output went to stderr in full */
+  int step, steps;
+  char step_text[160];
+  struct timespec t0;
+} cli_devenv_progress;
+
+void cli_devenv_progress_init (cli_devenv_progress *p, cli_ctx *ctx);
+/* A devenv_progress_cb; ud is a cli_devenv_progress. */
+void cli_devenv_progress_cb (const devenv_event *ev, void *ud);
+/* Clear the compact line, if any. */
+void cli_devenv_progress_end (cli_devenv_progress *p);
+/* After a failed step: the output tail, unless it was already shown. */
+void cli_devenv_show_failure (cli_devenv_progress *p, const devenv_result *res);
+double cli_devenv_elapsed (const cli_devenv_progress *p);
+
+/* Options of a default build for verbs other than 'devenv build'. */
+void cli_devenv_options_init (devenv_options *o, cli_ctx *ctx, cli_devenv_progress *p);
+
+#endif

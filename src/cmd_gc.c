@@ -1,0 +1,78 @@
+/* cmd_gc.c: sbx gc [--dry-run] */
+#include "cli.h"
+#include "devenv/devenv.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static void
+help (void)
+{
+  printf ("usage: sbx gc [--dry-run]\n\n"
+          "Remove exited sbx containers, and sbx images (labelled dev.sbx.project) that no\n"
+          "container uses, keeping each project's newest image.\n\n"
+          "  -n, --dry-run  list what would be removed, remove nothing\n"
+          "  -h, --help     this help\n");
+}
+
+int
+cmd_gc (cli_ctx *ctx, int argc, char **argv)
+{
+  static const struct option opts[] = { { "dry-run", no_argument, 0, 'n' },
+                                         { "help", no_argument, 0, 'h' },
+                                         { 0, 0, 0, 0 } };
+  bool dry = false;
+  int ch;
+  optind = 1;
+  opterr = 0;
+  while ((ch = getopt_long (argc, argv, "+nh", opts, NULL)) != -1)
+    switch (ch)
+      {
+      case 'n':
+        dry = true;
+        break;
+      case 'h':
+        help ();
+        return 0;
+      default:
+        return cli_usage_error (ctx, "unknown option '%s'", argv[optind - 1]);
+      }
+  if (optind < argc)
+    return cli_usage_error (ctx, "unexpected argument '%s'", argv[optind]);
+  _cleanup_error_ sbx_error *err = NULL;
+  _cleanup_engine_ engine_client *c = NULL;
+  devenv_gc_report rep;
+  if (cli_open_engine (ctx, &c, &err) < 0 || devenv_gc (c, dry, &rep, &err) < 0)
+    return cli_report (ctx, err);
+  if (ctx->json)
+    {
+      json_t *items = json_array ();
+      for (size_t i = 0; i < rep.n; i++)
+        json_array_append_new (items, json_pack ("{s:s,s:s,s:s,s:s,s:s}", "kind", rep.items[i].kind,
+                                                 "id", rep.items[i].id, "name", rep.items[i].name,
+                                                 "project", rep.items[i].project, "reason",
+                                                 rep.items[i].reason));
+      json_t *errs = json_array ();
+      for (char **e = rep.errors; e && *e; e++)
+        json_array_append_new (errs, json_string (*e));
+      _cleanup_json_ json_t *j = json_pack ("{s:b,s:o,s:I,s:o}", "dry_run", dry, "removed", items,
+                                            "kept_images", (json_int_t) rep.kept_images, "errors",
+                                            errs);
+      cli_print_json (j);
+    }
+  else
+    {
+      for (size_t i = 0; i < rep.n; i++)
+        printf ("%s %s %s %.19s (%s)\n", dry ? "would remove" : "removed", rep.items[i].kind,
+                rep.items[i].name, rep.items[i].id, rep.items[i].reason);
+      if (ctx->verbosity >= 0)
+        fprintf (stderr, "gc: %s %zu item%s, kept %zu image%s\n", dry ? "would remove" : "removed",
+                 rep.n, rep.n == 1 ? "" : "s", rep.kept_images, rep.kept_images == 1 ? "" : "s");
+      for (char **e = rep.errors; e && *e; e++)
+        fprintf (stderr, "%s: gc: could not remove %s\n", ctx->prog, *e);
+    }
+  int rc = rep.errors ? SBX_EXIT_ERROR : 0;
+  devenv_gc_report_clear (&rep);
+  return rc;
+}

@@ -1,0 +1,236 @@
+/* discover.c: which Dockerfile builds the project, with which context, args
+   and target (devenv_discover in devenv.h). */
+#include "devenv/devenv.h"
+#include "devenv/dirs.h"
+#include "devenv/jsonc.h"
+#include "devenv/readfile.h"
+#include "util.h"
+
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CONFIG_MAX (4 * 1024 * 1024)
+
+const char *
+devenv_origin_name (devenv_origin o)
+{
+  switch (o)
+    {
+    case DEVENV_ORIGIN_FLAG:
+      return "--file";
+    case DEVENV_ORIGIN_SBX:
+      return ".sbx/Dockerfile";
+    case DEVENV_ORIGIN_DEVCONTAINER:
+      return "devcontainer.json";
+    case DEVENV_ORIGIN_ROOT:
+      return "project Dockerfile";
+    case DEVENV_ORIGIN_DEFAULT:
+      return "sbx default";
+    }
+  return "?";
+}
+
+void
+devenv_source_clear (devenv_source *s)
+{
+  free (s->dockerfile);
+  free (s->context);
+  free (s->display);
+  strv_free (s->args);
+  free (s->target);
+  free (s->config);
+  free (s->flavour);
+  memset (s, 0, sizeof *s);
+}
+
+static bool
+exists (const char *dir, const char *rel)
+{
+  _cleanup_free_ char *p = xasprintf ("%s/%s", dir, rel);
+  struct stat st;
+  return stat (p, &st) == 0;
+}
+
+const char *
+devenv_default_flavour (const char *dir)
+{
+  static const struct
+  {
+    const char *file, *flavour;
+  } markers[] = { { "Cargo.toml", "rust" },       { "go.mod", "go" },
+                  { "package.json", "node" },     { "pyproject.toml", "python" },
+                  { "setup.py", "python" },       { "requirements.txt", "python" },
+                  { "Pipfile", "python" },        { "CMakeLists.txt", "c" },
+                  { "meson.build", "c" },         { "configure.ac", "c" },
+                  { "Makefile", "c" } };
+  for (size_t i = 0; i < sizeof markers / sizeof markers[0]; i++)
+    if (exists (dir, markers[i].file))
+      return markers[i].flavour;
+  return "base";
+}
+
+/* a relative to base, or a copy of a when it lies elsewhere. */
+static char *
+display_path (const char *base, const char *a)
+{
+  size_t n = strlen (base);
+  if (strncmp (a, base, n) == 0 && a[n] == '/')
+    return xstrdup (a + n + 1);
+  return xstrdup (a);
+}
+
+/* The absolute, normalised form of rel against dir (no symlink resolved:
+   the file may not exist yet). */
+static char *
+join_abs (const char *dir, const char *rel)
+{
+  _cleanup_free_ char *joined = rel[0] == '/' ? xstrdup (rel) : xasprintf ("%s/%s", dir, rel);
+  char real[PATH_MAX];
+  if (realpath (joined, real))
+    return xstrdup (real);
+  return steal_pointer (&joined);
+}
+
+/* The "build" part of a devcontainer.json.  *used: it names a Dockerfile. */
+static int
+from_devcontainer (const char *project_dir, const char *config, devenv_source *out, bool *used,
+                   sbx_error **err)
+{
+  *used = false;
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  if (devenv_read_file (config, "the devcontainer configuration", CONFIG_MAX, &text, &len, err) < 0)
+    return -1;
+  _cleanup_free_ char *name = display_path (project_dir, config);
+  _cleanup_json_ json_t *j = NULL;
+  if (devenv_jsonc_parse (text, len, name, &j, err) < 0)
+    return -1;
+  if (!json_is_object (j))
+    return sbx_fail (err, SBX_ERR_INVALID, "%s: the top level must be an object", name);
+  json_t *build = json_object_get (j, "build");
+  if (build && !json_is_object (build))
+    return sbx_fail (err, SBX_ERR_INVALID, "%s: \"build\" must be an object", name);
+  json_t *df = json_object_get (build, "dockerfile");
+  json_t *ctx = json_object_get (build, "context");
+  if (!df)
+    {
+      df = json_object_get (j, "dockerFile"); /* the older top-level form */
+      if (!ctx)
+        ctx = json_object_get (j, "context");
+    }
+  if (!df)
+    return 0;
+  if (!json_is_string (df) || json_string_length (df) == 0)
+    return sbx_fail (err, SBX_ERR_INVALID, "%s: \"build.dockerfile\" must be a non-empty string",
+                     name);
+  if (ctx && !json_is_string (ctx))
+    return sbx_fail (err, SBX_ERR_INVALID, "%s: \"build.context\" must be a string", name);
+  json_t *args = json_object_get (build, "args");
+  if (args && !json_is_object (args))
+    return sbx_fail (err, SBX_ERR_INVALID, "%s: \"build.args\" must be an object of strings",
+                     name);
+  json_t *target = json_object_get (build, "target");
+  if (target && !json_is_string (target))
+    return sbx_fail (err, SBX_ERR_INVALID, "%s: \"build.target\" must be a string", name);
+
+  _cleanup_free_ char *cfgdir = xstrdup (config);
+  *strrchr (cfgdir, '/') = '\0';
+  _cleanup_strv_ char **argv = xcalloc (1, sizeof *argv);
+  const char *k;
+  json_t *v;
+  json_object_foreach (args, k, v)
+    {
+      if (!json_is_string (v))
+        return sbx_fail (err, SBX_ERR_INVALID, "%s: \"build.args\".\"%s\" must be a string",
+                         name, k);
+      _cleanup_free_ char *kv = xasprintf ("%s=%s", k, json_string_value (v));
+      strv_append (&argv, kv);
+    }
+  out->dockerfile = join_abs (cfgdir, json_string_value (df));
+  out->context = join_abs (cfgdir, ctx ? json_string_value (ctx) : ".");
+  struct stat st;
+  if (stat (out->context, &st) < 0 || !S_ISDIR (st.st_mode))
+    return sbx_fail (err, SBX_ERR_INVALID, "%s: the build context %s is not a directory", name,
+                     out->context);
+  if (stat (out->dockerfile, &st) < 0)
+    return sbx_fail_errno (err, errno, "%s: build.dockerfile %s", name, out->dockerfile);
+  out->args = steal_pointer (&argv);
+  out->target = target && json_string_length (target) ? xstrdup (json_string_value (target)) : NULL;
+  out->config = xstrdup (config);
+  out->origin = DEVENV_ORIGIN_DEVCONTAINER;
+  *used = true;
+  return 0;
+}
+
+int
+devenv_discover (const char *project_dir, const char *file, devenv_source *out, sbx_error **err)
+{
+  memset (out, 0, sizeof *out);
+  struct stat st;
+  if (file)
+    {
+      char cwd[PATH_MAX];
+      if (!getcwd (cwd, sizeof cwd))
+        return sbx_fail_errno (err, errno, "cannot get the current directory");
+      if (*file == '\0')
+        return sbx_fail (err, SBX_ERR_INVALID, "--file needs a path");
+      out->dockerfile = join_abs (cwd, file);
+      if (stat (out->dockerfile, &st) < 0)
+        {
+          int e = errno;
+          devenv_source_clear (out);
+          return sbx_fail_errno (err, e, "the Dockerfile %s given with --file", file);
+        }
+      out->origin = DEVENV_ORIGIN_FLAG;
+      out->context = xstrdup (project_dir);
+    }
+  else if (exists (project_dir, ".sbx/Dockerfile"))
+    {
+      out->origin = DEVENV_ORIGIN_SBX;
+      out->dockerfile = xasprintf ("%s/.sbx/Dockerfile", project_dir);
+      out->context = xstrdup (project_dir);
+    }
+  else
+    {
+      bool used = false;
+      const char *const configs[] = { ".devcontainer/devcontainer.json", ".devcontainer.json" };
+      for (size_t i = 0; i < 2 && !used; i++)
+        if (exists (project_dir, configs[i]))
+          {
+            _cleanup_free_ char *cfg = xasprintf ("%s/%s", project_dir, configs[i]);
+            if (from_devcontainer (project_dir, cfg, out, &used, err) < 0)
+              {
+                devenv_source_clear (out);
+                return -1;
+              }
+          }
+      if (used)
+        ;
+      else if (exists (project_dir, "Dockerfile"))
+        {
+          out->origin = DEVENV_ORIGIN_ROOT;
+          out->dockerfile = xasprintf ("%s/Dockerfile", project_dir);
+          out->context = xstrdup (project_dir);
+        }
+      else
+        {
+          _cleanup_free_ char *dir = NULL;
+          if (devenv_dockerfiles_dir (&dir, err) < 0)
+            return -1;
+          out->origin = DEVENV_ORIGIN_DEFAULT;
+          out->flavour = xstrdup (devenv_default_flavour (project_dir));
+          out->dockerfile = xasprintf ("%s/%s/Dockerfile", dir, out->flavour);
+          out->context = xstrdup (project_dir);
+          if (stat (out->dockerfile, &st) < 0)
+            {
+              int e = errno;
+              _cleanup_free_ char *df = xstrdup (out->dockerfile);
+              devenv_source_clear (out);
+              return sbx_fail_errno (err, e, "the default Dockerfile %s", df);
+            }
+        }
+    }
+  out->display = display_path (project_dir, out->dockerfile);
+  return 0;
+}

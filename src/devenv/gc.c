@@ -1,0 +1,192 @@
+/* gc.c: remove exited sbx containers, and sbx images that no container
+   uses, keeping each project's newest image. */
+#include "devenv/devenv.h"
+#include "devenv/container.h"
+#include "util.h"
+
+#include <string.h>
+
+void
+devenv_gc_report_clear (devenv_gc_report *rep)
+{
+  for (size_t i = 0; i < rep->n; i++)
+    {
+      free (rep->items[i].kind);
+      free (rep->items[i].id);
+      free (rep->items[i].name);
+      free (rep->items[i].project);
+      free (rep->items[i].reason);
+    }
+  free (rep->items);
+  strv_free (rep->errors);
+  memset (rep, 0, sizeof *rep);
+}
+
+static void
+add_item (devenv_gc_report *rep, const char *kind, const char *id, const char *name,
+          const char *project, const char *reason)
+{
+  rep->items = xrealloc (rep->items, (rep->n + 1) * sizeof *rep->items);
+  rep->items[rep->n++] = (devenv_gc_item) { .kind = xstrdup (kind), .id = xstrdup (id),
+                                            .name = xstrdup (name ? name : ""),
+                                            .project = xstrdup (project ? project : ""),
+                                            .reason = xstrdup (reason) };
+}
+
+static void
+add_error (devenv_gc_report *rep, sbx_error *e, const char *what)
+{
+  if (!rep->errors)
+    rep->errors = xcalloc (1, sizeof *rep->errors);
+  _cleanup_free_ char *m = xasprintf ("%s: %s", what, e->msg);
+  strv_append (&rep->errors, m);
+  sbx_error_free (e);
+}
+
+static const char *
+label_of (json_t *obj, const char *labels_key, const char *name)
+{
+  return json_string_value (json_object_get (json_object_get (obj, labels_key), name));
+}
+
+static bool
+in_list (char **v, const char *s)
+{
+  for (; v && *v; v++)
+    if (strcmp (*v, s) == 0)
+      return true;
+  return false;
+}
+
+typedef struct image_ref
+{
+  json_t *img;
+  const char *project;
+  long long created;
+} image_ref;
+
+static int
+by_project_newest (const void *a, const void *b)
+{
+  const image_ref *x = a, *y = b;
+  int c = strcmp (x->project, y->project);
+  if (c)
+    return c;
+  return x->created > y->created ? -1 : x->created < y->created;
+}
+
+static char *
+tags_of (json_t *img)
+{
+  json_t *tags = json_object_get (img, "RepoTags");
+  char *out = xstrdup ("");
+  size_t i;
+  json_t *t;
+  json_array_foreach (tags, i, t)
+    {
+      const char *s = json_string_value (t);
+      if (!s || strcmp (s, "<none>:<none>") == 0)
+        continue;
+      char *n = xasprintf ("%s%s%s", out, *out ? " " : "", s);
+      free (out);
+      out = n;
+    }
+  return out;
+}
+
+static int
+remove_image (engine_client *c, json_t *img, sbx_error **err)
+{
+  json_t *tags = json_object_get (img, "RepoTags");
+  size_t i;
+  json_t *t;
+  bool any = false;
+  json_array_foreach (tags, i, t)
+    {
+      const char *s = json_string_value (t);
+      if (!s || strcmp (s, "<none>:<none>") == 0)
+        continue;
+      any = true;
+      if (engine_image_remove (c, s, false, err) < 0)
+        return -1;
+    }
+  if (!any)
+    return engine_image_remove (c, json_string_value (json_object_get (img, "Id")), false, err);
+  return 0;
+}
+
+int
+devenv_gc (engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **err)
+{
+  memset (rep, 0, sizeof *rep);
+  _cleanup_json_ json_t *ctrs = NULL, *imgs = NULL;
+  if (engine_container_list (c, DEVENV_LABEL_MANAGED, true, &ctrs, err) < 0)
+    return sbx_error_prefix (err, "listing sbx containers");
+  if (engine_image_list (c, DEVENV_IMAGE_LABEL_PROJECT, &imgs, err) < 0)
+    return sbx_error_prefix (err, "listing sbx images");
+
+  _cleanup_strv_ char **used = xcalloc (1, sizeof *used);
+  size_t i;
+  json_t *ct;
+  json_array_foreach (ctrs, i, ct)
+    {
+      const char *id = json_string_value (json_object_get (ct, "Id"));
+      const char *state = json_string_value (json_object_get (ct, "State"));
+      const char *image_id = json_string_value (json_object_get (ct, "ImageID"));
+      json_t *names = json_object_get (ct, "Names");
+      const char *name = json_string_value (json_array_get (names, 0));
+      if (name && name[0] == '/')
+        name++;
+      const char *project = label_of (ct, "Labels", DEVENV_LABEL_PROJECT);
+      if (id && state && (strcmp (state, "exited") == 0 || strcmp (state, "dead") == 0))
+        {
+          sbx_error *e = NULL;
+          if (!dry_run && engine_container_remove (c, id, false, &e) < 0)
+            {
+              add_error (rep, e, name ? name : id);
+              if (image_id)
+                strv_append (&used, image_id);
+              continue;
+            }
+          add_item (rep, "container", id, name, project, state);
+          continue;
+        }
+      if (image_id)
+        strv_append (&used, image_id);
+    }
+
+  size_t n = json_array_size (imgs);
+  _cleanup_free_ image_ref *refs = xcalloc (n + 1, sizeof *refs);
+  size_t k = 0;
+  json_t *im;
+  json_array_foreach (imgs, i, im)
+    {
+      const char *project = label_of (im, "Labels", DEVENV_IMAGE_LABEL_PROJECT);
+      if (!project)
+        continue;
+      refs[k++] = (image_ref) { .img = im, .project = project,
+                                .created = json_integer_value (json_object_get (im, "Created")) };
+    }
+  qsort (refs, k, sizeof *refs, by_project_newest);
+  for (size_t j = 0; j < k; j++)
+    {
+      const char *id = json_string_value (json_object_get (refs[j].img, "Id"));
+      bool newest = j == 0 || strcmp (refs[j].project, refs[j - 1].project) != 0;
+      if (!id || newest || in_list (used, id))
+        {
+          rep->kept_images++;
+          continue;
+        }
+      _cleanup_free_ char *tags = tags_of (refs[j].img);
+      sbx_error *e = NULL;
+      if (!dry_run && remove_image (c, refs[j].img, &e) < 0)
+        {
+          add_error (rep, e, *tags ? tags : id);
+          rep->kept_images++;
+          continue;
+        }
+      add_item (rep, "image", id, *tags ? tags : "<untagged>", refs[j].project,
+                "unused and not the project's newest");
+    }
+  return 0;
+}

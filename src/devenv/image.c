@@ -1,0 +1,363 @@
+/* image.c: GetOrBuild: reuse the image tagged with the key, else build it
+   through the engine (one build at a time per project), following the
+   builder's progress in bounded buffers. */
+#include "devenv/devenv.h"
+#include "devenv/buildlock.h"
+#include "devenv/plan_internal.h"
+#include "devenv/tar.h"
+#include "engine/build.h"
+#include "util.h"
+
+#include <string.h>
+
+#define LINE_MAX_KEPT 2048
+#define TAIL_LINES 20
+
+typedef struct build_state
+{
+  const devenv_options *o;
+  const devenv_plan *plan;
+  const devenv_dockerfile *df;
+  char line[LINE_MAX_KEPT];
+  size_t len;
+  int step, steps;
+  char *tail[TAIL_LINES];
+  size_t tail_n, tail_pos;
+} build_state;
+
+void
+devenv_result_clear (devenv_result *r)
+{
+  free (r->image);
+  free (r->image_id);
+  free (r->dockerfile);
+  free (r->failure.instruction);
+  free (r->failure.tail);
+  memset (r, 0, sizeof *r);
+}
+
+static void
+emit (const devenv_options *o, const devenv_event *ev)
+{
+  if (o && o->progress)
+    o->progress (ev, o->progress_ud);
+}
+
+static void
+emit_text (const devenv_options *o, const devenv_plan *plan, devenv_event_kind kind,
+           const char *text)
+{
+  devenv_event ev = { .kind = kind, .text = text, .plan = plan };
+  emit (o, &ev);
+}
+
+static void
+tail_reset (build_state *s)
+{
+  for (size_t i = 0; i < TAIL_LINES; i++)
+    {
+      free (s->tail[i]);
+      s->tail[i] = NULL;
+    }
+  s->tail_n = s->tail_pos = 0;
+}
+
+static void
+tail_push (build_state *s, const char *line)
+{
+  free (s->tail[s->tail_pos]);
+  s->tail[s->tail_pos] = xstrdup (line);
+  s->tail_pos = (s->tail_pos + 1) % TAIL_LINES;
+  if (s->tail_n < TAIL_LINES)
+    s->tail_n++;
+}
+
+static char *
+tail_join (build_state *s)
+{
+  if (s->tail_n == 0)
+    return NULL;
+  size_t total = 1;
+  size_t first = (s->tail_pos + TAIL_LINES - s->tail_n) % TAIL_LINES;
+  for (size_t i = 0; i < s->tail_n; i++)
+    total += strlen (s->tail[(first + i) % TAIL_LINES]) + 1;
+  char *out = xmalloc (total), *o = out;
+  for (size_t i = 0; i < s->tail_n; i++)
+    {
+      const char *l = s->tail[(first + i) % TAIL_LINES];
+      size_t n = strlen (l);
+      memcpy (o, l, n);
+      o += n;
+      *o++ = '\n';
+    }
+  *o = '\0';
+  return out;
+}
+
+static bool
+starts (const char *s, const char *prefix)
+{
+  return strncmp (s, prefix, strlen (prefix)) == 0;
+}
+
+static void
+line_done (build_state *s)
+{
+  s->line[s->len] = '\0';
+  s->len = 0;
+  const char *l = s->line;
+  int n, m, off = 0;
+  if (sscanf (l, "Step %d/%d : %n", &n, &m, &off) == 2 && off > 0)
+    {
+      s->step = n;
+      s->steps = m;
+      tail_reset (s);
+      devenv_event ev = { .kind = DEVENV_EV_STEP, .text = l + off, .step = n, .steps = m,
+                          .plan = s->plan };
+      if (n >= 1 && (size_t) n <= s->df->n)
+        ev.line = s->df->ins[n - 1].line;
+      emit (s->o, &ev);
+      return;
+    }
+  if (starts (l, " ---> ") || starts (l, "Removing intermediate container")
+      || starts (l, "Successfully built ") || starts (l, "Successfully tagged "))
+    {
+      emit_text (s->o, s->plan, DEVENV_EV_NOTE, l);
+      return;
+    }
+  tail_push (s, l);
+  emit_text (s->o, s->plan, DEVENV_EV_OUTPUT, l);
+}
+
+static int
+on_build_event (const engine_build_event *ev, void *ud, sbx_error **err)
+{
+  build_state *s = ud;
+  if (ev->kind == ENGINE_BUILD_STREAM)
+    {
+      for (size_t i = 0; i < ev->len; i++)
+        {
+          char c = ev->text[i];
+          if (c == '\n')
+            line_done (s);
+          else if (c == '\r')
+            s->len = 0; /* a progress redraw: keep the last version */
+          else
+            {
+              if (s->len == sizeof s->line - 1)
+                line_done (s);
+              s->line[s->len++] = c;
+            }
+        }
+    }
+  else if (ev->kind == ENGINE_BUILD_STATUS)
+    {
+      _cleanup_free_ char *t = xstrndup (ev->text, ev->len);
+      emit_text (s->o, s->plan, DEVENV_EV_STATUS, t);
+    }
+  return 0;
+}
+
+static json_t *
+buildargs_json (char *const *args)
+{
+  json_t *o = json_object ();
+  for (char *const *a = args; a && *a; a++)
+    {
+      const char *eq = strchr (*a, '=');
+      _cleanup_free_ char *k = xstrndup (*a, eq ? (size_t) (eq - *a) : strlen (*a));
+      json_object_set_new (o, k, json_string (eq ? eq + 1 : ""));
+    }
+  return o;
+}
+
+/* Does the image ref exist with this full key?  *id its id. */
+static int
+lookup (engine_client *c, const char *ref, const char *key, bool *found, char **id,
+        sbx_error **err)
+{
+  *found = false;
+  _cleanup_json_ json_t *ins = NULL;
+  sbx_error *e = NULL;
+  if (engine_image_inspect (c, ref, &ins, &e) < 0)
+    {
+      if (e->code == SBX_ERR_NOT_FOUND)
+        {
+          sbx_error_free (e);
+          return 0;
+        }
+      *err = e;
+      return sbx_error_prefix (err, "inspecting %s", ref);
+    }
+  json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
+  const char *k = json_string_value (json_object_get (labels, DEVENV_LABEL_KEY));
+  if (!k || strcmp (k, key) != 0)
+    return 0; /* a tag made by someone else, or a key12 collision: rebuild */
+  *found = true;
+  if (id)
+    *id = xstrdup (json_string_value (json_object_get (ins, "Id")));
+  return 0;
+}
+
+static bool
+image_exists (engine_client *c, const char *ref)
+{
+  _cleanup_json_ json_t *ins = NULL;
+  sbx_error *e = NULL;
+  if (engine_image_inspect (c, ref, &ins, &e) == 0)
+    return true;
+  sbx_error_free (e);
+  return false;
+}
+
+static void
+on_wait (void *ud)
+{
+  build_state *s = ud;
+  emit_text (s->o, s->plan, DEVENV_EV_WAITING, s->plan->image);
+}
+
+static void
+fill_result (devenv_result *res, const devenv_plan *plan)
+{
+  free (res->image);
+  res->image = xstrdup (plan->image);
+  memcpy (res->key, plan->key, sizeof res->key);
+  free (res->dockerfile);
+  res->dockerfile = xstrdup (plan->src.display);
+}
+
+static int
+build (engine_client *c, devenv_plan *plan, const devenv_options *o, build_state *s, bool nocache,
+       devenv_result *res, sbx_error **err)
+{
+  plan_internal *in = plan->internal;
+  _cleanup_tar_ devenv_tar *tar = devenv_tar_new (in->ctx, in->extra);
+  _cleanup_json_ json_t *labels
+      = json_pack ("{s:s,s:s,s:s}", DEVENV_IMAGE_LABEL_PROJECT, plan->project_dir,
+                   DEVENV_LABEL_KEY, plan->key, DEVENV_LABEL_DOCKERFILE, plan->src.display);
+  _cleanup_json_ json_t *args = buildargs_json (plan->build_args);
+  engine_build_opts bo = { .context = devenv_tar_read, .context_ud = tar,
+                           .dockerfile = in->df_name, .tag = plan->image, .labels = labels,
+                           .buildargs = args, .target = plan->target, .nocache = nocache,
+                           .on_event = on_build_event, .ud = s };
+  devenv_event up = { .kind = DEVENV_EV_UPLOAD, .count = in->ctx->n, .plan = plan };
+  emit (o, &up);
+  _cleanup_free_ char *id = NULL;
+  int r = engine_build (c, &bo, &id, err);
+  res->upload_bytes = devenv_tar_bytes (tar);
+  if (s->len > 0)
+    line_done (s);
+  if (r < 0)
+    {
+      sbx_error *te = NULL;
+      if (devenv_tar_error (tar, &te) < 0)
+        {
+          sbx_error_free (*err);
+          *err = te;
+          return -1;
+        }
+      if ((*err)->code == SBX_ERR_INTERRUPTED)
+        {
+          sbx_error_free (*err);
+          *err = NULL;
+          return sbx_fail (err, SBX_ERR_INTERRUPTED,
+                           "building %s interrupted; the engine stopped the build and %s was not "
+                           "tagged",
+                           plan->src.display, plan->image);
+        }
+      if ((*err)->http_status == 200)
+        {
+          /* The build ran and a step failed. */
+          devenv_failure *f = &res->failure;
+          f->step = s->step;
+          f->steps = s->steps;
+          if (s->step >= 1 && (size_t) s->step <= in->df->n)
+            {
+              f->line = in->df->ins[s->step - 1].line;
+              f->instruction = xstrdup (in->df->ins[s->step - 1].text);
+            }
+          f->tail = tail_join (s);
+          _cleanup_free_ char *msg = xstrdup ((*err)->msg);
+          sbx_error_free (*err);
+          *err = NULL;
+          if (f->line)
+            return sbx_fail (err, SBX_ERR_ENGINE, "%s:%d: step %d/%d '%s' failed: %s",
+                             plan->src.display, f->line, f->step, f->steps, f->instruction, msg);
+          return sbx_fail (err, SBX_ERR_ENGINE, "building %s failed: %s", plan->src.display, msg);
+        }
+      return sbx_error_prefix (err, "building %s", plan->src.display);
+    }
+  res->image_id = steal_pointer (&id);
+  res->built = true;
+  devenv_event ev = { .kind = DEVENV_EV_BUILT, .text = res->image_id, .plan = plan };
+  emit (o, &ev);
+  return 0;
+}
+
+int
+devenv_get_or_build_plan (engine_client *c, devenv_plan *plan, const devenv_options *o,
+                          devenv_result *res, sbx_error **err)
+{
+  memset (res, 0, sizeof *res);
+  fill_result (res, plan);
+  devenv_event pev = { .kind = DEVENV_EV_PLAN, .plan = plan, .count = plan->files };
+  emit (o, &pev);
+  for (char **w = plan->warnings; w && *w; w++)
+    emit_text (o, plan, DEVENV_EV_WARNING, *w);
+  bool no_cache = o && o->no_cache;
+  bool found = false;
+  if (!no_cache)
+    {
+      if (lookup (c, plan->image, plan->key, &found, &res->image_id, err) < 0)
+        return -1;
+      if (found)
+        {
+          emit_text (o, plan, DEVENV_EV_REUSED, plan->image);
+          return 0;
+        }
+    }
+  plan_internal *in = plan->internal;
+  build_state s = { .o = o, .plan = plan, .df = in->df };
+  _cleanup_close_ int lock = -1;
+  bool waited = false;
+  if (devenv_lock_project (plan->project_id, o ? o->cancel : NULL, on_wait,
+                           &s, &lock, &waited, err) < 0)
+    return -1;
+  res->waited = waited;
+  if (waited && !no_cache)
+    {
+      /* Whoever held the lock may have built this very key. */
+      if (lookup (c, plan->image, plan->key, &found, &res->image_id, err) < 0)
+        return -1;
+      if (found)
+        {
+          emit_text (o, plan, DEVENV_EV_REUSED, plan->image);
+          return 0;
+        }
+    }
+  _cleanup_free_ char *marker = xasprintf ("%s:%s", plan->repo, DEVENV_TAG_INVALIDATED);
+  bool invalidated = image_exists (c, marker);
+  int r = build (c, plan, o, &s, no_cache || invalidated, res, err);
+  tail_reset (&s);
+  if (r < 0)
+    return -1;
+  if (invalidated)
+    {
+      sbx_error *e = NULL;
+      if (engine_image_remove (c, marker, false, &e) < 0)
+        sbx_error_free (e); /* still in use: gc takes it later */
+    }
+  return 0;
+}
+
+int
+devenv_get_or_build (engine_client *c, const sbx_project *p, const devenv_options *o,
+                     devenv_result *res, sbx_error **err)
+{
+  memset (res, 0, sizeof *res);
+  _cleanup_plan_ devenv_plan *plan = NULL;
+  if (devenv_plan_new (p, o, &plan, err) < 0)
+    return -1;
+  return devenv_get_or_build_plan (c, plan, o, res, err);
+}
