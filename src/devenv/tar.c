@@ -67,7 +67,12 @@ devenv_tar_new (const devenv_context *ctx, const devenv_tar_extra *extra)
   t->chunk = xmalloc (CHUNK);
   t->a = archive_write_new ();
   if (!t->a)
-    abort ();
+    {
+      sbx_fail (&t->err, SBX_ERR_UNAVAILABLE,
+                "cannot load libarchive.so.13 to send the build context; install libarchive13");
+      t->state = ST_FAILED;
+      return t;
+    }
   archive_write_set_format_pax_restricted (t->a);
   archive_write_set_bytes_per_block (t->a, 10240);
   archive_write_set_bytes_in_last_block (t->a, 1);
@@ -299,6 +304,8 @@ ssize_t
 devenv_tar_read (char *buf, size_t len, void *ud)
 {
   devenv_tar *t = ud;
+  if (t->state == ST_FAILED && t->out_off == t->out_len)
+    return -1;
   if (t->dirfd < 0 && t->state != ST_FAILED && t->state != ST_DONE)
     {
       t->dirfd = open (t->ctx->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
