@@ -111,22 +111,21 @@ devenv_shell_resize (devenv_shell *s, unsigned rows, unsigned cols, sbx_error **
 }
 
 /* The first size may reach the engine before the process runs; engines
-   that refuse it then get a few more tries. */
-static int
-initial_resize (devenv_shell *s, unsigned rows, unsigned cols, sbx_error **err)
+   that refuse it then get a few more tries.  Best effort: a process that
+   could not start has no TTY to size, and the stream will say why. */
+static void
+initial_resize (devenv_shell *s, unsigned rows, unsigned cols)
 {
-  for (int i = 0;; i++)
+  for (int i = 0; i < RESIZE_TRIES; i++)
     {
       sbx_error *e = NULL;
       if (devenv_shell_resize (s, rows, cols, &e) == 0)
-        return 0;
-      if (i + 1 >= RESIZE_TRIES || e->code == SBX_ERR_INTERRUPTED
-          || e->code == SBX_ERR_UNREACHABLE)
-        {
-          *err = e;
-          return sbx_error_prefix (err, "setting the terminal size of exec %.12s", s->exec_id);
-        }
+        return;
+      bool again = e->code != SBX_ERR_NOT_FOUND && e->code != SBX_ERR_INTERRUPTED
+                   && e->code != SBX_ERR_UNREACHABLE;
       sbx_error_free (e);
+      if (!again)
+        return;
       sleep_ms (10L * (i + 1));
     }
 }
@@ -152,13 +151,8 @@ devenv_shell_start (engine_client *c, const char *container, const devenv_shell_
     return -1;
   if (engine_exec_start_hijack (c, s->exec_id, o->tty, &s->stream, err) < 0)
     return -1;
-  if (o->tty && o->rows && o->cols && initial_resize (s, o->rows, o->cols, err) < 0)
-    {
-      sbx_error *ke = NULL;
-      devenv_shell_kill (s, &ke);
-      sbx_error_free (ke);
-      return -1;
-    }
+  if (o->tty && o->rows && o->cols)
+    initial_resize (s, o->rows, o->cols);
   *out = steal_pointer (&s);
   return 0;
 }

@@ -525,6 +525,11 @@ engine_hijack_pump (engine_hijack *h, const engine_pump_opts *o, sbx_error **err
               CURLcode rc = curl_easy_recv (h->curl, outbuf, OUT_BUF, &n);
               if (rc == CURLE_AGAIN)
                 break;
+              /* A TLS peer (or a proxy in front of the engine) may close
+                 without close_notify; the exit status, asked next, tells
+                 whether the process really ended. */
+              if (rc == CURLE_RECV_ERROR && h->c->addr.tls)
+                return stream_ended (h, err);
               if (rc != CURLE_OK)
                 return sbx_fail (err, SBX_ERR_UNREACHABLE, "reading the exec's stream from %s: %s",
                                  h->c->addr.display, curl_easy_strerror (rc));
