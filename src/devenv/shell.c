@@ -55,7 +55,7 @@ char **
 devenv_shell_argv (char *const *argv)
 {
   size_t n = strv_len (argv);
-  char **v = xcalloc (n + 6, sizeof *v);
+  char **v = xcalloc (n + 7, sizeof *v); /* agent run -- [sh -c chooser] argv NULL */
   size_t k = 0;
   v[k++] = xstrdup (DEVENV_AGENT_TARGET);
   v[k++] = xstrdup ("run");
