@@ -100,11 +100,33 @@ starts (const char *s, const char *prefix)
   return strncmp (s, prefix, strlen (prefix)) == 0;
 }
 
+/* Drop terminal escape sequences (the builder colours a step's stderr). */
+static void
+strip_escapes (char *l)
+{
+  char *o = l;
+  for (char *p = l; *p;)
+    {
+      if (p[0] == '\033' && p[1] == '[')
+        {
+          p += 2;
+          while (*p && ((*p >= '0' && *p <= '9') || *p == ';' || *p == '?'))
+            p++;
+          if (*p)
+            p++;
+          continue;
+        }
+      *o++ = *p++;
+    }
+  *o = '\0';
+}
+
 static void
 line_done (build_state *s)
 {
   s->line[s->len] = '\0';
   s->len = 0;
+  strip_escapes (s->line);
   const char *l = s->line;
   int n, m, off = 0;
   if (sscanf (l, "Step %d/%d : %n", &n, &m, &off) == 2 && off > 0)
