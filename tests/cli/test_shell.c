@@ -2,12 +2,17 @@
    test holds both ends, so that the terminal's settings can be read before,
    during and after), and with piped stdin. */
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -16,7 +21,23 @@
 #include "testutil.h"
 #include "util.h"
 
-TestSuite (shell, .timeout = 120);
+/* The project of the running test, taken down even when an assertion
+   fails half-way. */
+static char *current_proj;
+
+static void
+cleanup (void)
+{
+  if (current_proj)
+    {
+      tu_down (current_proj);
+      tu_rmrf (current_proj);
+      free (current_proj);
+      current_proj = NULL;
+    }
+}
+
+TestSuite (shell, .fini = cleanup, .timeout = 120);
 
 /* ---- helpers ---- */
 
@@ -29,6 +50,7 @@ project_up (const char *isolation)
     tu_sbx (&r, proj, "up", "--image", TU_IMAGE, "--isolation", isolation, NULL);
   else
     tu_sbx (&r, proj, "up", "--image", TU_IMAGE, NULL);
+  current_proj = proj;
   cr_assert_eq (r.status, 0, "sbx up: %s", r.err);
   tu_result_clear (&r);
   return proj;
@@ -40,6 +62,7 @@ project_down (char *proj)
   tu_down (proj);
   tu_rmrf (proj);
   free (proj);
+  current_proj = NULL;
 }
 
 static double
@@ -59,11 +82,11 @@ typedef struct term
 } term;
 
 /* Start `sbx ARGS...` on a new terminal of rows x cols, as the session
-   leader with it as controlling terminal.  typeahead is written to the
-   terminal before sbx even runs. */
+   leader with it as controlling terminal, with the extra "K=V" env.
+   typeahead is written to the terminal before sbx even runs. */
 static void
 term_spawn (term *t, const char *proj, unsigned rows, unsigned cols, const char *typeahead,
-            char *const *args)
+            char *const *env, char *const *args)
 {
   memset (t, 0, sizeof *t);
   struct winsize ws = { .ws_row = rows, .ws_col = cols };
@@ -83,6 +106,8 @@ term_spawn (term *t, const char *proj, unsigned rows, unsigned cols, const char 
       dup2 (t->slave, 2);
       if (chdir (proj) < 0)
         _exit (121);
+      for (char *const *e = env; e && *e; e++)
+        putenv (*e);
       char *argv[16] = { (char *) TU_SBX };
       int n = 1;
       for (char *const *a = args; a && *a && n < 15; a++)
@@ -188,12 +213,217 @@ termios_same (const struct termios *a, const struct termios *b)
          && a->c_lflag == b->c_lflag && memcmp (a->c_cc, b->c_cc, sizeof a->c_cc) == 0;
 }
 
+/* ---- a TLS engine: a TLS-terminating proxy in front of the engine's
+   socket, as a TCP+TLS DOCKER_HOST with DOCKER_TLS_VERIFY would be.
+   libssl is loaded at run time (the suites link libcrypto only); the
+   certificates come from the openssl command. ---- */
+
+typedef struct tls_api
+{
+  __typeof__ (&TLS_server_method) server_method;
+  __typeof__ (&SSL_CTX_new) ctx_new;
+  __typeof__ (&SSL_CTX_free) ctx_free;
+  __typeof__ (&SSL_CTX_use_certificate_file) use_cert;
+  __typeof__ (&SSL_CTX_use_PrivateKey_file) use_key;
+  __typeof__ (&SSL_CTX_load_verify_locations) load_ca;
+  __typeof__ (&SSL_CTX_set_verify) set_verify;
+  __typeof__ (&SSL_CTX_set_options) set_options;
+  __typeof__ (&SSL_new) ssl_new;
+  __typeof__ (&SSL_set_fd) set_fd;
+  __typeof__ (&SSL_accept) accept;
+  __typeof__ (&SSL_read) read;
+  __typeof__ (&SSL_write) write;
+  __typeof__ (&SSL_pending) pending;
+  __typeof__ (&SSL_shutdown) shutdown;
+} tls_api;
+
+static void
+tls_api_load (tls_api *a)
+{
+  void *lib = dlopen ("libssl.so.3", RTLD_NOW);
+  cr_assert_not_null (lib, "libssl: %s", dlerror ());
+#define SYM(field, name)                                                                         \
+  do                                                                                             \
+    {                                                                                            \
+      *(void **) &a->field = dlsym (lib, name);                                                  \
+      cr_assert_not_null (a->field, "libssl has no %s", name);                                   \
+    }                                                                                            \
+  while (0)
+  SYM (server_method, "TLS_server_method");
+  SYM (ctx_new, "SSL_CTX_new");
+  SYM (ctx_free, "SSL_CTX_free");
+  SYM (use_cert, "SSL_CTX_use_certificate_file");
+  SYM (use_key, "SSL_CTX_use_PrivateKey_file");
+  SYM (load_ca, "SSL_CTX_load_verify_locations");
+  SYM (set_verify, "SSL_CTX_set_verify");
+  SYM (set_options, "SSL_CTX_set_options");
+  SYM (ssl_new, "SSL_new");
+  SYM (set_fd, "SSL_set_fd");
+  SYM (accept, "SSL_accept");
+  SYM (read, "SSL_read");
+  SYM (write, "SSL_write");
+  SYM (pending, "SSL_pending");
+  SYM (shutdown, "SSL_shutdown");
+#undef SYM
+}
+
+static void
+openssl (const char *dir, const char *cmd)
+{
+  char *argv[] = { "/bin/sh", "-c", (char *) cmd, NULL };
+  tu_result r;
+  tu_run (&r, dir, NULL, NULL, 60, argv);
+  cr_assert_eq (r.status, 0, "%s: %s", cmd, r.err);
+  tu_result_clear (&r);
+}
+
+/* A CA, a server certificate for 127.0.0.1 and a client certificate, in
+   the names DOCKER_CERT_PATH expects. */
+static char *
+tls_certs (void)
+{
+  char *dir = tu_mkproject ();
+  openssl (dir, "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem"
+                " -days 2 -subj /CN=sbx-test-ca");
+  openssl (dir, "openssl req -newkey rsa:2048 -nodes -keyout srv-key.pem -out srv.csr"
+                " -subj /CN=127.0.0.1");
+  tu_write_file (dir, "srv.ext", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+  openssl (dir, "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial"
+                " -out srv.pem -days 2 -extfile srv.ext");
+  openssl (dir, "openssl req -newkey rsa:2048 -nodes -keyout key.pem -out cli.csr"
+                " -subj /CN=sbx-test-client");
+  tu_write_file (dir, "cli.ext", "extendedKeyUsage=clientAuth\n");
+  openssl (dir, "openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial"
+                " -out cert.pem -days 2 -extfile cli.ext");
+  return dir;
+}
+
+/* One proxied connection: TLS on c, the engine's unix socket on the other
+   side.  Half-closes pass through both ways, as with dockerd. */
+static void
+tls_serve (tls_api *a, SSL_CTX *ctx, int c)
+{
+  SSL *ssl = a->ssl_new (ctx);
+  a->set_fd (ssl, c);
+  if (a->accept (ssl) != 1)
+    _exit (1);
+  int u = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/var/run/docker.sock" };
+  if (connect (u, (struct sockaddr *) &sa, sizeof sa) < 0)
+    _exit (1);
+  bool tls_open = true, unix_open = true;
+  char buf[16384];
+  while (tls_open || unix_open)
+    {
+      struct pollfd p[2] = { { tls_open ? c : -1, POLLIN, 0 }, { unix_open ? u : -1, POLLIN, 0 } };
+      if (!(tls_open && a->pending (ssl) > 0) && poll (p, 2, -1) < 0)
+        continue;
+      if (tls_open && (a->pending (ssl) > 0 || p[0].revents))
+        {
+          int n = a->read (ssl, buf, sizeof buf);
+          if (n <= 0)
+            {
+              tls_open = false;
+              shutdown (u, SHUT_WR);
+            }
+          else if (write_all (u, buf, (size_t) n) < 0)
+            _exit (1);
+        }
+      if (unix_open && p[1].revents)
+        {
+          ssize_t n = read (u, buf, sizeof buf);
+          if (n <= 0)
+            {
+              unix_open = false;
+              a->shutdown (ssl); /* close_notify, as Go's tls.Conn.Close */
+              break;
+            }
+          for (ssize_t off = 0; off < n;)
+            {
+              int w = a->write (ssl, buf + off, (int) (n - off));
+              if (w <= 0)
+                _exit (1);
+              off += w;
+            }
+        }
+    }
+  _exit (0);
+}
+
+typedef struct tls_engine
+{
+  pid_t pid;
+  char *dir;
+  char *env[4];
+} tls_engine;
+
+static void
+tls_engine_start (tls_engine *e)
+{
+  tls_api a;
+  tls_api_load (&a);
+  e->dir = tls_certs ();
+  SSL_CTX *ctx = a.ctx_new (a.server_method ());
+  cr_assert_not_null (ctx);
+  _cleanup_free_ char *crt = xasprintf ("%s/srv.pem", e->dir);
+  _cleanup_free_ char *key = xasprintf ("%s/srv-key.pem", e->dir);
+  _cleanup_free_ char *ca = xasprintf ("%s/ca.pem", e->dir);
+  cr_assert_eq (a.use_cert (ctx, crt, SSL_FILETYPE_PEM), 1);
+  cr_assert_eq (a.use_key (ctx, key, SSL_FILETYPE_PEM), 1);
+  cr_assert_eq (a.load_ca (ctx, ca, NULL), 1);
+  a.set_verify (ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+  /* A raw TCP half-close from the client is an end of stream, as for Go. */
+  a.set_options (ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+
+  int l = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t sl = sizeof sin;
+  cr_assert_eq (bind (l, (struct sockaddr *) &sin, sizeof sin), 0);
+  cr_assert_eq (listen (l, 16), 0);
+  cr_assert_eq (getsockname (l, (struct sockaddr *) &sin, &sl), 0);
+  e->pid = fork ();
+  cr_assert (e->pid >= 0);
+  if (e->pid == 0)
+    {
+      signal (SIGCHLD, SIG_IGN); /* no zombies */
+      for (;;)
+        {
+          int c = accept4 (l, NULL, NULL, SOCK_CLOEXEC);
+          if (c < 0)
+            continue;
+          if (fork () == 0)
+            {
+              close (l);
+              tls_serve (&a, ctx, c);
+            }
+          close (c);
+        }
+    }
+  close (l);
+  a.ctx_free (ctx); /* the proxy has its own copy */
+  e->env[0] = xasprintf ("DOCKER_HOST=tcp://127.0.0.1:%u", (unsigned) ntohs (sin.sin_port));
+  e->env[1] = xstrdup ("DOCKER_TLS_VERIFY=1");
+  e->env[2] = xasprintf ("DOCKER_CERT_PATH=%s", e->dir);
+  e->env[3] = NULL;
+}
+
+static void
+tls_engine_stop (tls_engine *e)
+{
+  kill (e->pid, SIGKILL);
+  waitpid (e->pid, NULL, 0);
+  tu_rmrf (e->dir);
+  free (e->dir);
+  for (int i = 0; i < 3; i++)
+    free (e->env[i]);
+}
+
 /* The interactive scenario shared by runc and runsc: a command typed before
    sbx even started, its output, stty size at start and after a resize,
    raw mode while inside, Ctrl-C to a sleep inside, exit code, terminal
    restored. */
 static void
-interactive (const char *isolation)
+interactive (const char *isolation, char *const *env)
 {
   char *proj = project_up (isolation);
   term t;
@@ -201,7 +431,7 @@ interactive (const char *isolation)
   char *args[] = { "shell", NULL };
   /* Typed ahead: must not be lost between the terminal, sbx and the
      container's TTY. */
-  term_spawn (&t, proj, 30, 100, "echo FIRST$((6*7))\r", args);
+  term_spawn (&t, proj, 30, 100, "echo FIRST$((6*7))\r", env, args);
   cr_assert_eq (tcgetattr (t.slave, &before), 0);
   cr_assert (term_expect (&t, "FIRST42", 30), "first keystrokes lost: %s", term_tail (&t));
 
@@ -247,12 +477,41 @@ interactive (const char *isolation)
 
 Test (shell, tty_interactive)
 {
-  interactive (NULL);
+  interactive (NULL, NULL);
 }
 
 Test (shell, tty_interactive_runsc)
 {
-  interactive ("maximum");
+  interactive ("maximum", NULL);
+}
+
+Test (shell, over_tcp_tls)
+{
+  tls_engine e;
+  tls_engine_start (&e);
+  char *proj = project_up (NULL);
+  tu_result r;
+  char *version[] = { (char *) TU_SBX, "version", NULL };
+  tu_run (&r, proj, e.env, NULL, 60, version);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_not_null (strstr (r.out, "tcp://127.0.0.1:"), "through the TLS proxy: %s", r.out);
+  tu_result_clear (&r);
+  char *argv[] = { (char *) TU_SBX, "shell", NULL };
+  tu_run (&r, proj, e.env, "echo hi\necho err >&2\nexit 3\n", 60, argv);
+  cr_assert_eq (r.status, 3, "%s", r.err);
+  cr_assert_str_eq (r.out, "hi\n");
+  cr_assert_str_eq (r.err, "err\n");
+  tu_result_clear (&r);
+  /* stdin EOF passed on over TLS (half-close of the TCP connection) */
+  char *cat[] = { (char *) TU_SBX, "shell", "cat", NULL };
+  tu_run (&r, proj, e.env, "abc\ndef", 60, cat);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "abc\ndef");
+  tu_result_clear (&r);
+  project_down (proj);
+
+  interactive (NULL, e.env);
+  tls_engine_stop (&e);
 }
 
 Test (shell, sigterm_restores_terminal_and_kills_inside)
@@ -261,7 +520,7 @@ Test (shell, sigterm_restores_terminal_and_kills_inside)
   term t;
   struct termios before, after;
   char *args[] = { "shell", NULL };
-  term_spawn (&t, proj, 24, 80, NULL, args);
+  term_spawn (&t, proj, 24, 80, NULL, NULL, args);
   cr_assert_eq (tcgetattr (t.slave, &before), 0);
   term_type (&t, "echo GO$((3*3)); exec sleep 4242\r");
   cr_assert (term_expect (&t, "GO9", 30), "%s", term_tail (&t));
