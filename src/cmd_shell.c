@@ -78,11 +78,14 @@ static void
 signals_teardown (void)
 {
   signal (SIGWINCH, SIG_DFL);
-  for (int i = 0; i < 2; i++)
+  /* Forget the descriptors before closing them: a late signal must not
+     write into a reused one. */
+  for (int i = 1; i >= 0; i--)
     if (wake_pipe[i] >= 0)
       {
-        close (wake_pipe[i]);
+        int fd = wake_pipe[i];
         wake_pipe[i] = -1;
+        close (fd);
       }
 }
 

@@ -463,6 +463,33 @@ typedef struct sink
   int out_fd, err_fd;
 } sink;
 
+/* Write it all, also to a descriptor someone made non-blocking (a terminal
+   shared with another program). */
+static int
+write_fully (int fd, const char *p, size_t len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, p, len);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          if (errno == EAGAIN)
+            {
+              struct pollfd w = { .fd = fd, .events = POLLOUT };
+              if (poll (&w, 1, -1) < 0 && errno != EINTR)
+                return -1;
+              continue;
+            }
+          return -1;
+        }
+      p += n;
+      len -= (size_t) n;
+    }
+  return 0;
+}
+
 static int
 sink_write (int stream, const char *data, size_t len, void *ud, sbx_error **err)
 {
@@ -470,7 +497,7 @@ sink_write (int stream, const char *data, size_t len, void *ud, sbx_error **err)
   int fd = stream == 2 ? s->err_fd : s->out_fd;
   if (fd < 0)
     return 0;
-  if (write_all (fd, data, len) < 0)
+  if (write_fully (fd, data, len) < 0)
     return sbx_fail_errno (err, errno, "writing the exec's %s", stream == 2 ? "stderr" : "output");
   return 0;
 }
