@@ -109,7 +109,7 @@ cli_ensure_project_container (cli_ctx *ctx, engine_client *c, const sbx_project 
       if (!json_is_true (json_object_get (json_object_get (ins, "State"), "Running")))
         {
           cli_verbose (ctx, "starting container %s", p->container_name);
-          if (engine_container_start (c, cid, err) < 0)
+          if (devenv_container_prepare (c, p, err) < 0 || engine_container_start (c, cid, err) < 0)
             return sbx_error_prefix (err, "starting container %s", p->container_name);
         }
       *id = xstrdup (cid);
@@ -173,20 +173,40 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
   if (cli_open_project (ctx, &p, &cfg, &err) < 0)
     return cli_report (ctx, err);
   _cleanup_engine_ engine_client *c = NULL;
-  _cleanup_free_ char *id = NULL, *workdir = NULL, *user = NULL;
+  _cleanup_free_ char *id = NULL, *workdir = NULL, *user = NULL, *why = NULL;
   int rc = SBX_EXIT_ERROR;
+  workdir = exec_workdir (p, o->workdir);
+  user = xasprintf ("%u:%u", (unsigned) getuid (), (unsigned) getgid ());
+  devenv_exec_opts eo = { .argv = o->argv, .env = o->env, .workdir = workdir, .user = user,
+                          .timeout_ms = o->timeout_ms, .output = write_output,
+                          .cancel = ctx->cancel };
+  devenv_exec_result res;
+  /* The project container's agent, when it answers, without the engine. */
+  int fast = devenv_exec_fast (p, ctx->host, o->level_set ? sbx_level_name (o->level) : NULL, &eo,
+                               &res, &why, &err);
+  if (fast < 0)
+    goto out;
+  if (fast > 0)
+    {
+      cli_verbose (ctx, "exec in %s through its sbx agent", p->container_name);
+      goto done;
+    }
+  cli_verbose (ctx, "no agent reached without the engine (%s)", why);
   if (cli_open_engine (ctx, &c, &err) < 0
       || cli_ensure_project_container (ctx, c, p, &cfg, o->level, o->level_set, NULL, &id,
                                        &err) < 0)
     goto out;
-  workdir = exec_workdir (p, o->workdir);
-  user = xasprintf ("%u:%u", (unsigned) getuid (), (unsigned) getgid ());
-  devenv_exec_opts eo = { .argv = o->argv, .env = o->env, .workdir = workdir, .user = user,
-                          .timeout_ms = o->timeout_ms, .output = write_output };
-  devenv_exec_result res;
-  cli_verbose (ctx, "exec in %s through the engine API", p->container_name);
-  if (devenv_exec (c, id, &eo, &res, &err) < 0)
+  devenv_exec_via via;
+  free (why);
+  why = NULL;
+  if (devenv_exec_auto (c, p, id, &eo, &res, &via, &why, &err) < 0)
     goto out;
+  if (via == DEVENV_VIA_AGENT)
+    cli_verbose (ctx, "exec in %s through its sbx agent", p->container_name);
+  else
+    cli_verbose (ctx, "exec in %s through the engine API%s%s%s", p->container_name,
+                 why ? " (" : "", why ? why : "", why ? ")" : "");
+done:
   if (res.timed_out)
     fprintf (stderr, "%s: command timed out after %ld ms; killed\n", ctx->prog, o->timeout_ms);
   rc = res.exit_code;

@@ -1,5 +1,6 @@
 /* container.c: the project container's create body and lifecycle. */
 #include "devenv/container.h"
+#include "devenv/agent_client.h"
 #include "util.h"
 
 #include <limits.h>
@@ -67,6 +68,12 @@ devenv_container_config (const devenv_spec *s)
   json_t *mounts = json_array ();
   json_array_append_new (mounts, mount_bind (dir, dir, cfg && !cfg->allow_write));
   json_array_append_new (mounts, mount_bind (s->agent_path, DEVENV_AGENT_TARGET, true));
+  bool serve = s->agent_dir && s->agent_socket;
+  if (serve)
+    {
+      json_array_append_new (mounts, mount_bind (s->agent_dir, DEVENV_AGENT_RUN_TARGET, false));
+      json_object_set_new (labels, DEVENV_LABEL_AGENT, json_string (s->agent_socket));
+    }
   for (char **d = cfg ? cfg->read_only_dirs : NULL; d && *d; d++)
     json_array_append_new (mounts, mount_bind (*d, *d, true));
   for (char **d = cfg ? cfg->writable_dirs : NULL; d && *d; d++)
@@ -91,9 +98,16 @@ devenv_container_config (const devenv_spec *s)
   if (s->uid != 0)
     json_array_append_new (env, json_string ("HOME=/tmp"));
 
-  return json_pack ("{s:s,s:[s,s],s:[],s:s,s:s,s:o,s:o,s:s,s:o}", "Image", s->image, "Entrypoint",
-                    DEVENV_AGENT_TARGET, "init", "Cmd", "User", user, "WorkingDir", dir, "Env", env,
-                    "Labels", labels, "StopSignal", "SIGTERM", "HostConfig", host);
+  /* The agent is PID 1; with a socket it also serves commands. */
+  json_t *entry = json_pack ("[s,s]", DEVENV_AGENT_TARGET, serve ? "serve" : "init");
+  if (serve)
+    {
+      json_array_append_new (entry, json_sprintf ("%s/%s", DEVENV_AGENT_RUN_TARGET, s->agent_socket));
+      json_array_append_new (entry, json_string (sbx_level_name (s->level)));
+    }
+  return json_pack ("{s:s,s:o,s:[],s:s,s:s,s:o,s:o,s:s,s:o}", "Image", s->image, "Entrypoint",
+                    entry, "Cmd", "User", user, "WorkingDir", dir, "Env", env, "Labels", labels,
+                    "StopSignal", "SIGTERM", "HostConfig", host);
 }
 
 /* During a swap, for a few milliseconds, no container has the project's
@@ -200,11 +214,37 @@ check_runtime (engine_client *c, const devenv_spec *spec, sbx_error **err)
 }
 
 int
+devenv_container_prepare (engine_client *c, const sbx_project *p, sbx_error **err)
+{
+  _cleanup_free_ char *dir = NULL;
+  return devenv_agent_dir (p->id, engine_client_address (c), true, &dir, err);
+}
+
+int
 devenv_container_create_started (engine_client *c, const devenv_spec *spec, const char *name,
                                  char **id, sbx_error **err)
 {
   if (check_runtime (c, spec, err) < 0)
     return -1;
+  /* A local engine: the agent serves a socket of its own in the project's
+     agent directory. */
+  devenv_spec s = *spec;
+  _cleanup_free_ char *agent_dir = NULL, *agent_socket = NULL;
+  /* Under gVisor a socket made in a bind mount stays inside the sandbox
+     (runsc's --host-uds is off): those containers are reached through the
+     engine only. */
+  if (!s.agent_dir && s.level != SBX_LEVEL_MAXIMUM)
+    {
+      if (devenv_agent_dir (spec->project->id, engine_client_address (c), true, &agent_dir, err) < 0)
+        return -1;
+      if (agent_dir)
+        {
+          agent_socket = devenv_agent_socket_name ();
+          s.agent_dir = agent_dir;
+          s.agent_socket = agent_socket;
+        }
+    }
+  spec = &s;
   _cleanup_json_ json_t *config = devenv_container_config (spec);
   _cleanup_free_ char *cid = NULL;
   if (engine_container_create (c, name, config, &cid, err) < 0)
@@ -235,7 +275,8 @@ devenv_container_ensure (engine_client *c, const devenv_spec *spec, char **id, b
       json_t *state = json_object_get (ins, "State");
       if (!json_is_true (json_object_get (state, "Running")))
         {
-          if (engine_container_start (c, cid, err) < 0)
+          if (devenv_container_prepare (c, spec->project, err) < 0
+              || engine_container_start (c, cid, err) < 0)
             return sbx_error_prefix (err, "starting container %s", spec->project->container_name);
         }
       if (id)
@@ -278,5 +319,66 @@ devenv_container_remove_all (engine_client *c, const sbx_project *p, int *remove
       else if (removed)
         (*removed)++;
     }
+  /* Their sockets went with them. */
+  _cleanup_free_ char *dir = NULL;
+  sbx_error *e = NULL;
+  if (devenv_agent_dir (p->id, engine_client_address (c), false, &dir, &e) == 0 && dir)
+    {
+      _cleanup_closedir_ DIR *d = opendir (dir);
+      struct dirent *de;
+      while (d && (de = readdir (d)))
+        if (de->d_name[0] != '.' || strncmp (de->d_name, ".current-", 9) == 0)
+          {
+            _cleanup_free_ char *f = xasprintf ("%s/%s", dir, de->d_name);
+            unlink (f);
+          }
+      rmdir (dir);
+    }
+  sbx_error_free (e);
+  return 0;
+}
+
+int
+devenv_container_running_commands (engine_client *c, const char *id, int *count, sbx_error **err)
+{
+  _cleanup_json_ json_t *ins = NULL;
+  *count = 0;
+  if (engine_container_inspect (c, id, &ins, err) < 0)
+    return -1;
+  size_t i;
+  json_t *x;
+  json_array_foreach (json_object_get (ins, "ExecIDs"), i, x)
+    {
+      engine_exec_state st;
+      sbx_error *ee = NULL;
+      if (engine_exec_inspect (c, json_string_value (x), &st, &ee) < 0)
+        {
+          sbx_error_free (ee);
+          continue;
+        }
+      if (st.running)
+        (*count)++;
+    }
+  /* And what its agent runs; from now on it takes no new command (clients
+     then look the project container up again, and find the new one). */
+  const char *name = json_string_value (
+      json_object_get (json_object_get (json_object_get (ins, "Config"), "Labels"), DEVENV_LABEL_AGENT));
+  const char *project = json_string_value (
+      json_object_get (json_object_get (json_object_get (ins, "Config"), "Labels"), DEVENV_LABEL_PROJECT));
+  if (!name || !project || !json_is_true (json_object_get (json_object_get (ins, "State"), "Running")))
+    return 0;
+  sbx_project *p = NULL;
+  sbx_error *e = NULL;
+  _cleanup_free_ char *dir = NULL;
+  if (sbx_project_open (project, 1, &p, &e) == 0
+      && devenv_agent_dir (p->id, engine_client_address (c), false, &dir, &e) == 0 && dir)
+    {
+      _cleanup_free_ char *path = xasprintf ("%s/%s", dir, name);
+      int n = 0;
+      if (devenv_agent_retire (path, &n, &e) == 0)
+        *count += n;
+    }
+  sbx_error_free (e);
+  sbx_project_free (p);
   return 0;
 }

@@ -1,0 +1,584 @@
+/* agent_client.c: talking to the project container's sbx-agent over its
+   Unix socket (the frame codec is the agent's own, src/agent/frame.c). */
+#include "devenv/agent_client.h"
+#include "agent/frame.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+
+#define BUFCAP (SBX_FRAME_HEADER + SBX_FRAME_MAX)
+#define STARTED_WAIT_MS 30000 /* an agent that answered PING starts a command within this */
+#define KILL_WAIT_MS 10000    /* after KILL, how long EXIT may take */
+#define TIMEOUT_SLACK_MS 5000 /* the agent enforces timeouts; this is the backstop */
+
+struct devenv_agent
+{
+  int fd;
+  uint8_t version, flags;
+  uint32_t running;
+  char tag[33];
+  uint8_t buf[BUFCAP];
+  size_t len;
+};
+
+bool
+devenv_agent_disabled (void)
+{
+  const char *v = getenv ("SBX_NO_AGENT");
+  return v && *v && strcmp (v, "0") != 0;
+}
+
+static long
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* ---- the directory ---- */
+
+static uint32_t
+fnv1a (const char *s)
+{
+  uint32_t h = 2166136261u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char) *s) * 16777619u;
+  return h;
+}
+
+static int
+check_own_dir (const char *dir, sbx_error **err)
+{
+  struct stat st;
+  if (mkdir (dir, 0700) < 0 && errno != EEXIST)
+    return sbx_fail_errno (err, errno, "creating %s", dir);
+  if (lstat (dir, &st) < 0)
+    return sbx_fail_errno (err, errno, "%s", dir);
+  if (!S_ISDIR (st.st_mode) || st.st_uid != getuid () || (st.st_mode & 077))
+    return sbx_fail (err, SBX_ERR_IO,
+                     "%s is not a private directory of yours (0700); remove it", dir);
+  return 0;
+}
+
+int
+devenv_agent_dir (const char *project_id, const char *host, bool create, char **out,
+                  sbx_error **err)
+{
+  *out = NULL;
+  if (!host || !*host)
+    host = getenv ("DOCKER_HOST");
+  engine_address a;
+  sbx_error *e = NULL;
+  if (engine_address_parse (host, false, &a, &e) < 0)
+    {
+      sbx_error_free (e);
+      return 0; /* the engine client reports it */
+    }
+  if (a.kind != ENGINE_ADDR_UNIX)
+    {
+      engine_address_clear (&a);
+      return 0;
+    }
+  uint32_t h = fnv1a (a.socket_path);
+  engine_address_clear (&a);
+
+  /* The runtime directory of sbx's locks (src/lock.c). */
+  const char *rt = getenv ("XDG_RUNTIME_DIR");
+  struct stat st;
+  _cleanup_free_ char *base = NULL;
+  if (rt && *rt && stat (rt, &st) == 0 && S_ISDIR (st.st_mode) && access (rt, W_OK) == 0)
+    base = xasprintf ("%s/sbx", rt);
+  else
+    base = xasprintf ("/tmp/sbx-%u", (unsigned) getuid ());
+  _cleanup_free_ char *dir = xasprintf ("%s/%s-%08x.agent", base, project_id, h);
+  if (create && (check_own_dir (base, err) < 0 || check_own_dir (dir, err) < 0))
+    return sbx_error_prefix (err, "the agent directory");
+  *out = steal_pointer (&dir);
+  return 0;
+}
+
+char *
+devenv_agent_socket_name (void)
+{
+  unsigned char raw[8] = { 0 };
+  int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || read (fd, raw, sizeof raw) != (ssize_t) sizeof raw)
+    {
+      struct timespec ts;
+      clock_gettime (CLOCK_REALTIME, &ts);
+      for (size_t i = 0; i < sizeof raw; i++)
+        raw[i] = (unsigned char) ((ts.tv_nsec >> (i * 3)) ^ (getpid () >> i));
+    }
+  if (fd >= 0)
+    close (fd);
+  char hex[17];
+  for (size_t i = 0; i < sizeof raw; i++)
+    snprintf (hex + 2 * i, 3, "%02x", raw[i]);
+  return xasprintf ("a-%s.sock", hex);
+}
+
+int
+devenv_agent_claim (const char *dir, const char *name, sbx_error **err)
+{
+  _cleanup_free_ char *tmp = xasprintf ("%s/.current-%d", dir, (int) getpid ());
+  _cleanup_free_ char *cur = xasprintf ("%s/%s", dir, DEVENV_AGENT_CURRENT);
+  unlink (tmp);
+  if (symlink (name, tmp) < 0)
+    return sbx_fail_errno (err, errno, "creating %s", tmp);
+  if (rename (tmp, cur) < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return sbx_fail_errno (err, e, "replacing %s", cur);
+    }
+  return 0;
+}
+
+/* ---- the connection ---- */
+
+void
+devenv_agent_free (devenv_agent *a)
+{
+  if (!a)
+    return;
+  if (a->fd >= 0)
+    close (a->fd);
+  free (a);
+}
+
+void
+devenv_agent_freep (devenv_agent **a)
+{
+  devenv_agent_free (*a);
+}
+
+const char *
+devenv_agent_tag (const devenv_agent *a)
+{
+  return a->tag;
+}
+
+bool
+devenv_agent_is_retired (const devenv_agent *a)
+{
+  return a->flags & SBX_STATUS_RETIRED;
+}
+
+int
+devenv_agent_running (const devenv_agent *a)
+{
+  return (int) a->running;
+}
+
+static int
+send_all (devenv_agent *a, const void *buf, size_t len, long deadline, sbx_error **err)
+{
+  const uint8_t *p = buf;
+  while (len)
+    {
+      ssize_t n = send (a->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        {
+          long left = deadline - now_ms ();
+          struct pollfd pfd = { .fd = a->fd, .events = POLLOUT };
+          if (left <= 0 || poll (&pfd, 1, (int) left) == 0)
+            return sbx_fail (err, SBX_ERR_TIMEOUT, "the sbx agent does not take requests");
+          continue;
+        }
+      if (n < 0)
+        return sbx_fail_errno (err, errno, "writing to the sbx agent");
+      p += n;
+      len -= (size_t) n;
+    }
+  return 0;
+}
+
+static int
+send_frame (devenv_agent *a, uint8_t type, const void *payload, uint32_t len, long deadline,
+            sbx_error **err)
+{
+  uint8_t h[SBX_FRAME_HEADER];
+  sbx_frame_header (h, type, len);
+  if (send_all (a, h, sizeof h, deadline, err) < 0)
+    return -1;
+  return len ? send_all (a, payload, len, deadline, err) : 0;
+}
+
+/* The next frame (valid for the checks of sbx_frame_check) into *f, which
+   points into a->buf until the next call.  deadline < 0: none.  1: a frame;
+   0: the deadline passed or *cancel is set; 2: watch (>= 0) is readable;
+   -1: error (EOF is SBX_ERR_IO with errno 0). */
+static int
+next_frame (devenv_agent *a, sbx_frame *f, size_t *consumed, long deadline,
+            volatile sig_atomic_t *cancel, int watch, sbx_error **err)
+{
+  if (*consumed)
+    {
+      memmove (a->buf, a->buf + *consumed, a->len - *consumed);
+      a->len -= *consumed;
+      *consumed = 0;
+    }
+  for (;;)
+    {
+      int r = sbx_frame_parse (a->buf, a->len, f, consumed);
+      if (r == SBX_FRAME_OK)
+        {
+          if (sbx_frame_check (f) != SBX_FRAME_OK)
+            return sbx_fail (err, SBX_ERR_IO, "the sbx agent sent a malformed frame (type %u)",
+                             f->type);
+          return 1;
+        }
+      if (r < 0)
+        return sbx_fail (err, SBX_ERR_IO, "the sbx agent sent garbage: %s", sbx_frame_strerror (r));
+      if (cancel && *cancel)
+        return 0;
+      int wait = 250; /* the cancel flag is checked at least this often */
+      if (deadline >= 0)
+        {
+          long left = deadline - now_ms ();
+          if (left <= 0)
+            return 0;
+          if (left < wait)
+            wait = (int) left;
+        }
+      struct pollfd pfd[2] = { { .fd = a->fd, .events = POLLIN }, { .fd = watch, .events = POLLIN } };
+      int pr = poll (pfd, watch >= 0 ? 2 : 1, wait);
+      if (pr < 0 && errno != EINTR)
+        return sbx_fail_errno (err, errno, "waiting for the sbx agent");
+      if (pr <= 0)
+        continue;
+      if (watch >= 0 && pfd[1].revents && !pfd[0].revents)
+        return 2;
+      ssize_t n = recv (a->fd, a->buf + a->len, BUFCAP - a->len, MSG_DONTWAIT);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        continue;
+      if (n < 0)
+        return sbx_fail_errno (err, errno, "reading from the sbx agent");
+      if (n == 0)
+        {
+          sbx_fail (err, SBX_ERR_IO, "the sbx agent closed the connection");
+          (*err)->errno_value = 0;
+          return -1;
+        }
+      a->len += (size_t) n;
+    }
+}
+
+static int
+read_status (devenv_agent *a, long deadline, sbx_error **err)
+{
+  sbx_frame f;
+  size_t used = 0;
+  int r = next_frame (a, &f, &used, deadline, NULL, -1, err);
+  if (r <= 0)
+    return r == 0 ? sbx_fail (err, SBX_ERR_TIMEOUT, "the sbx agent does not answer") : -1;
+  if (f.type != SBX_FRAME_STATUS)
+    return sbx_fail (err, SBX_ERR_IO, "the sbx agent answered PING with frame type %u", f.type);
+  a->version = f.payload[0];
+  a->flags = f.payload[1];
+  a->running = sbx_get_u32 (f.payload + 4);
+  size_t tl = f.len - 8 < sizeof a->tag - 1 ? f.len - 8 : sizeof a->tag - 1;
+  memcpy (a->tag, f.payload + 8, tl);
+  a->tag[tl] = '\0';
+  a->len -= used;
+  memmove (a->buf, a->buf + used, a->len);
+  return 0;
+}
+
+int
+devenv_agent_open (const char *path, long timeout_ms, devenv_agent **out, sbx_error **err)
+{
+  *out = NULL;
+  long deadline = now_ms () + timeout_ms;
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  if (strlen (path) >= sizeof sa.sun_path)
+    return sbx_fail (err, SBX_ERR_UNAVAILABLE, "agent socket path too long: %s", path);
+  strcpy (sa.sun_path, path);
+  devenv_agent *a = xcalloc (1, sizeof *a);
+  a->fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (a->fd < 0)
+    {
+      devenv_agent_free (a);
+      return sbx_fail_errno (err, errno, "socket");
+    }
+  /* A Unix socket connects at once, or is refused, or (backlog full)
+     wants EAGAIN: retry that until the deadline. */
+  for (;;)
+    {
+      if (connect (a->fd, (struct sockaddr *) &sa, sizeof sa) == 0)
+        break;
+      int e = errno;
+      if ((e == EAGAIN || e == EINTR) && now_ms () < deadline)
+        {
+          struct timespec ts = { 0, 2 * 1000 * 1000 };
+          nanosleep (&ts, NULL);
+          continue;
+        }
+      devenv_agent_free (a);
+      return sbx_fail (err, SBX_ERR_UNAVAILABLE, "no sbx agent at %s: %s", path, strerror (e));
+    }
+  sbx_error *e = NULL;
+  if (send_frame (a, SBX_FRAME_PING, NULL, 0, deadline, &e) < 0 || read_status (a, deadline, &e) < 0)
+    {
+      devenv_agent_free (a);
+      sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent at %s does not answer: %s", path, e->msg);
+      sbx_error_free (e);
+      return -1;
+    }
+  if (a->version != SBX_FRAME_VERSION)
+    {
+      devenv_agent_free (a);
+      return sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent at %s speaks another protocol version",
+                       path);
+    }
+  *out = a;
+  return 0;
+}
+
+int
+devenv_agent_retire (const char *path, int *running, sbx_error **err)
+{
+  _cleanup_agent_ devenv_agent *a = NULL;
+  *running = 0;
+  if (devenv_agent_open (path, 2000, &a, err) < 0)
+    return -1;
+  sbx_error *e = NULL;
+  long deadline = now_ms () + 2000;
+  if (send_frame (a, SBX_FRAME_RETIRE, NULL, 0, deadline, &e) < 0 || read_status (a, deadline, &e) < 0)
+    {
+      sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent at %s: %s", path, e->msg);
+      sbx_error_free (e);
+      return -1;
+    }
+  *running = (int) a->running;
+  return 0;
+}
+
+/* ---- exec ---- */
+
+static int
+build_exec (const devenv_exec_opts *o, uint8_t *buf, size_t cap, size_t *len)
+{
+  size_t off = 0;
+  for (char *const *v = o->argv; *v; v++)
+    if (sbx_field_put (buf, cap, &off, SBX_EXEC_ARG, *v, (uint32_t) strlen (*v)) < 0)
+      return -1;
+  for (char *const *v = o->env; v && *v; v++)
+    if (strchr (*v, '=') && **v != '='
+        && sbx_field_put (buf, cap, &off, SBX_EXEC_ENV, *v, (uint32_t) strlen (*v)) < 0)
+      return -1;
+  if (o->workdir && sbx_field_put (buf, cap, &off, SBX_EXEC_CWD, o->workdir, (uint32_t) strlen (o->workdir)) < 0)
+    return -1;
+  if (o->timeout_ms > 0)
+    {
+      uint8_t t[4];
+      sbx_put_u32 (t, o->timeout_ms > 0xffffffffL ? 0xffffffffu : (uint32_t) o->timeout_ms);
+      if (sbx_field_put (buf, cap, &off, SBX_EXEC_TIMEOUT, t, 4) < 0)
+        return -1;
+    }
+  if (o->tty)
+    {
+      uint8_t t[4];
+      sbx_put_u16 (t, o->rows);
+      sbx_put_u16 (t + 2, o->cols);
+      if (sbx_field_put (buf, cap, &off, SBX_EXEC_TTY, t, 4) < 0)
+        return -1;
+    }
+  if (o->attach_stdin && sbx_field_put (buf, cap, &off, SBX_EXEC_STDIN, NULL, 0) < 0)
+    return -1;
+  *len = off;
+  return 0;
+}
+
+static const char *
+agent_error_name (uint32_t code)
+{
+  switch (code)
+    {
+    case SBX_AGENT_EPROTO:
+      return "protocol error";
+    case SBX_AGENT_EVERSION:
+      return "protocol version";
+    case SBX_AGENT_EBUSY:
+      return "busy";
+    case SBX_AGENT_ERETIRED:
+      return "retired";
+    case SBX_AGENT_ESPAWN:
+      return "cannot start";
+    default:
+      return "error";
+    }
+}
+
+/* Forward what stdin has; at its end send the empty STDIN frame. */
+static int
+pump_stdin (devenv_agent *a, const devenv_exec_opts *o, bool *open, sbx_error **err)
+{
+  uint8_t buf[SBX_FRAME_MAX];
+  ssize_t n = read (o->stdin_fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return 0;
+  if (n <= 0)
+    *open = false;
+  return send_frame (a, SBX_FRAME_STDIN, buf, n > 0 ? (uint32_t) n : 0, now_ms () + 30000, err);
+}
+
+static int
+discard (int stream, const char *data, size_t len, void *ud, sbx_error **err)
+{
+  return 0;
+}
+
+int
+devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_result *res,
+                   sbx_error **err)
+{
+  memset (res, 0, sizeof *res);
+  if (!o->argv || !o->argv[0])
+    return sbx_fail (err, SBX_ERR_INVALID, "no command given");
+  if (a->flags & SBX_STATUS_RETIRED)
+    return sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent is retired (its container is being replaced)");
+  _cleanup_free_ uint8_t *req = xmalloc (SBX_FRAME_MAX);
+  size_t len;
+  if (build_exec (o, req, SBX_FRAME_MAX, &len) < 0)
+    return sbx_fail (err, SBX_ERR_UNAVAILABLE, "the command line and environment exceed %d bytes",
+                     SBX_FRAME_MAX);
+  sbx_error *e = NULL;
+  if (send_frame (a, SBX_FRAME_EXEC, req, (uint32_t) len, now_ms () + 5000, &e) < 0)
+    {
+      /* Nothing reached it whole: the command did not start. */
+      sbx_fail (err, SBX_ERR_UNAVAILABLE, "sending the command to the sbx agent: %s", e->msg);
+      sbx_error_free (e);
+      return -1;
+    }
+
+  engine_output_cb out = o->output ? o->output : discard;
+  sbx_frame f;
+  size_t used = 0;
+  bool started = false, killing = false, stdin_open = o->attach_stdin;
+  long deadline = now_ms () + STARTED_WAIT_MS;
+  int why = 0; /* SBX_EXIT_F_* we asked for */
+  sbx_error *cb_err = NULL;
+  e = NULL;
+  for (;;)
+    {
+      bool pumping = started && stdin_open && !killing;
+      int r = next_frame (a, &f, &used, deadline, started && !killing ? o->cancel : NULL,
+                          pumping ? o->stdin_fd : -1, &e);
+      if (r == 2)
+        {
+          if (pump_stdin (a, o, &stdin_open, err) < 0)
+            return -1;
+          continue;
+        }
+      if (r < 0)
+        {
+          sbx_error_free (cb_err);
+          if (!started)
+            {
+              sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent did not start the command: %s", e->msg);
+              sbx_error_free (e);
+              return -1;
+            }
+          if (e->code == SBX_ERR_IO && e->errno_value == 0)
+            {
+              sbx_error_free (e);
+              return sbx_fail (err, SBX_ERR_ENGINE,
+                               "the sbx agent went away while the command ran: the container was "
+                               "stopped or removed (sbx swap or sbx down), or its agent was killed; "
+                               "the command was killed: run it again");
+            }
+          *err = e;
+          return -1;
+        }
+      if (r == 0)
+        {
+          if (!started)
+            return sbx_fail (err, SBX_ERR_TIMEOUT, "the sbx agent did not start the command within %d s",
+                             STARTED_WAIT_MS / 1000);
+          if (killing)
+            {
+              sbx_error_free (cb_err);
+              return sbx_fail (err, SBX_ERR_ENGINE,
+                               "the sbx agent did not end the command within %d s of being asked to",
+                               KILL_WAIT_MS / 1000);
+            }
+          /* Cancelled, or the agent's timeout did not fire: kill it, then
+             wait for its EXIT. */
+          why = o->cancel && *o->cancel ? SBX_EXIT_F_KILLED : SBX_EXIT_F_TIMEOUT;
+          killing = true;
+          deadline = now_ms () + KILL_WAIT_MS;
+          if (send_frame (a, SBX_FRAME_KILL, NULL, 0, deadline, err) < 0)
+            return -1;
+          continue;
+        }
+      switch (f.type)
+        {
+        case SBX_FRAME_STARTED:
+          started = true;
+          deadline = o->timeout_ms > 0 ? now_ms () + o->timeout_ms + TIMEOUT_SLACK_MS : -1;
+          break;
+        case SBX_FRAME_STDOUT:
+        case SBX_FRAME_STDERR:
+          if (!cb_err && f.len
+              && out (f.type == SBX_FRAME_STDOUT ? 1 : 2, (const char *) f.payload, f.len, o->output_ud,
+                      &cb_err) < 0)
+            {
+              /* Nobody takes the output: the command goes. */
+              killing = true;
+              deadline = now_ms () + KILL_WAIT_MS;
+              if (send_frame (a, SBX_FRAME_KILL, NULL, 0, deadline, err) < 0)
+                {
+                  sbx_error_free (cb_err);
+                  return -1;
+                }
+            }
+          break;
+        case SBX_FRAME_ERROR:
+          {
+            uint32_t code = sbx_get_u32 (f.payload);
+            int ml = (int) f.len - 4;
+            sbx_error_free (cb_err);
+            return sbx_fail (err, started ? SBX_ERR_ENGINE : SBX_ERR_UNAVAILABLE,
+                             "the sbx agent refused the command (%s): %.*s", agent_error_name (code), ml,
+                             (const char *) f.payload + 4);
+          }
+        case SBX_FRAME_EXIT:
+          {
+            if (cb_err)
+              {
+                *err = cb_err;
+                return -1;
+              }
+            uint8_t flags = f.payload[1];
+            uint32_t code = sbx_get_u32 (f.payload + 4);
+            if ((flags & SBX_EXIT_F_TIMEOUT) || (why == SBX_EXIT_F_TIMEOUT && (flags & SBX_EXIT_F_KILLED)))
+              {
+                res->timed_out = true;
+                res->exit_code = 124;
+              }
+            else if (flags & SBX_EXIT_F_KILLED)
+              {
+                res->interrupted = true;
+                res->exit_code = 130;
+              }
+            else
+              res->exit_code = f.payload[0] == SBX_EXIT_SIGNALED ? 128 + (int) code : (int) code;
+            return 0;
+          }
+        default:
+          sbx_error_free (cb_err);
+          return sbx_fail (err, SBX_ERR_IO, "the sbx agent sent an unexpected frame (type %u)", f.type);
+        }
+    }
+}
