@@ -1,7 +1,6 @@
 /* cmd_swap.c: sbx swap [--image REF] [--drain DUR] [--force] */
 #include "cli.h"
-#include "cli_project.h"
-#include "devenv/swap.h"
+#include "cli_swap.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -64,66 +63,13 @@ cmd_swap (cli_ctx *ctx, int argc, char **argv)
   if (cli_open_project (ctx, &p, &cfg, &err) < 0)
     return cli_report (ctx, err);
   _cleanup_engine_ engine_client *c = NULL;
-  _cleanup_json_ json_t *cur = NULL;
-  _cleanup_free_ char *image = NULL, *key = NULL, *agent = NULL;
+  _cleanup_free_ char *image = NULL;
   devenv_swap_result res = { 0 };
   int rc = SBX_EXIT_ERROR;
-  sbx_level level = SBX_LEVEL_CONTAINER;
-  if (cli_open_engine (ctx, &c, &err) < 0 || devenv_container_find (c, p, &cur, &err) < 0)
+  if (cli_open_engine (ctx, &c, &err) < 0
+      || cli_swap_project (ctx, c, p, &cfg, image_arg, drain_ms, force, &res, &image, &err) < 0)
     goto out;
-  /* The level stays what the container runs at. */
-  const char *lvl = json_string_value (
-      json_object_get (json_object_get (json_object_get (cur, "Config"), "Labels"), DEVENV_LABEL_ISOLATION));
-  if (lvl)
-    {
-      if (sbx_level_parse (lvl, &level, &err) < 0)
-        goto out;
-    }
-  else if (cli_level_for_container (ctx, &cfg, &level, false, &err) < 0)
-    goto out;
-  if (image_arg)
-    {
-      _cleanup_json_ json_t *ins = NULL;
-      if (engine_image_inspect (c, image_arg, &ins, &err) < 0)
-        {
-          sbx_error_prefix (&err, "image %s", image_arg);
-          goto out;
-        }
-      _cleanup_free_ char *current = cli_current_tag (p);
-      char *colon = strrchr (current, ':');
-      *colon = '\0';
-      if (engine_image_tag (c, image_arg, current, colon + 1, &err) < 0)
-        goto out;
-      image = xstrdup (image_arg);
-    }
-  else if (cli_resolve_image (ctx, c, p, &cfg, &image, &key, &err) < 0)
-    goto out;
-  if (devenv_agent_path (&agent, &err) < 0)
-    goto out;
-  devenv_spec spec;
-  cli_spec_init (&spec, p, &cfg, image, key, level, agent);
-  if (devenv_swap (c, &spec, drain_ms, force, &res, &err) < 0)
-    goto out;
-  if (ctx->json)
-    {
-      _cleanup_json_ json_t *o = json_pack (
-          "{s:s,s:b,s:s,s:s,s:s,s:i,s:i,s:I,s:I}", "container", p->container_name, "swapped",
-          res.swapped, "id", res.new_id ? res.new_id : "", "old_image",
-          res.old_image ? res.old_image : "", "image", image, "drained", res.drained, "cut",
-          res.cut, "ready_ms", (json_int_t) res.ready_ms, "total_ms", (json_int_t) res.total_ms);
-      cli_print_json (o);
-    }
-  else if (!res.swapped)
-    printf ("%s already runs %s; nothing to swap (--force to replace it anyway)\n",
-            p->container_name, image);
-  else
-    {
-      printf ("%s now runs %s (new container ready in %ld ms, swap done in %ld ms)\n",
-              p->container_name, image, res.ready_ms, res.total_ms);
-      if (res.cut)
-        fprintf (stderr, "%s: %d command(s) still running in the old container were killed after %ld ms\n",
-                 ctx->prog, res.cut, drain_ms);
-    }
+  cli_swap_print (ctx, p, &res, image, drain_ms);
   rc = 0;
 out:
   if (err)

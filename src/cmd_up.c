@@ -1,6 +1,8 @@
 /* cmd_up.c: sbx up [--image REF] [--isolation container|maximum] [--runtime R] */
 #include "cli.h"
 #include "cli_project.h"
+#include "cli_swap.h"
+#include "devenv/devenv.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -9,13 +11,50 @@
 static void
 help (void)
 {
-  printf ("usage: sbx up [--image REF] [--isolation container|maximum] [--runtime R]\n\n"
+  printf ("usage: sbx up [--image REF] [--isolation container|maximum] [--runtime R] [--swap]\n\n"
           "Start the project container: hardened (no capabilities, no-new-privileges,\n"
           "read-only root, no network unless allowed), the project mounted at its own\n"
           "path, commands running as your uid:gid.\n\n"
           "  --image REF      run this image (remembered for later commands until 'sbx down')\n"
           "  --isolation L    container (runc, default) or maximum (gVisor)\n"
-          "  --runtime R      the gVisor runtime name for maximum (default: runsc)\n");
+          "  --runtime R      the gVisor runtime name for maximum (default: runsc)\n"
+          "  --swap           if the running container's image is stale, swap it (see 'sbx swap')\n");
+}
+
+/* A running devenv container whose image is no longer the project's: say
+   so, or swap it (--swap). */
+static int
+check_stale (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx_config *cfg,
+             json_t *ins, bool swap, sbx_error **err)
+{
+  json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
+  const char *key = json_string_value (json_object_get (labels, DEVENV_LABEL_IMAGE_KEY));
+  if (!key || !*key || cfg->image
+      || !json_is_true (json_object_get (json_object_get (ins, "State"), "Running")))
+    return 0;
+  devenv_options o = { .cancel = ctx->cancel };
+  bool stale = false;
+  if (devenv_is_stale (c, p, &o, &stale, err) < 0)
+    return -1;
+  if (!stale)
+    return 0;
+  if (!swap)
+    {
+      if (!ctx->json)
+        fprintf (stderr,
+                 "%s: %s runs an older image of the project (its Dockerfile or context changed); "
+                 "'sbx swap' or 'sbx up --swap' updates it without stopping it\n",
+                 ctx->prog, p->container_name);
+      return 0;
+    }
+  devenv_swap_result res;
+  _cleanup_free_ char *image = NULL;
+  int r = cli_swap_project (ctx, c, p, cfg, NULL, 30000, false, &res, &image, err);
+  if (r == 0 && ctx->verbosity >= 0 && !ctx->json)
+    fprintf (stderr, "%s: swapped %s to %s in %ld ms\n", ctx->prog, p->container_name, image,
+             res.total_ms);
+  devenv_swap_result_clear (&res);
+  return r;
 }
 
 int
@@ -24,11 +63,12 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
   static const struct option opts[] = { { "image", required_argument, 0, 'i' },
                                          { "isolation", required_argument, 0, 'I' },
                                          { "runtime", required_argument, 0, 'r' },
+                                         { "swap", no_argument, 0, 's' },
                                          { "help", no_argument, 0, 'h' },
                                          { 0, 0, 0, 0 } };
   const char *image_arg = NULL, *runtime = NULL;
   sbx_level level = SBX_LEVEL_CONTAINER;
-  bool level_set = false;
+  bool level_set = false, swap = false;
   _cleanup_error_ sbx_error *err = NULL;
   int ch;
   optind = 1;
@@ -47,6 +87,9 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
       case 'r':
         runtime = optarg;
         break;
+      case 's':
+        swap = true;
+        break;
       case 'h':
         help ();
         return 0;
@@ -62,7 +105,7 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
     return cli_report (ctx, err);
   _cleanup_engine_ engine_client *c = NULL;
   _cleanup_json_ json_t *ins = NULL;
-  _cleanup_free_ char *id = NULL, *current = cli_current_tag (p);
+  _cleanup_free_ char *id = NULL;
   int rc = SBX_EXIT_ERROR;
   if (runtime)
     {
@@ -72,18 +115,10 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
   if (cli_level_for_container (ctx, &cfg, &level, level_set, &err) < 0
       || cli_open_engine (ctx, &c, &err) < 0)
     goto out;
-  if (image_arg)
-    {
-      /* Check the image before touching a running container. */
-      if (engine_image_inspect (c, image_arg, &ins, &err) < 0)
-        {
-          sbx_error_prefix (&err, "image %s", image_arg);
-          goto out;
-        }
-      json_decref (ins);
-      ins = NULL;
-    }
-  if (devenv_container_find (c, p, &ins, &err) < 0)
+  /* The image is checked (and remembered) before a running container is
+     touched. */
+  if ((image_arg && cli_remember_image (c, p, image_arg, &err) < 0)
+      || devenv_container_find (c, p, &ins, &err) < 0)
     goto out;
   if (ins)
     {
@@ -101,15 +136,7 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
           if (devenv_container_remove_all (c, p, NULL, &err) < 0)
             goto out;
         }
-    }
-  if (image_arg)
-    {
-      /* Remember the image: tag it <repo>:current. */
-      char *colon = strrchr (current, ':');
-      *colon = '\0';
-      int r = engine_image_tag (c, image_arg, current, colon + 1, &err);
-      *colon = ':';
-      if (r < 0)
+      else if (check_stale (ctx, c, p, &cfg, ins, swap, &err) < 0)
         goto out;
     }
   if (cli_ensure_project_container (ctx, c, p, &cfg, level, level_set, image_arg, &id, &err) < 0)

@@ -358,3 +358,34 @@ Test (swap, recovery_of_each_interrupted_state)
       cr_assert_neq (access (lock, F_OK), 0, "lock file removed after recovery");
     }
 }
+
+Test (swap, up_on_a_stale_project_says_swap_and_up_swap_swaps)
+{
+  char *p2 = tu_mkproject ();
+  tu_write_file (p2, "Dockerfile", "FROM " TU_IMAGE "\nCOPY a.txt /a.txt\n");
+  tu_write_file (p2, "a.txt", "one\n");
+  tu_result r;
+  tu_sbx (&r, p2, "-q", "up", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  tu_write_file (p2, "a.txt", "two\n");
+  tu_sbx (&r, p2, "up", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.err, "sbx swap") != NULL, "up tells about swap: %s", r.err);
+  tu_result_clear (&r);
+  tu_sbx (&r, p2, "exec", "--", "cat", "/a.txt", NULL);
+  cr_assert_str_eq (r.out, "one\n", "up alone does not replace the container");
+  tu_result_clear (&r);
+  tu_sbx (&r, p2, "up", "--swap", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  tu_sbx (&r, p2, "exec", "--", "cat", "/a.txt", NULL);
+  cr_assert_str_eq (r.out, "two\n", "up --swap updated it");
+  tu_result_clear (&r);
+  tu_sbx (&r, p2, "up", NULL);
+  cr_assert (strstr (r.err, "sbx swap") == NULL, "fresh now: %s", r.err);
+  tu_result_clear (&r);
+  tu_down (p2);
+  tu_rmrf (p2);
+  free (p2);
+}
