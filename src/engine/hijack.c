@@ -374,7 +374,10 @@ engine_exec_start_hijack (engine_client *c, const char *exec_id, bool tty, engin
   _cleanup_free_ char *what = xasprintf ("starting exec %.12s", exec_id);
   const char *body = tty ? "{\"Detach\":false,\"Tty\":true}" : "{\"Detach\":false,\"Tty\":false}";
   const char *host = c->addr.kind == ENGINE_ADDR_UNIX ? "localhost" : NULL;
-  _cleanup_free_ char *hostport = host ? NULL : xasprintf ("%s:%d", c->addr.host, c->addr.port);
+  _cleanup_free_ char *hostport
+      = host                          ? NULL
+        : strchr (c->addr.host, ':') ? xasprintf ("[%s]:%d", c->addr.host, c->addr.port)
+                                       : xasprintf ("%s:%d", c->addr.host, c->addr.port);
   _cleanup_free_ char *reqs
       = xasprintf ("POST /v%s/exec/%s/start HTTP/1.1\r\n"
                    "Host: %s\r\n"
