@@ -2,6 +2,7 @@
    Unix socket (the frame codec is the agent's own, src/agent/frame.c). */
 #include "devenv/agent_client.h"
 #include "agent/frame.h"
+#include "engine/hijack.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -26,6 +27,8 @@ struct devenv_agent
   char tag[33];
   uint8_t buf[BUFCAP];
   size_t len;
+  size_t pending; /* bytes of the last frame returned, dropped at the next read */
+  bool started, ended;
 };
 
 bool
@@ -219,18 +222,18 @@ send_frame (devenv_agent *a, uint8_t type, const void *payload, uint32_t len, lo
    0: the deadline passed or *cancel is set; 2: watch (>= 0) is readable;
    -1: error (EOF is SBX_ERR_IO with errno 0). */
 static int
-next_frame (devenv_agent *a, sbx_frame *f, size_t *consumed, long deadline,
-            volatile sig_atomic_t *cancel, int watch, sbx_error **err)
+next_frame (devenv_agent *a, sbx_frame *f, long deadline, volatile sig_atomic_t *cancel, int watch,
+            sbx_error **err)
 {
-  if (*consumed)
+  if (a->pending)
     {
-      memmove (a->buf, a->buf + *consumed, a->len - *consumed);
-      a->len -= *consumed;
-      *consumed = 0;
+      memmove (a->buf, a->buf + a->pending, a->len - a->pending);
+      a->len -= a->pending;
+      a->pending = 0;
     }
   for (;;)
     {
-      int r = sbx_frame_parse (a->buf, a->len, f, consumed);
+      int r = sbx_frame_parse (a->buf, a->len, f, &a->pending);
       if (r == SBX_FRAME_OK)
         {
           if (sbx_frame_check (f) != SBX_FRAME_OK)
@@ -243,20 +246,19 @@ next_frame (devenv_agent *a, sbx_frame *f, size_t *consumed, long deadline,
       if (cancel && *cancel)
         return 0;
       int wait = 250; /* the cancel flag is checked at least this often */
-      if (deadline >= 0)
-        {
-          long left = deadline - now_ms ();
-          if (left <= 0)
-            return 0;
-          if (left < wait)
-            wait = (int) left;
-        }
+      long left = deadline >= 0 ? deadline - now_ms () : wait;
+      if (left < wait)
+        wait = left > 0 ? (int) left : 0;
       struct pollfd pfd[2] = { { .fd = a->fd, .events = POLLIN }, { .fd = watch, .events = POLLIN } };
       int pr = poll (pfd, watch >= 0 ? 2 : 1, wait);
       if (pr < 0 && errno != EINTR)
         return sbx_fail_errno (err, errno, "waiting for the sbx agent");
       if (pr <= 0)
-        continue;
+        {
+          if (deadline >= 0 && now_ms () >= deadline)
+            return 0;
+          continue;
+        }
       if (watch >= 0 && pfd[1].revents && !pfd[0].revents)
         return 2;
       ssize_t n = recv (a->fd, a->buf + a->len, BUFCAP - a->len, MSG_DONTWAIT);
@@ -278,8 +280,7 @@ static int
 read_status (devenv_agent *a, long deadline, sbx_error **err)
 {
   sbx_frame f;
-  size_t used = 0;
-  int r = next_frame (a, &f, &used, deadline, NULL, -1, err);
+  int r = next_frame (a, &f, deadline, NULL, -1, err);
   if (r <= 0)
     return r == 0 ? sbx_fail (err, SBX_ERR_TIMEOUT, "the sbx agent does not answer") : -1;
   if (f.type != SBX_FRAME_STATUS)
@@ -290,8 +291,6 @@ read_status (devenv_agent *a, long deadline, sbx_error **err)
   size_t tl = f.len - 8 < sizeof a->tag - 1 ? f.len - 8 : sizeof a->tag - 1;
   memcpy (a->tag, f.payload + 8, tl);
   a->tag[tl] = '\0';
-  a->len -= used;
-  memmove (a->buf, a->buf + used, a->len);
   return 0;
 }
 
@@ -439,13 +438,58 @@ discard (int stream, const char *data, size_t len, void *ud, sbx_error **err)
   return 0;
 }
 
-int
-devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_result *res,
-                   sbx_error **err)
+static int
+exit_status (const sbx_frame *f, int why, devenv_exec_result *res)
 {
-  memset (res, 0, sizeof *res);
+  uint8_t flags = f->payload[1];
+  uint32_t code = sbx_get_u32 (f->payload + 4);
+  if ((flags & SBX_EXIT_F_TIMEOUT) || (why == SBX_EXIT_F_TIMEOUT && (flags & SBX_EXIT_F_KILLED)))
+    {
+      res->timed_out = true;
+      res->exit_code = 124;
+    }
+  else if (flags & SBX_EXIT_F_KILLED)
+    {
+      res->interrupted = true;
+      res->exit_code = 130;
+    }
+  else
+    res->exit_code = f->payload[0] == SBX_EXIT_SIGNALED ? 128 + (int) code : (int) code;
+  return res->exit_code;
+}
+
+static int
+agent_gone (sbx_error *e, sbx_error **err)
+{
+  if (e->code == SBX_ERR_IO && e->errno_value == 0)
+    {
+      sbx_error_free (e);
+      return sbx_fail (err, SBX_ERR_ENGINE,
+                       "the sbx agent went away while the command ran: the container was "
+                       "stopped or removed (sbx swap or sbx down), or its agent was killed; "
+                       "the command was killed: run it again");
+    }
+  *err = e;
+  return -1;
+}
+
+static int
+refused (const sbx_frame *f, bool started, sbx_error **err)
+{
+  uint32_t code = sbx_get_u32 (f->payload);
+  int ml = (int) f->len - 4;
+  return sbx_fail (err, started ? SBX_ERR_ENGINE : SBX_ERR_UNAVAILABLE,
+                   "the sbx agent refused the command (%s): %.*s", agent_error_name (code), ml,
+                   (const char *) f->payload + 4);
+}
+
+int
+devenv_agent_start (devenv_agent *a, const devenv_exec_opts *o, sbx_error **err)
+{
   if (!o->argv || !o->argv[0])
     return sbx_fail (err, SBX_ERR_INVALID, "no command given");
+  if (a->started)
+    return sbx_fail (err, SBX_ERR_INVALID, "this agent connection already ran a command");
   if (a->flags & SBX_STATUS_RETIRED)
     return sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent is retired (its container is being replaced)");
   _cleanup_free_ uint8_t *req = xmalloc (SBX_FRAME_MAX);
@@ -461,51 +505,58 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
       sbx_error_free (e);
       return -1;
     }
+  sbx_frame f;
+  int r = next_frame (a, &f, now_ms () + STARTED_WAIT_MS, NULL, -1, &e);
+  if (r < 0)
+    {
+      sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent did not start the command: %s", e->msg);
+      sbx_error_free (e);
+      return -1;
+    }
+  if (r == 0)
+    return sbx_fail (err, SBX_ERR_TIMEOUT, "the sbx agent did not start the command within %d s",
+                     STARTED_WAIT_MS / 1000);
+  if (f.type == SBX_FRAME_ERROR)
+    return refused (&f, false, err);
+  if (f.type != SBX_FRAME_STARTED)
+    return sbx_fail (err, SBX_ERR_IO, "the sbx agent answered EXEC with frame type %u", f.type);
+  a->started = true;
+  return 0;
+}
 
+int
+devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_result *res,
+                   sbx_error **err)
+{
+  memset (res, 0, sizeof *res);
+  if (devenv_agent_start (a, o, err) < 0)
+    return -1;
   engine_output_cb out = o->output ? o->output : discard;
   sbx_frame f;
-  size_t used = 0;
-  bool started = false, killing = false, stdin_open = o->attach_stdin;
-  long deadline = now_ms () + STARTED_WAIT_MS;
+  bool killing = false, stdin_open = o->attach_stdin;
+  long deadline = o->timeout_ms > 0 ? now_ms () + o->timeout_ms + TIMEOUT_SLACK_MS : -1;
   int why = 0; /* SBX_EXIT_F_* we asked for */
-  sbx_error *cb_err = NULL;
-  e = NULL;
+  sbx_error *cb_err = NULL, *e = NULL;
   for (;;)
     {
-      bool pumping = started && stdin_open && !killing;
-      int r = next_frame (a, &f, &used, deadline, started && !killing ? o->cancel : NULL,
-                          pumping ? o->stdin_fd : -1, &e);
+      int r = next_frame (a, &f, deadline, killing ? NULL : o->cancel,
+                          stdin_open && !killing ? o->stdin_fd : -1, &e);
       if (r == 2)
         {
           if (pump_stdin (a, o, &stdin_open, err) < 0)
-            return -1;
+            {
+              sbx_error_free (cb_err);
+              return -1;
+            }
           continue;
         }
       if (r < 0)
         {
           sbx_error_free (cb_err);
-          if (!started)
-            {
-              sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent did not start the command: %s", e->msg);
-              sbx_error_free (e);
-              return -1;
-            }
-          if (e->code == SBX_ERR_IO && e->errno_value == 0)
-            {
-              sbx_error_free (e);
-              return sbx_fail (err, SBX_ERR_ENGINE,
-                               "the sbx agent went away while the command ran: the container was "
-                               "stopped or removed (sbx swap or sbx down), or its agent was killed; "
-                               "the command was killed: run it again");
-            }
-          *err = e;
-          return -1;
+          return agent_gone (e, err);
         }
       if (r == 0)
         {
-          if (!started)
-            return sbx_fail (err, SBX_ERR_TIMEOUT, "the sbx agent did not start the command within %d s",
-                             STARTED_WAIT_MS / 1000);
           if (killing)
             {
               sbx_error_free (cb_err);
@@ -524,10 +575,6 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
         }
       switch (f.type)
         {
-        case SBX_FRAME_STARTED:
-          started = true;
-          deadline = o->timeout_ms > 0 ? now_ms () + o->timeout_ms + TIMEOUT_SLACK_MS : -1;
-          break;
         case SBX_FRAME_STDOUT:
         case SBX_FRAME_STDERR:
           if (!cb_err && f.len
@@ -545,39 +592,172 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
             }
           break;
         case SBX_FRAME_ERROR:
+          sbx_error_free (cb_err);
+          return refused (&f, true, err);
+        case SBX_FRAME_EXIT:
+          a->ended = true;
+          if (cb_err)
+            {
+              *err = cb_err;
+              return -1;
+            }
+          exit_status (&f, why, res);
+          return 0;
+        default:
+          sbx_error_free (cb_err);
+          return sbx_fail (err, SBX_ERR_IO, "the sbx agent sent an unexpected frame (type %u)", f.type);
+        }
+    }
+}
+
+/* ---- interactive ---- */
+
+int
+devenv_agent_resize (devenv_agent *a, unsigned rows, unsigned cols, sbx_error **err)
+{
+  uint8_t p[4];
+  sbx_put_u16 (p, rows > 0xffff ? 0xffff : (uint16_t) rows);
+  sbx_put_u16 (p + 2, cols > 0xffff ? 0xffff : (uint16_t) cols);
+  return send_frame (a, SBX_FRAME_RESIZE, p, 4, now_ms () + 5000, err);
+}
+
+int
+devenv_agent_kill (devenv_agent *a, sbx_error **err)
+{
+  if (!a->started || a->ended)
+    return 0;
+  long deadline = now_ms () + KILL_WAIT_MS;
+  if (send_frame (a, SBX_FRAME_KILL, NULL, 0, deadline, err) < 0)
+    return -1;
+  for (;;)
+    {
+      sbx_frame f;
+      sbx_error *e = NULL;
+      int r = next_frame (a, &f, deadline, NULL, -1, &e);
+      if (r < 0 && e->code == SBX_ERR_IO && e->errno_value == 0)
+        {
+          sbx_error_free (e); /* the agent went: so did the command */
+          return 0;
+        }
+      if (r < 0)
+        {
+          *err = e;
+          return -1;
+        }
+      if (r == 0)
+        return sbx_fail (err, SBX_ERR_ENGINE, "the sbx agent did not end the command within %d s",
+                         KILL_WAIT_MS / 1000);
+      if (f.type == SBX_FRAME_EXIT || f.type == SBX_FRAME_ERROR)
+        {
+          a->ended = true;
+          return 0;
+        }
+    }
+}
+
+/* Write all of buf to a descriptor that may be non-blocking. */
+static int
+write_fd (int fd, const uint8_t *buf, size_t len, sbx_error **err)
+{
+  while (len)
+    {
+      ssize_t n = write (fd, buf, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        {
+          struct pollfd p = { .fd = fd, .events = POLLOUT };
+          poll (&p, 1, -1);
+          continue;
+        }
+      if (n < 0)
+        return sbx_fail_errno (err, errno, "writing the command's output");
+      buf += n;
+      len -= (size_t) n;
+    }
+  return 0;
+}
+
+int
+devenv_agent_pump (devenv_agent *a, const engine_pump_opts *po, int *exit_code, sbx_error **err)
+{
+  bool in_open = po->in_fd >= 0;
+  *exit_code = -1;
+  for (;;)
+    {
+      sbx_frame f;
+      sbx_error *e = NULL;
+      struct pollfd p[2] = { { .fd = in_open ? po->in_fd : -1, .events = POLLIN },
+                             { .fd = po->wake_fd, .events = POLLIN } };
+      /* Sleep until the agent, the terminal or the wake pipe has
+         something, unless a whole frame is already here. */
+      sbx_frame peek;
+      size_t peek_used;
+      if (sbx_frame_parse (a->buf + a->pending, a->len - a->pending, &peek, &peek_used) == SBX_FRAME_MORE)
+        {
+          struct pollfd q[3] = { { .fd = a->fd, .events = POLLIN }, p[0], p[1] };
+          if (poll (q, 3, -1) < 0 && errno != EINTR)
+            return sbx_fail_errno (err, errno, "waiting for the terminal or the sbx agent");
+          p[0].revents = q[1].revents;
+          p[1].revents = q[2].revents;
+        }
+      else
+        poll (p, 2, 0);
+      if (po->wake_fd >= 0 && p[1].revents)
+        {
+          int w = po->on_wake ? po->on_wake (po->ud, err) : 0;
+          if (w < 0)
+            return -1;
+          if (w > 0)
+            return ENGINE_PUMP_STOPPED;
+        }
+      if (in_open && p[0].revents)
+        {
+          uint8_t buf[16384];
+          ssize_t n = read (po->in_fd, buf, sizeof buf);
+          if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            n = -2;
+          if (n == 0 || (n < 0 && n != -2))
+            {
+              in_open = false;
+              if (po->on_eof == ENGINE_EOF_STOP)
+                return ENGINE_PUMP_STDIN_EOF;
+              if (po->on_eof == ENGINE_EOF_SEND_EOT)
+                {
+                  if (send_frame (a, SBX_FRAME_STDIN, "\004", 1, now_ms () + 30000, err) < 0)
+                    return -1;
+                }
+              else if (send_frame (a, SBX_FRAME_STDIN, NULL, 0, now_ms () + 30000, err) < 0)
+                return -1;
+            }
+          else if (n > 0 && send_frame (a, SBX_FRAME_STDIN, buf, (uint32_t) n, now_ms () + 30000, err) < 0)
+            return -1;
+        }
+      int r = next_frame (a, &f, now_ms (), NULL, -1, &e);
+      if (r < 0)
+        return agent_gone (e, err);
+      if (r == 0)
+        continue;
+      switch (f.type)
+        {
+        case SBX_FRAME_STDOUT:
+        case SBX_FRAME_STDERR:
           {
-            uint32_t code = sbx_get_u32 (f.payload);
-            int ml = (int) f.len - 4;
-            sbx_error_free (cb_err);
-            return sbx_fail (err, started ? SBX_ERR_ENGINE : SBX_ERR_UNAVAILABLE,
-                             "the sbx agent refused the command (%s): %.*s", agent_error_name (code), ml,
-                             (const char *) f.payload + 4);
+            int fd = f.type == SBX_FRAME_STDERR && po->err_fd >= 0 ? po->err_fd : po->out_fd;
+            if (fd >= 0 && write_fd (fd, f.payload, f.len, err) < 0)
+              return -1;
+            break;
           }
         case SBX_FRAME_EXIT:
           {
-            if (cb_err)
-              {
-                *err = cb_err;
-                return -1;
-              }
-            uint8_t flags = f.payload[1];
-            uint32_t code = sbx_get_u32 (f.payload + 4);
-            if ((flags & SBX_EXIT_F_TIMEOUT) || (why == SBX_EXIT_F_TIMEOUT && (flags & SBX_EXIT_F_KILLED)))
-              {
-                res->timed_out = true;
-                res->exit_code = 124;
-              }
-            else if (flags & SBX_EXIT_F_KILLED)
-              {
-                res->interrupted = true;
-                res->exit_code = 130;
-              }
-            else
-              res->exit_code = f.payload[0] == SBX_EXIT_SIGNALED ? 128 + (int) code : (int) code;
-            return 0;
+            devenv_exec_result res = { 0 };
+            a->ended = true;
+            *exit_code = exit_status (&f, 0, &res);
+            return ENGINE_PUMP_ENDED;
           }
+        case SBX_FRAME_ERROR:
+          return refused (&f, true, err);
         default:
-          sbx_error_free (cb_err);
           return sbx_fail (err, SBX_ERR_IO, "the sbx agent sent an unexpected frame (type %u)", f.type);
         }
     }

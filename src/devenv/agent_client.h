@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "devenv/container.h"
+#include "engine/hijack.h"
 #include "error.h"
 
 /* Where the agent directory is mounted in the container. */
@@ -58,6 +59,20 @@ int devenv_agent_running (const devenv_agent *a);
    the caller may run it another way. */
 int devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_result *res,
                        sbx_error **err);
+
+/* Interactive use (sbx shell): start the command (o->argv, env, workdir,
+   tty, rows, cols, attach_stdin; the other fields are not used), then pump
+   bytes as engine_hijack_pump does over the engine (same options and
+   statuses; *exit_code is the command's when ENGINE_PUMP_ENDED).
+   devenv_agent_start fails with SBX_ERR_UNAVAILABLE only when the command
+   did not start. */
+int devenv_agent_start (devenv_agent *a, const devenv_exec_opts *o, sbx_error **err);
+int devenv_agent_pump (devenv_agent *a, const engine_pump_opts *po, int *exit_code,
+                       sbx_error **err);
+/* Set the TTY size (window change). */
+int devenv_agent_resize (devenv_agent *a, unsigned rows, unsigned cols, sbx_error **err);
+/* Kill every process of the command and wait (bounded) for its end. */
+int devenv_agent_kill (devenv_agent *a, sbx_error **err);
 
 /* Tell the agent at path to accept no more commands (its container is
    being replaced) and how many it still runs.  SBX_ERR_UNAVAILABLE when no

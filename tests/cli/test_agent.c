@@ -456,3 +456,102 @@ Test (agent, down_removes_the_sockets)
   cr_assert_str_eq (r.out, "back\n");
   tu_result_clear (&r);
 }
+
+typedef struct wake_ctx
+{
+  devenv_agent *a;
+  int fd;
+} wake_ctx;
+
+static int
+on_wake (void *ud, sbx_error **err)
+{
+  wake_ctx *w = ud;
+  char c;
+  if (read (w->fd, &c, 1) == 1 && c == 'q')
+    return 1;
+  return devenv_agent_resize (w->a, 40, 120, err);
+}
+
+static char *
+slurp (int fd)
+{
+  static char buf[4096];
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  buf[n > 0 ? n : 0] = '\0';
+  return buf;
+}
+
+Test (agent, interactive_pump_resize_and_kill)
+{
+  _cleanup_free_ char *dir = agent_dir ();
+  _cleanup_free_ char *cur = xasprintf ("%s/current", dir);
+  tu_result r;
+  exec_via (&r, "through its sbx agent", "true");
+  tu_result_clear (&r);
+  sbx_error *err = NULL;
+
+  /* No TTY: a script on stdin, its end passed on, the exit status. */
+  int in[2], out[2], errp[2];
+  cr_assert_eq (pipe (in), 0);
+  cr_assert_eq (pipe (out), 0);
+  cr_assert_eq (pipe (errp), 0);
+  cr_assert_eq (write (in[1], "echo hi; echo oops >&2; exit 4\n", 31), 31);
+  close (in[1]);
+  devenv_agent *a = NULL;
+  cr_assert_eq (devenv_agent_open (cur, 2000, &a, &err), 0);
+  char *sh[] = { "sh", NULL };
+  devenv_exec_opts o = { .argv = sh, .attach_stdin = true };
+  cr_assert_eq (devenv_agent_start (a, &o, &err), 0, "%s", err ? err->msg : "");
+  engine_pump_opts po = { .in_fd = in[0], .out_fd = out[1], .err_fd = errp[1], .wake_fd = -1,
+                          .on_eof = ENGINE_EOF_HALF_CLOSE };
+  int code = -1;
+  cr_assert_eq (devenv_agent_pump (a, &po, &code, &err), ENGINE_PUMP_ENDED, "%s", err ? err->msg : "");
+  cr_assert_eq (code, 4);
+  cr_assert_str_eq (slurp (out[0]), "hi\n");
+  cr_assert_str_eq (slurp (errp[0]), "oops\n");
+  devenv_agent_free (a);
+  close (in[0]);
+
+  /* A TTY resized from the wake pipe, ^D at the end of input. */
+  int wake[2];
+  cr_assert_eq (pipe (in), 0);
+  cr_assert_eq (pipe (wake), 0);
+  cr_assert_eq (devenv_agent_open (cur, 2000, &a, &err), 0);
+  char *tsh[] = { "sh", "-c", "read x; stty size; cat; echo end", NULL };
+  devenv_exec_opts t = { .argv = tsh, .attach_stdin = true, .tty = true, .rows = 24, .cols = 80 };
+  cr_assert_eq (devenv_agent_start (a, &t, &err), 0);
+  wake_ctx w = { .a = a, .fd = wake[0] };
+  engine_pump_opts tp = { .in_fd = in[0], .out_fd = out[1], .err_fd = -1, .wake_fd = wake[0],
+                          .on_wake = on_wake, .ud = &w, .on_eof = ENGINE_EOF_SEND_EOT };
+  pid_t writer = fork ();
+  if (writer == 0)
+    {
+      usleep (200 * 1000);
+      (void) !write (wake[1], "r", 1);
+      usleep (200 * 1000);
+      (void) !write (in[1], "go\n", 3);
+      usleep (200 * 1000);
+      _exit (0);
+    }
+  close (in[1]);
+  code = -1;
+  cr_assert_eq (devenv_agent_pump (a, &tp, &code, &err), ENGINE_PUMP_ENDED, "%s", err ? err->msg : "");
+  waitpid (writer, NULL, 0);
+  cr_assert_eq (code, 0);
+  const char *got = slurp (out[0]);
+  cr_assert (strstr (got, "40 120") != NULL, "resized: %s", got);
+  cr_assert (strstr (got, "end") != NULL, "^D ended cat: %s", got);
+  devenv_agent_free (a);
+
+  /* Kill: the command and its group go, at once. */
+  cr_assert_eq (devenv_agent_open (cur, 2000, &a, &err), 0);
+  char *slp[] = { "sleep", "37", NULL };
+  devenv_exec_opts k = { .argv = slp };
+  cr_assert_eq (devenv_agent_start (a, &k, &err), 0);
+  cr_assert_eq (devenv_agent_kill (a, &err), 0, "%s", err ? err->msg : "");
+  devenv_agent_free (a);
+  tu_sbx_env (&r, proj, agent_on, "exec", "--", "ps", "-o", "args", NULL);
+  cr_assert (strstr (r.out, "sleep 37") == NULL, "survivor: %s", r.out);
+  tu_result_clear (&r);
+}
