@@ -192,15 +192,27 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
       goto done;
     }
   cli_verbose (ctx, "no agent reached without the engine (%s)", why);
-  if (cli_open_engine (ctx, &c, &err) < 0
-      || cli_ensure_project_container (ctx, c, p, &cfg, o->level, o->level_set, NULL, &id,
-                                       &err) < 0)
+  if (cli_open_engine (ctx, &c, &err) < 0)
     goto out;
   devenv_exec_via via;
-  free (why);
-  why = NULL;
-  if (devenv_exec_auto (c, p, id, &eo, &res, &via, &why, &err) < 0)
-    goto out;
+  for (int attempt = 0;; attempt++)
+    {
+      free (id);
+      free (why);
+      id = why = NULL;
+      if (cli_ensure_project_container (ctx, c, p, &cfg, o->level, o->level_set, NULL, &id, &err)
+          < 0)
+        goto out;
+      if (devenv_exec_auto (c, p, id, &eo, &res, &via, &why, &err) == 0)
+        break;
+      /* Not found: the container went between the lookup and the start of
+         the command (a swap replaced it), which did not run: look again. */
+      if (err->code != SBX_ERR_NOT_FOUND || attempt == 2)
+        goto out;
+      cli_verbose (ctx, "%s went before the command started; looking it up again", p->container_name);
+      sbx_error_free (err);
+      err = NULL;
+    }
   if (via == DEVENV_VIA_AGENT)
     cli_verbose (ctx, "exec in %s through its sbx agent", p->container_name);
   else

@@ -142,6 +142,25 @@ devenv_agent_claim (const char *dir, const char *name, sbx_error **err)
       unlink (tmp);
       return sbx_fail_errno (err, e, "replacing %s", cur);
     }
+  /* The sockets of containers gone (swapped out, removed behind sbx's
+     back) stay behind: remove those nobody listens on. */
+  _cleanup_closedir_ DIR *d = opendir (dir);
+  struct dirent *de;
+  while (d && (de = readdir (d)))
+    {
+      if (strncmp (de->d_name, "a-", 2) != 0 || strcmp (de->d_name, name) == 0)
+        continue;
+      struct sockaddr_un sa = { .sun_family = AF_UNIX };
+      if ((size_t) snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, de->d_name)
+          >= sizeof sa.sun_path)
+        continue;
+      int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      if (fd < 0)
+        break;
+      if (connect (fd, (struct sockaddr *) &sa, sizeof sa) < 0 && errno == ECONNREFUSED)
+        unlink (sa.sun_path);
+      close (fd);
+    }
   return 0;
 }
 
@@ -543,10 +562,13 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
                           stdin_open && !killing ? o->stdin_fd : -1, &e);
       if (r == 2)
         {
-          if (pump_stdin (a, o, &stdin_open, err) < 0)
+          /* The agent may have closed after the command's end: its EXIT is
+             still to be read. */
+          sbx_error *se = NULL;
+          if (pump_stdin (a, o, &stdin_open, &se) < 0)
             {
-              sbx_error_free (cb_err);
-              return -1;
+              stdin_open = false;
+              sbx_error_free (se);
             }
           continue;
         }
@@ -722,16 +744,16 @@ devenv_agent_pump (devenv_agent *a, const engine_pump_opts *po, int *exit_code, 
               in_open = false;
               if (po->on_eof == ENGINE_EOF_STOP)
                 return ENGINE_PUMP_STDIN_EOF;
-              if (po->on_eof == ENGINE_EOF_SEND_EOT)
-                {
-                  if (send_frame (a, SBX_FRAME_STDIN, "\004", 1, now_ms () + 30000, err) < 0)
-                    return -1;
-                }
-              else if (send_frame (a, SBX_FRAME_STDIN, NULL, 0, now_ms () + 30000, err) < 0)
-                return -1;
+              bool eot = po->on_eof == ENGINE_EOF_SEND_EOT;
+              if (send_frame (a, SBX_FRAME_STDIN, "\004", eot ? 1 : 0, now_ms () + 30000, &e) < 0)
+                sbx_error_freep (&e);
             }
-          else if (n > 0 && send_frame (a, SBX_FRAME_STDIN, buf, (uint32_t) n, now_ms () + 30000, err) < 0)
-            return -1;
+          else if (n > 0 && send_frame (a, SBX_FRAME_STDIN, buf, (uint32_t) n, now_ms () + 30000, &e) < 0)
+            {
+              /* The agent closed after the command's end: read its EXIT. */
+              in_open = false;
+              sbx_error_freep (&e);
+            }
         }
       int r = next_frame (a, &f, now_ms (), NULL, -1, &e);
       if (r < 0)
