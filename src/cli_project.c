@@ -205,9 +205,10 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
         goto out;
       if (devenv_exec_auto (c, p, id, &eo, &res, &via, &why, &err) == 0)
         break;
-      /* Not found: the container went between the lookup and the start of
-         the command (a swap replaced it), which did not run: look again. */
-      if (err->code != SBX_ERR_NOT_FOUND || attempt == 2)
+      /* Not found, or not running (409): the container went between the
+         lookup and the start of the command (a swap replaced it), which
+         did not run: look again. */
+      if ((err->code != SBX_ERR_NOT_FOUND && err->code != SBX_ERR_CONFLICT) || attempt == 2)
         goto out;
       cli_verbose (ctx, "%s went before the command started; looking it up again", p->container_name);
       sbx_error_free (err);
