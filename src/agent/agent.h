@@ -38,6 +38,10 @@ typedef struct agent_child
 int agent_spawn (const uint8_t *payload, size_t len, const sbx_exec_request *req,
                  agent_child *child);
 
+/* In a command's child: the resource limits the agent changed for itself
+   go back to the container's. */
+void agent_restore_limits (void);
+
 /* Serve the socket at path (created; its directory must exist) while being
    PID 1's reaper.  tag: what the agent reports in STATUS (the isolation
    level).  Returns the exit status of the program. */

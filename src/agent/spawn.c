@@ -150,6 +150,7 @@ agent_spawn (const uint8_t *payload, size_t len, const sbx_exec_request *req, ag
   if (pid == 0)
     {
       setsid ();
+      agent_restore_limits ();
       if (req->tty)
         {
           const char *name = ptsname (master);
