@@ -55,6 +55,19 @@ cli_print_json (json_t *obj)
   fflush (stdout);
 }
 
+void
+cli_env_append (char ***env, const char *arg)
+{
+  const char *v;
+  if (strchr (arg, '='))
+    strv_append (env, arg);
+  else if ((v = getenv (arg)))
+    {
+      _cleanup_free_ char *kv = xasprintf ("%s=%s", arg, v);
+      strv_append (env, kv);
+    }
+}
+
 int
 cli_open_project (cli_ctx *ctx, sbx_project **project, sbx_config *cfg, sbx_error **err)
 {

@@ -39,6 +39,9 @@ void cli_verbose (cli_ctx *ctx, const char *fmt, ...) __attribute__ ((format (pr
 /* Print the JSON object on stdout (one line). */
 void cli_print_json (json_t *obj);
 
+/* -e K=V: append it; -e K: append K=$K when K is set here. */
+void cli_env_append (char ***env, const char *arg);
+
 /* The project, its configuration and an engine client, as the global options
    say.  Each out pointer may be NULL. */
 int cli_open_project (cli_ctx *ctx, sbx_project **project, sbx_config *cfg, sbx_error **err);
@@ -60,6 +63,8 @@ typedef struct cli_exec_opts
   long timeout_ms;
   sbx_level level;
   bool level_set; /* false: the container's existing level, else the config's */
+  const sbx_config *cfg; /* explicit configuration (sbx run): the container must run with it;
+                            NULL: the project's, and the container as it is */
 } cli_exec_opts;
 int cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *opts);
 

@@ -95,37 +95,46 @@ cli_spec_init (devenv_spec *spec, const sbx_project *p, const sbx_config *cfg, c
 
 int
 cli_ensure_project_container (cli_ctx *ctx, engine_client *c, const sbx_project *p,
-                              const sbx_config *cfg, sbx_level level, bool level_set,
-                              const char *image_arg, char **id, sbx_error **err)
+                              const sbx_config *cfg, const cli_container_req *req, char **id,
+                              sbx_error **err)
 {
+  sbx_level level = req->level;
+  if (cli_level_for_container (ctx, cfg, &level, req->level_set, err) < 0)
+    return -1;
   _cleanup_json_ json_t *ins = NULL;
   if (devenv_swap_recover (c, p, err) < 0 || devenv_container_find (c, p, &ins, err) < 0)
     return -1;
-  json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
-  const char *have_level = json_string_value (json_object_get (labels, DEVENV_LABEL_ISOLATION));
-  if (ins && (!level_set || (have_level && strcmp (have_level, sbx_level_name (level)) == 0)))
-    {
-      const char *cid = json_string_value (json_object_get (ins, "Id"));
-      if (!json_is_true (json_object_get (json_object_get (ins, "State"), "Running")))
-        {
-          cli_verbose (ctx, "starting container %s", p->container_name);
-          if (devenv_container_prepare (c, p, err) < 0 || engine_container_start (c, cid, err) < 0)
-            return sbx_error_prefix (err, "starting container %s", p->container_name);
-        }
-      *id = xstrdup (cid);
-      return 0;
-    }
   if (ins)
     {
-      cli_verbose (ctx, "replacing %s: it runs at isolation '%s'", p->container_name, have_level ? have_level : "unknown");
+      json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
+      const char *have_level = json_string_value (json_object_get (labels, DEVENV_LABEL_ISOLATION));
+      const char *have_profile = json_string_value (json_object_get (labels, DEVENV_LABEL_PROFILE));
+      _cleanup_free_ char *want_profile = req->match_config ? devenv_profile (level, cfg) : NULL;
+      const char *why = NULL;
+      if (req->level_set && (!have_level || strcmp (have_level, sbx_level_name (level)) != 0))
+        why = "isolation";
+      else if (want_profile && (!have_profile || strcmp (have_profile, want_profile) != 0))
+        why = "configuration";
+      if (!why)
+        {
+          const char *cid = json_string_value (json_object_get (ins, "Id"));
+          if (!json_is_true (json_object_get (json_object_get (ins, "State"), "Running")))
+            {
+              cli_verbose (ctx, "starting container %s", p->container_name);
+              if (devenv_container_prepare (c, p, err) < 0
+                  || engine_container_start (c, cid, err) < 0)
+                return sbx_error_prefix (err, "starting container %s", p->container_name);
+            }
+          *id = xstrdup (cid);
+          return 0;
+        }
+      cli_verbose (ctx, "replacing %s: its %s changed", p->container_name, why);
       if (devenv_container_remove_all (c, p, NULL, err) < 0)
         return -1;
     }
-  if (cli_level_for_container (ctx, cfg, &level, level_set, err) < 0)
-    return -1;
   _cleanup_free_ char *image = NULL, *key = NULL, *agent = NULL;
-  if (image_arg)
-    image = xstrdup (image_arg);
+  if (req->image)
+    image = xstrdup (req->image);
   else if (cli_resolve_image (ctx, c, p, cfg, &image, &key, err) < 0)
     return -1;
   if (devenv_agent_path (&agent, err) < 0)
@@ -147,11 +156,8 @@ write_output (int stream, const char *data, size_t len, void *ud, sbx_error **er
   return 0;
 }
 
-/* The working directory: -w (relative to the project), else the current
-   directory when it lies inside the project (mounted at the same path), else
-   the project directory. */
-static char *
-exec_workdir (const sbx_project *p, const char *w)
+char *
+cli_exec_workdir (const sbx_project *p, const char *w)
 {
   if (w && w[0] == '/')
     return xstrdup (w);
@@ -169,21 +175,27 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
 {
   _cleanup_error_ sbx_error *err = NULL;
   sbx_project *p = NULL;
-  sbx_config cfg;
-  if (cli_open_project (ctx, &p, &cfg, &err) < 0)
+  sbx_config loaded;
+  if (cli_open_project (ctx, &p, o->cfg ? NULL : &loaded, &err) < 0)
     return cli_report (ctx, err);
+  const sbx_config *cfg = o->cfg ? o->cfg : &loaded;
   _cleanup_engine_ engine_client *c = NULL;
-  _cleanup_free_ char *id = NULL, *workdir = NULL, *user = NULL, *why = NULL;
+  _cleanup_free_ char *id = NULL, *workdir = NULL, *user = NULL, *why = NULL, *want = NULL;
   int rc = SBX_EXIT_ERROR;
-  workdir = exec_workdir (p, o->workdir);
+  workdir = cli_exec_workdir (p, o->workdir);
   user = xasprintf ("%u:%u", (unsigned) getuid (), (unsigned) getgid ());
   devenv_exec_opts eo = { .argv = o->argv, .env = o->env, .workdir = workdir, .user = user,
                           .timeout_ms = o->timeout_ms, .output = write_output,
                           .cancel = ctx->cancel };
   devenv_exec_result res;
   /* The project container's agent, when it answers, without the engine. */
-  int fast = devenv_exec_fast (p, ctx->host, o->level_set ? sbx_level_name (o->level) : NULL, &eo,
-                               &res, &why, &err);
+  /* An explicit configuration (sbx run) must be the one the container runs
+     with; plain exec takes the container as it is. */
+  sbx_level level = o->level;
+  if (o->cfg && cli_level_for_container (ctx, cfg, &level, o->level_set, &err) < 0)
+    goto out;
+  want = o->cfg ? devenv_profile (level, cfg) : NULL;
+  int fast = devenv_exec_fast (p, ctx->host, want, &eo, &res, &why, &err);
   if (fast < 0)
     goto out;
   if (fast > 0)
@@ -200,8 +212,9 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
       free (id);
       free (why);
       id = why = NULL;
-      if (cli_ensure_project_container (ctx, c, p, &cfg, o->level, o->level_set, NULL, &id, &err)
-          < 0)
+      cli_container_req req = { .level = o->level, .level_set = o->level_set,
+                                .match_config = o->cfg != NULL };
+      if (cli_ensure_project_container (ctx, c, p, cfg, &req, &id, &err) < 0)
         goto out;
       if (devenv_exec_auto (c, p, id, &eo, &res, &via, &why, &err) == 0)
         break;
@@ -226,7 +239,8 @@ done:
 out:
   if (err)
     rc = cli_report (ctx, err);
-  sbx_config_clear (&cfg);
+  if (!o->cfg)
+    sbx_config_clear (&loaded);
   sbx_project_free (p);
   return rc;
 }

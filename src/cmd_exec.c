@@ -39,13 +39,7 @@ cmd_exec (cli_ctx *ctx, int argc, char **argv)
           return cli_report (ctx, err);
         break;
       case 'e':
-        if (strchr (optarg, '='))
-          strv_append (&env, optarg);
-        else if (getenv (optarg))
-          {
-            _cleanup_free_ char *kv = xasprintf ("%s=%s", optarg, getenv (optarg));
-            strv_append (&env, kv);
-          }
+        cli_env_append (&env, optarg);
         break;
       case 'w':
         o.workdir = optarg;

@@ -178,24 +178,6 @@ on_wake (void *ud, sbx_error **err)
   return 0;
 }
 
-/* The working directory: -w (relative to the project), else the current
-   directory when it lies inside the project (mounted at the same path), else
-   the project directory. */
-static char *
-shell_workdir (const sbx_project *p, const char *w)
-{
-  if (w && w[0] == '/')
-    return xstrdup (w);
-  if (w)
-    return xasprintf ("%s/%s", p->dir, w);
-  char cwd[PATH_MAX];
-  size_t n = strlen (p->dir);
-  if (getcwd (cwd, sizeof cwd) && strncmp (cwd, p->dir, n) == 0
-      && (cwd[n] == '\0' || cwd[n] == '/'))
-    return xstrdup (cwd);
-  return xstrdup (p->dir);
-}
-
 static bool
 env_has (char *const *env, const char *name)
 {
@@ -232,10 +214,9 @@ run_shell (cli_ctx *ctx, char *const *cmd, char *const *env_in, const char *w, b
   int rc = SBX_EXIT_ERROR;
 
   if (signals_setup (ctx, &err) < 0 || cli_open_engine (ctx, &c, &err) < 0
-      || cli_ensure_project_container (ctx, c, p, &cfg, SBX_LEVEL_CONTAINER, false, NULL, &id,
-                                       &err) < 0)
+      || cli_ensure_project_container (ctx, c, p, &cfg, &(cli_container_req){ 0 }, &id, &err) < 0)
     goto out;
-  workdir = shell_workdir (p, w);
+  workdir = cli_exec_workdir (p, w);
   user = xasprintf ("%u:%u", (unsigned) getuid (), (unsigned) getgid ());
   if (tty && !env_has (env, "TERM"))
     {
@@ -331,13 +312,7 @@ cmd_shell (cli_ctx *ctx, int argc, char **argv)
       case 'e':
         if (!optarg[0] || optarg[0] == '=')
           return cli_usage_error (ctx, "-e needs K=V or K, not '%s'", optarg);
-        if (strchr (optarg, '='))
-          strv_append (&env, optarg);
-        else if (getenv (optarg))
-          {
-            _cleanup_free_ char *kv = xasprintf ("%s=%s", optarg, getenv (optarg));
-            strv_append (&env, kv);
-          }
+        cli_env_append (&env, optarg);
         break;
       case 'w':
         if (!optarg[0])

@@ -139,7 +139,9 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
       else if (check_stale (ctx, c, p, &cfg, ins, swap, &err) < 0)
         goto out;
     }
-  if (cli_ensure_project_container (ctx, c, p, &cfg, level, level_set, image_arg, &id, &err) < 0)
+  cli_container_req req = { .level = level, .level_set = level_set, .image = image_arg,
+                            .match_config = true };
+  if (cli_ensure_project_container (ctx, c, p, &cfg, &req, &id, &err) < 0)
     goto out;
   json_decref (ins);
   ins = NULL;

@@ -1,6 +1,7 @@
 /* container.c: the project container's create body and lifecycle. */
 #include "devenv/container.h"
 #include "devenv/agent_client.h"
+#include "sha256.h"
 #include "util.h"
 
 #include <limits.h>
@@ -46,6 +47,30 @@ devenv_agent_path (char **out, sbx_error **err)
                    SBX_LIBEXECDIR);
 }
 
+char *
+devenv_profile (sbx_level level, const sbx_config *cfg)
+{
+  /* A canonical, unambiguous text of what devenv_container_config takes
+     from the configuration, hashed. */
+  _cleanup_json_ json_t *j = json_pack (
+      "{s:b,s:b,s:I,s:i,s:s,s:O,s:O}", "network", cfg && cfg->allow_network, "write",
+      !cfg || cfg->allow_write, "memory_mb", (json_int_t) (cfg ? cfg->max_memory_mb : 0), "cpu_pct",
+      cfg ? cfg->max_cpu_pct : 0, "runtime",
+      level == SBX_LEVEL_MAXIMUM && cfg && cfg->runtime ? cfg->runtime : "", "ro", json_null (),
+      "rw", json_null ());
+  json_t *ro = json_array (), *rw = json_array ();
+  for (char **d = cfg ? cfg->read_only_dirs : NULL; d && *d; d++)
+    json_array_append_new (ro, json_string (*d));
+  for (char **d = cfg ? cfg->writable_dirs : NULL; d && *d; d++)
+    json_array_append_new (rw, json_string (*d));
+  json_object_set_new (j, "ro", ro);
+  json_object_set_new (j, "rw", rw);
+  _cleanup_free_ char *text = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
+  char hex[SBX_SHA256_HEX_LEN + 1];
+  sbx_sha256_hex (text, strlen (text), hex);
+  return xasprintf ("%s/%.8s", sbx_level_name (level), hex);
+}
+
 static json_t *
 mount_bind (const char *source, const char *target, bool ro)
 {
@@ -64,6 +89,8 @@ devenv_container_config (const devenv_spec *s)
                               DEVENV_LABEL_PROJECT, dir, DEVENV_LABEL_IMAGE, s->image,
                               DEVENV_LABEL_ISOLATION, sbx_level_name (s->level));
   json_object_set_new (labels, DEVENV_LABEL_IMAGE_KEY, json_string (s->image_key ? s->image_key : ""));
+  _cleanup_free_ char *profile = devenv_profile (s->level, cfg);
+  json_object_set_new (labels, DEVENV_LABEL_PROFILE, json_string (profile));
 
   json_t *mounts = json_array ();
   json_array_append_new (mounts, mount_bind (dir, dir, cfg && !cfg->allow_write));
@@ -103,7 +130,7 @@ devenv_container_config (const devenv_spec *s)
   if (serve)
     {
       json_array_append_new (entry, json_sprintf ("%s/%s", DEVENV_AGENT_RUN_TARGET, s->agent_socket));
-      json_array_append_new (entry, json_string (sbx_level_name (s->level)));
+      json_array_append_new (entry, json_string (profile));
     }
   return json_pack ("{s:s,s:o,s:[],s:s,s:s,s:o,s:o,s:s,s:o}", "Image", s->image, "Entrypoint",
                     entry, "Cmd", "User", user, "WorkingDir", dir, "Env", env, "Labels", labels,

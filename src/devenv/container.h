@@ -18,6 +18,9 @@
 #define DEVENV_LABEL_IMAGE "dev.sbx.image"
 #define DEVENV_LABEL_ISOLATION "dev.sbx.isolation"
 #define DEVENV_LABEL_RUNTIME "dev.sbx.runtime"
+/* "<level>/<8 hex>": the level and a digest of the configuration that shapes
+   the container (network, limits, mounts, runtime); also the agent's tag. */
+#define DEVENV_LABEL_PROFILE "dev.sbx.profile"
 
 /* Where sbx-agent is mounted inside the container. */
 #define DEVENV_AGENT_TARGET "/.sbx/agent"
@@ -44,6 +47,9 @@ typedef struct devenv_spec
 /* The host path of the sbx-agent binary: $SBX_AGENT, else next to the
    running program, else the installed libexec directory. */
 int devenv_agent_path (char **out, sbx_error **err);
+
+/* The profile of a container at level with cfg (allocated). */
+char *devenv_profile (sbx_level level, const sbx_config *cfg);
 
 /* The create body for the spec (pure: no I/O). */
 json_t *devenv_container_config (const devenv_spec *spec);

@@ -29,7 +29,7 @@ via_agent (const char *path, const char *want_tag, const devenv_exec_opts *o,
     }
   if (want_tag && strcmp (devenv_agent_tag (a), want_tag) != 0)
     {
-      *why = xasprintf ("its container runs at isolation '%s', not '%s'", devenv_agent_tag (a), want_tag);
+      *why = xasprintf ("its container runs as '%s', not '%s'", devenv_agent_tag (a), want_tag);
       return 0;
     }
   if (devenv_agent_exec (a, o, res, &e) == 0)

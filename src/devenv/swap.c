@@ -43,32 +43,6 @@ sleep_ms (long ms)
   nanosleep (&ts, NULL);
 }
 
-/* Execs of the container still running. */
-static int
-running_execs (engine_client *c, const char *id, int *count, sbx_error **err)
-{
-  _cleanup_json_ json_t *ins = NULL;
-  *count = 0;
-  if (engine_container_inspect (c, id, &ins, err) < 0)
-    return -1;
-  size_t i;
-  json_t *e;
-  json_array_foreach (json_object_get (ins, "ExecIDs"), i, e)
-    {
-      engine_exec_state st;
-      sbx_error *ee = NULL;
-      if (engine_exec_inspect (c, json_string_value (e), &st, &ee) < 0)
-        {
-          sbx_error_free (ee);
-          continue;
-        }
-      /* The kill helper of a timed-out exec is not the caller's command. */
-      if (st.running)
-        (*count)++;
-    }
-  return 0;
-}
-
 static int
 answers_exec (engine_client *c, const char *id, const devenv_spec *spec, sbx_error **err)
 {
@@ -160,7 +134,7 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
   for (;;)
     {
       sbx_error *e = NULL;
-      if (running_execs (c, old_id, &n, &e) < 0)
+      if (devenv_container_running_commands (c, old_id, &n, &e) < 0)
         {
           sbx_error_free (e);
           n = 0;
