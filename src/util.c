@@ -1,7 +1,10 @@
 /* util.c: allocation wrappers, string vectors, full writes. */
 #include "util.h"
 
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdarg.h>
+#include <time.h>
 #include <string.h>
 
 static void
@@ -120,4 +123,30 @@ write_all (int fd, const void *buf, size_t len)
       len -= (size_t) n;
     }
   return 0;
+}
+
+void
+sbx_random_hex (char *out, size_t nbytes)
+{
+  static const char hex[] = "0123456789abcdef";
+  unsigned char raw[64];
+  if (nbytes > sizeof raw)
+    nbytes = sizeof raw;
+  int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  bool ok = fd >= 0 && read (fd, raw, nbytes) == (ssize_t) nbytes;
+  if (fd >= 0)
+    close (fd);
+  if (!ok)
+    {
+      struct timespec ts;
+      clock_gettime (CLOCK_REALTIME, &ts);
+      for (size_t i = 0; i < nbytes; i++)
+        raw[i] = (unsigned char) ((ts.tv_nsec >> (i % 8)) ^ (getpid () >> (i % 4)) ^ (i * 131));
+    }
+  for (size_t i = 0; i < nbytes; i++)
+    {
+      out[2 * i] = hex[raw[i] >> 4];
+      out[2 * i + 1] = hex[raw[i] & 15];
+    }
+  out[2 * nbytes] = '\0';
 }

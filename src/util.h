@@ -96,6 +96,10 @@ char **strv_dup (char *const *v);
 void strv_append (char ***v, const char *s);
 void strv_free (char **v);
 
+/* nbytes random bytes as 2*nbytes lowercase hex digits and a NUL in out
+   (/dev/urandom; the clock and pid if it cannot be read). */
+void sbx_random_hex (char *out, size_t nbytes);
+
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 int write_all (int fd, const void *buf, size_t len);
 

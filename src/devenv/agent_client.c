@@ -111,20 +111,8 @@ devenv_agent_dir (const char *project_id, const char *host, bool create, char **
 char *
 devenv_agent_socket_name (void)
 {
-  unsigned char raw[8] = { 0 };
-  int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || read (fd, raw, sizeof raw) != (ssize_t) sizeof raw)
-    {
-      struct timespec ts;
-      clock_gettime (CLOCK_REALTIME, &ts);
-      for (size_t i = 0; i < sizeof raw; i++)
-        raw[i] = (unsigned char) ((ts.tv_nsec >> (i * 3)) ^ (getpid () >> i));
-    }
-  if (fd >= 0)
-    close (fd);
   char hex[17];
-  for (size_t i = 0; i < sizeof raw; i++)
-    snprintf (hex + 2 * i, 3, "%02x", raw[i]);
+  sbx_random_hex (hex, 8);
   return xasprintf ("a-%s.sock", hex);
 }
 

@@ -114,6 +114,11 @@ typedef struct devenv_exec_result
   bool interrupted;
 } devenv_exec_result;
 
+/* Kill, inside the container, every process whose environment carries
+   SBX_EXEC_ID=token (a second exec: `sbx-agent kill TOKEN`). */
+int devenv_exec_kill (engine_client *c, const char *container, const char *user, const char *token,
+                      sbx_error **err);
+
 /* Run argv in the container through the engine's exec API.  On timeout or
    cancellation every process of the command is killed inside the container
    before this returns. */

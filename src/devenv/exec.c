@@ -10,32 +10,15 @@
 #include <string.h>
 #include <time.h>
 
-static void
-make_token (char out[33])
+static int
+discard (int stream, const char *data, size_t len, void *ud, sbx_error **err)
 {
-  unsigned char raw[16];
-  int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || read (fd, raw, sizeof raw) != (ssize_t) sizeof raw)
-    {
-      struct timespec ts;
-      clock_gettime (CLOCK_REALTIME, &ts);
-      for (size_t i = 0; i < sizeof raw; i++)
-        raw[i] = (unsigned char) ((ts.tv_nsec >> (i % 8)) ^ (getpid () >> (i % 4)) ^ (i * 131));
-    }
-  if (fd >= 0)
-    close (fd);
-  static const char hex[] = "0123456789abcdef";
-  for (size_t i = 0; i < sizeof raw; i++)
-    {
-      out[2 * i] = hex[raw[i] >> 4];
-      out[2 * i + 1] = hex[raw[i] & 15];
-    }
-  out[32] = '\0';
+  return 0;
 }
 
-static int
-kill_token (engine_client *c, const char *container, const char *user, const char *token,
-            sbx_error **err)
+int
+devenv_exec_kill (engine_client *c, const char *container, const char *user, const char *token,
+                  sbx_error **err)
 {
   char *const argv[] = { DEVENV_AGENT_TARGET, "kill", (char *) token, NULL };
   engine_exec_config cfg = { .cmd = argv, .user = user };
@@ -45,14 +28,9 @@ kill_token (engine_client *c, const char *container, const char *user, const cha
   engine_client_set_cancel (c, NULL);
   if (engine_exec_create (c, container, &cfg, &id, err) < 0)
     return -1;
-  return engine_exec_start (c, id, NULL, NULL, 30000, err);
+  return engine_exec_start (c, id, discard, NULL, 30000, err);
 }
 
-static int
-discard (int stream, const char *data, size_t len, void *ud, sbx_error **err)
-{
-  return 0;
-}
 
 int
 devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
@@ -60,7 +38,7 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
 {
   memset (res, 0, sizeof *res);
   char token[33];
-  make_token (token);
+  sbx_random_hex (token, 16);
 
   size_t n = strv_len (o->argv);
   if (n == 0)
@@ -88,7 +66,7 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
       bool stop = e->code == SBX_ERR_TIMEOUT || e->code == SBX_ERR_INTERRUPTED;
       /* Whatever stopped the stream, nothing of the command may go on. */
       sbx_error *ke = NULL;
-      if (kill_token (c, container, o->user, token, &ke) < 0 && stop)
+      if (devenv_exec_kill (c, container, o->user, token, &ke) < 0 && stop)
         {
           sbx_error_free (e);
           *err = ke;

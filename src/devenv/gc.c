@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <string.h>
+#include <time.h>
 
 void
 devenv_gc_report_clear (devenv_gc_report *rep)
@@ -64,6 +65,39 @@ typedef struct image_ref
   const char *project;
   long long created;
 } image_ref;
+
+/* An image's creation time in nanoseconds: the list gives seconds only, and
+   two builds of a project in one second must still be told apart. */
+static long long
+created_ns (engine_client *c, json_t *img)
+{
+  long long secs = json_integer_value (json_object_get (img, "Created"));
+  const char *id = json_string_value (json_object_get (img, "Id"));
+  _cleanup_json_ json_t *ins = NULL;
+  sbx_error *e = NULL;
+  if (!id || engine_image_inspect (c, id, &ins, &e) < 0)
+    {
+      sbx_error_free (e);
+      return secs * 1000000000LL;
+    }
+  const char *t = json_string_value (json_object_get (ins, "Created"));
+  struct tm tm = { 0 };
+  const char *rest = t ? strptime (t, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+  if (!rest)
+    return secs * 1000000000LL;
+  long long ns = 0;
+  int digits = 0;
+  if (*rest == '.')
+    for (rest++; *rest >= '0' && *rest <= '9'; rest++)
+      if (digits < 9)
+        {
+          ns = ns * 10 + (*rest - '0');
+          digits++;
+        }
+  for (; digits < 9; digits++)
+    ns *= 10;
+  return (long long) timegm (&tm) * 1000000000LL + ns;
+}
 
 static int
 by_project_newest (const void *a, const void *b)
@@ -164,8 +198,7 @@ devenv_gc (engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **er
       const char *project = label_of (im, "Labels", DEVENV_IMAGE_LABEL_PROJECT);
       if (!project)
         continue;
-      refs[k++] = (image_ref) { .img = im, .project = project,
-                                .created = json_integer_value (json_object_get (im, "Created")) };
+      refs[k++] = (image_ref) { .img = im, .project = project, .created = created_ns (c, im) };
     }
   qsort (refs, k, sizeof *refs, by_project_newest);
   for (size_t j = 0; j < k; j++)

@@ -27,30 +27,6 @@ sleep_ms (long ms)
   nanosleep (&ts, NULL);
 }
 
-static void
-make_token (char out[33])
-{
-  unsigned char raw[16];
-  int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  bool ok = fd >= 0 && read (fd, raw, sizeof raw) == (ssize_t) sizeof raw;
-  if (fd >= 0)
-    close (fd);
-  if (!ok)
-    {
-      struct timespec ts;
-      clock_gettime (CLOCK_REALTIME, &ts);
-      for (size_t i = 0; i < sizeof raw; i++)
-        raw[i] = (unsigned char) ((ts.tv_nsec >> (i % 8)) ^ (getpid () >> (i % 4)) ^ (i * 131));
-    }
-  static const char hex[] = "0123456789abcdef";
-  for (size_t i = 0; i < sizeof raw; i++)
-    {
-      out[2 * i] = hex[raw[i] >> 4];
-      out[2 * i + 1] = hex[raw[i] & 15];
-    }
-  out[32] = '\0';
-}
-
 char **
 devenv_shell_argv (char *const *argv)
 {
@@ -138,7 +114,7 @@ devenv_shell_start (engine_client *c, const char *container, const devenv_shell_
   s->c = c;
   s->container = xstrdup (container);
   s->user = o->user ? xstrdup (o->user) : NULL;
-  make_token (s->token);
+  sbx_random_hex (s->token, 16);
 
   _cleanup_strv_ char **argv = devenv_shell_argv (o->argv);
   _cleanup_strv_ char **env = strv_dup (o->env);
@@ -181,20 +157,9 @@ devenv_shell_wait (devenv_shell *s, int *exit_code, sbx_error **err)
   return 0;
 }
 
-static int
-discard (int stream, const char *data, size_t len, void *ud, sbx_error **err)
-{
-  return 0;
-}
-
 int
 devenv_shell_kill (devenv_shell *s, sbx_error **err)
 {
-  char *const argv[] = { DEVENV_AGENT_TARGET, "kill", s->token, NULL };
-  engine_exec_config cfg = { .cmd = argv, .user = s->user };
-  _cleanup_free_ char *id = NULL;
   engine_client_set_cancel (s->c, NULL);
-  if (engine_exec_create (s->c, s->container, &cfg, &id, err) < 0)
-    return -1;
-  return engine_exec_start (s->c, id, discard, NULL, 30000, err);
+  return devenv_exec_kill (s->c, s->container, s->user, s->token, err);
 }

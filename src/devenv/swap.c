@@ -59,10 +59,10 @@ answers_exec (engine_client *c, const char *id, const devenv_spec *spec, sbx_err
   return 0;
 }
 
-static int recover_locked (engine_client *c, const sbx_project *p, sbx_error **err);
+static int recover_locked (engine_client *c, const sbx_project *p, int lock_fd, sbx_error **err);
 
 static int
-swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool force,
+swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool force, int lock_fd,
              devenv_swap_result *res, long t0, sbx_error **err)
 {
   const sbx_project *p = spec->project;
@@ -99,9 +99,14 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
     }
 
   /* 1. the new container, under a temporary name, answering. */
-  long stamp = (long) time (NULL);
-  _cleanup_free_ char *next_name = xasprintf ("%s-next-%ld", p->container_name, stamp);
-  _cleanup_free_ char *old_name = xasprintf ("%s-old-%ld", p->container_name, stamp);
+  char stamp[13];
+  sbx_random_hex (stamp, 6);
+  _cleanup_free_ char *next_name = xasprintf ("%s-next-%s", p->container_name, stamp);
+  _cleanup_free_ char *old_name = xasprintf ("%s-old-%s", p->container_name, stamp);
+  /* Recorded in the lock file: if this process dies while the engine still
+     creates the container, recovery knows what to wait for. */
+  if (ftruncate (lock_fd, 0) < 0 || pwrite (lock_fd, next_name, strlen (next_name), 0) < 0)
+    return sbx_fail_errno (err, errno, "recording the swap in its lock file");
   _cleanup_free_ char *new_id = NULL;
   if (devenv_container_create_started (c, spec, next_name, &new_id, err) < 0)
     return sbx_error_prefix (err, "swap aborted, %s keeps serving", p->container_name);
@@ -174,9 +179,12 @@ devenv_swap (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
   /* Every return of swap_locked leaves one project container (or the old one
      untouched): the lock file can go.  Only a process killed inside leaves
      it behind, for devenv_swap_recover. */
-  int ret = stale ? recover_locked (c, spec->project, err) : 0;
+  /* Under the lock no other swap runs: any project container but the
+     current one is a leftover of a swap that was killed. */
+  (void) stale;
+  int ret = recover_locked (c, spec->project, lock_fd, err);
   if (ret == 0)
-    ret = swap_locked (c, spec, drain_ms, force, res, t0, err);
+    ret = swap_locked (c, spec, drain_ms, force, lock_fd, res, t0, err);
   sbx_lock_release (lock_path, &lock_fd);
   return ret;
 }
@@ -196,18 +204,56 @@ devenv_swap_recover (engine_client *c, const sbx_project *p, sbx_error **err)
     return -1;
   if (fd < 0)
     return 0; /* a swap is running: it owns the containers */
-  int ret = stale ? recover_locked (c, p, err) : 0;
+  int ret = stale ? recover_locked (c, p, fd, err) : 0;
   sbx_lock_release (lock_path, &fd);
   return ret;
 }
 
+/* The container a killed swap was creating, as its lock file recorded it:
+   when the file is recent, the engine may still be creating it (the request
+   outlives its client); wait a little for it to appear, and remove it. */
+static void
+remove_in_flight (engine_client *c, const sbx_project *p, int lock_fd, json_t *list)
+{
+  char name[512];
+  ssize_t n = pread (lock_fd, name, sizeof name - 1, 0);
+  struct stat st;
+  if (n <= 0 || fstat (lock_fd, &st) < 0)
+    return;
+  name[n] = '\0';
+  if (strncmp (name, p->container_name, strlen (p->container_name)) != 0)
+    return;
+  size_t i;
+  json_t *ct;
+  json_array_foreach (list, i, ct)
+    {
+      const char *have = json_string_value (json_array_get (json_object_get (ct, "Names"), 0));
+      if (have && strcmp (have + (*have == '/'), name) == 0)
+        return; /* listed: removed with the others */
+    }
+  if (time (NULL) - st.st_mtime > 10)
+    return;
+  for (int k = 0; k < 20; k++)
+    {
+      sbx_error *e = NULL;
+      if (engine_container_remove (c, name, true, &e) == 0)
+        return;
+      bool missing = e->code == SBX_ERR_NOT_FOUND;
+      sbx_error_free (e);
+      if (!missing)
+        return;
+      sleep_ms (100);
+    }
+}
+
 static int
-recover_locked (engine_client *c, const sbx_project *p, sbx_error **err)
+recover_locked (engine_client *c, const sbx_project *p, int lock_fd, sbx_error **err)
 {
   _cleanup_free_ char *label = xasprintf ("%s=%s", DEVENV_LABEL_PROJECT, p->dir);
   _cleanup_json_ json_t *list = NULL;
   if (engine_container_list (c, label, true, &list, err) < 0)
     return -1;
+  remove_in_flight (c, p, lock_fd, list);
   /* Keep the one with the project's name, else the newest running one. */
   json_t *keep = NULL;
   size_t i;
