@@ -96,6 +96,10 @@ char **strv_dup (char *const *v);
 void strv_append (char ***v, const char *s);
 void strv_free (char **v);
 
+/* CLOCK_MONOTONIC in milliseconds; sleeping for ms milliseconds. */
+long sbx_now_ms (void);
+void sbx_sleep_ms (long ms);
+
 /* nbytes random bytes as 2*nbytes lowercase hex digits and a NUL in out
    (/dev/urandom; the clock and pid if it cannot be read). */
 void sbx_random_hex (char *out, size_t nbytes);

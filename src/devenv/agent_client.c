@@ -38,14 +38,6 @@ devenv_agent_disabled (void)
   return v && *v && strcmp (v, "0") != 0;
 }
 
-static long
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* ---- the directory ---- */
 
 static uint32_t
@@ -199,7 +191,7 @@ send_all (devenv_agent *a, const void *buf, size_t len, long deadline, sbx_error
         continue;
       if (n < 0 && errno == EAGAIN)
         {
-          long left = deadline - now_ms ();
+          long left = deadline - sbx_now_ms ();
           struct pollfd pfd = { .fd = a->fd, .events = POLLOUT };
           if (left <= 0 || poll (&pfd, 1, (int) left) == 0)
             return sbx_fail (err, SBX_ERR_TIMEOUT, "the sbx agent does not take requests");
@@ -253,7 +245,7 @@ next_frame (devenv_agent *a, sbx_frame *f, long deadline, volatile sig_atomic_t 
       if (cancel && *cancel)
         return 0;
       int wait = 250; /* the cancel flag is checked at least this often */
-      long left = deadline >= 0 ? deadline - now_ms () : wait;
+      long left = deadline >= 0 ? deadline - sbx_now_ms () : wait;
       if (left < wait)
         wait = left > 0 ? (int) left : 0;
       struct pollfd pfd[2] = { { .fd = a->fd, .events = POLLIN }, { .fd = watch, .events = POLLIN } };
@@ -262,7 +254,7 @@ next_frame (devenv_agent *a, sbx_frame *f, long deadline, volatile sig_atomic_t 
         return sbx_fail_errno (err, errno, "waiting for the sbx agent");
       if (pr <= 0)
         {
-          if (deadline >= 0 && now_ms () >= deadline)
+          if (deadline >= 0 && sbx_now_ms () >= deadline)
             return 0;
           continue;
         }
@@ -305,7 +297,7 @@ int
 devenv_agent_open (const char *path, long timeout_ms, devenv_agent **out, sbx_error **err)
 {
   *out = NULL;
-  long deadline = now_ms () + timeout_ms;
+  long deadline = sbx_now_ms () + timeout_ms;
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
   if (strlen (path) >= sizeof sa.sun_path)
     return sbx_fail (err, SBX_ERR_UNAVAILABLE, "agent socket path too long: %s", path);
@@ -324,7 +316,7 @@ devenv_agent_open (const char *path, long timeout_ms, devenv_agent **out, sbx_er
       if (connect (a->fd, (struct sockaddr *) &sa, sizeof sa) == 0)
         break;
       int e = errno;
-      if ((e == EAGAIN || e == EINTR) && now_ms () < deadline)
+      if ((e == EAGAIN || e == EINTR) && sbx_now_ms () < deadline)
         {
           struct timespec ts = { 0, 2 * 1000 * 1000 };
           nanosleep (&ts, NULL);
@@ -359,7 +351,7 @@ devenv_agent_retire (const char *path, int *running, sbx_error **err)
   if (devenv_agent_open (path, 2000, &a, err) < 0)
     return -1;
   sbx_error *e = NULL;
-  long deadline = now_ms () + 2000;
+  long deadline = sbx_now_ms () + 2000;
   if (send_frame (a, SBX_FRAME_RETIRE, NULL, 0, deadline, &e) < 0 || read_status (a, deadline, &e) < 0)
     {
       sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent at %s: %s", path, e->msg);
@@ -436,7 +428,7 @@ pump_stdin (devenv_agent *a, const devenv_exec_opts *o, bool *open, sbx_error **
     return 0;
   if (n <= 0)
     *open = false;
-  return send_frame (a, SBX_FRAME_STDIN, buf, n > 0 ? (uint32_t) n : 0, now_ms () + 30000, err);
+  return send_frame (a, SBX_FRAME_STDIN, buf, n > 0 ? (uint32_t) n : 0, sbx_now_ms () + 30000, err);
 }
 
 static int
@@ -505,7 +497,7 @@ devenv_agent_start (devenv_agent *a, const devenv_exec_opts *o, sbx_error **err)
     return sbx_fail (err, SBX_ERR_UNAVAILABLE, "the command line and environment exceed %d bytes",
                      SBX_FRAME_MAX);
   sbx_error *e = NULL;
-  if (send_frame (a, SBX_FRAME_EXEC, req, (uint32_t) len, now_ms () + 5000, &e) < 0)
+  if (send_frame (a, SBX_FRAME_EXEC, req, (uint32_t) len, sbx_now_ms () + 5000, &e) < 0)
     {
       /* Nothing reached it whole: the command did not start. */
       sbx_fail (err, SBX_ERR_UNAVAILABLE, "sending the command to the sbx agent: %s", e->msg);
@@ -513,7 +505,7 @@ devenv_agent_start (devenv_agent *a, const devenv_exec_opts *o, sbx_error **err)
       return -1;
     }
   sbx_frame f;
-  int r = next_frame (a, &f, now_ms () + STARTED_WAIT_MS, NULL, -1, &e);
+  int r = next_frame (a, &f, sbx_now_ms () + STARTED_WAIT_MS, NULL, -1, &e);
   if (r < 0)
     {
       sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent did not start the command: %s", e->msg);
@@ -541,7 +533,7 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
   engine_output_cb out = o->output ? o->output : discard;
   sbx_frame f;
   bool killing = false, stdin_open = o->attach_stdin;
-  long deadline = o->timeout_ms > 0 ? now_ms () + o->timeout_ms + TIMEOUT_SLACK_MS : -1;
+  long deadline = o->timeout_ms > 0 ? sbx_now_ms () + o->timeout_ms + TIMEOUT_SLACK_MS : -1;
   int why = 0; /* SBX_EXIT_F_* we asked for */
   sbx_error *cb_err = NULL, *e = NULL;
   for (;;)
@@ -578,7 +570,7 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
              wait for its EXIT. */
           why = o->cancel && *o->cancel ? SBX_EXIT_F_KILLED : SBX_EXIT_F_TIMEOUT;
           killing = true;
-          deadline = now_ms () + KILL_WAIT_MS;
+          deadline = sbx_now_ms () + KILL_WAIT_MS;
           if (send_frame (a, SBX_FRAME_KILL, NULL, 0, deadline, err) < 0)
             return -1;
           continue;
@@ -593,7 +585,7 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
             {
               /* Nobody takes the output: the command goes. */
               killing = true;
-              deadline = now_ms () + KILL_WAIT_MS;
+              deadline = sbx_now_ms () + KILL_WAIT_MS;
               if (send_frame (a, SBX_FRAME_KILL, NULL, 0, deadline, err) < 0)
                 {
                   sbx_error_free (cb_err);
@@ -628,7 +620,7 @@ devenv_agent_resize (devenv_agent *a, unsigned rows, unsigned cols, sbx_error **
   uint8_t p[4];
   sbx_put_u16 (p, rows > 0xffff ? 0xffff : (uint16_t) rows);
   sbx_put_u16 (p + 2, cols > 0xffff ? 0xffff : (uint16_t) cols);
-  return send_frame (a, SBX_FRAME_RESIZE, p, 4, now_ms () + 5000, err);
+  return send_frame (a, SBX_FRAME_RESIZE, p, 4, sbx_now_ms () + 5000, err);
 }
 
 int
@@ -636,7 +628,7 @@ devenv_agent_kill (devenv_agent *a, sbx_error **err)
 {
   if (!a->started || a->ended)
     return 0;
-  long deadline = now_ms () + KILL_WAIT_MS;
+  long deadline = sbx_now_ms () + KILL_WAIT_MS;
   if (send_frame (a, SBX_FRAME_KILL, NULL, 0, deadline, err) < 0)
     return -1;
   for (;;)
@@ -733,17 +725,17 @@ devenv_agent_pump (devenv_agent *a, const engine_pump_opts *po, int *exit_code, 
               if (po->on_eof == ENGINE_EOF_STOP)
                 return ENGINE_PUMP_STDIN_EOF;
               bool eot = po->on_eof == ENGINE_EOF_SEND_EOT;
-              if (send_frame (a, SBX_FRAME_STDIN, "\004", eot ? 1 : 0, now_ms () + 30000, &e) < 0)
+              if (send_frame (a, SBX_FRAME_STDIN, "\004", eot ? 1 : 0, sbx_now_ms () + 30000, &e) < 0)
                 sbx_error_freep (&e);
             }
-          else if (n > 0 && send_frame (a, SBX_FRAME_STDIN, buf, (uint32_t) n, now_ms () + 30000, &e) < 0)
+          else if (n > 0 && send_frame (a, SBX_FRAME_STDIN, buf, (uint32_t) n, sbx_now_ms () + 30000, &e) < 0)
             {
               /* The agent closed after the command's end: read its EXIT. */
               in_open = false;
               sbx_error_freep (&e);
             }
         }
-      int r = next_frame (a, &f, now_ms (), NULL, -1, &e);
+      int r = next_frame (a, &f, sbx_now_ms (), NULL, -1, &e);
       if (r < 0)
         return agent_gone (e, err);
       if (r == 0)

@@ -32,6 +32,35 @@ devenv_exec_kill (engine_client *c, const char *container, const char *user, con
 }
 
 
+/* The output callback, counting what went through it. */
+typedef struct counted
+{
+  engine_output_cb cb;
+  void *ud;
+  size_t bytes;
+} counted;
+
+static int
+count_output (int stream, const char *data, size_t len, void *ud, sbx_error **err)
+{
+  counted *c = ud;
+  c->bytes += len;
+  return c->cb (stream, data, len, c->ud, err);
+}
+
+/* Is the container stopped or gone?  The engine may report it running for
+   a moment after its init was killed: wait briefly for it to stop. */
+static bool
+container_went (engine_client *c, const char *container)
+{
+  _cleanup_free_ char *path = xasprintf ("/containers/%s/wait?condition=not-running", container);
+  engine_request wreq = { .method = "POST", .path = path, .timeout_ms = 500 };
+  sbx_error *e = NULL;
+  bool went = engine_call (c, &wreq, NULL, NULL, &e) == 0 || e->code == SBX_ERR_NOT_FOUND;
+  sbx_error_free (e);
+  return went;
+}
+
 int
 devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
              devenv_exec_result *res, sbx_error **err)
@@ -60,8 +89,8 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
     return -1;
 
   sbx_error *e = NULL;
-  if (engine_exec_start (c, id, o->output ? o->output : discard, o->output_ud, o->timeout_ms, &e)
-      < 0)
+  counted out = { .cb = o->output ? o->output : discard, .ud = o->output_ud };
+  if (engine_exec_start (c, id, count_output, &out, o->timeout_ms, &e) < 0)
     {
       bool stop = e->code == SBX_ERR_TIMEOUT || e->code == SBX_ERR_INTERRUPTED;
       /* Whatever stopped the stream, nothing of the command may go on. */
@@ -112,22 +141,18 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
   if (st.running)
     return sbx_fail (err, SBX_ERR_ENGINE, "exec %.12s: output ended but the engine still reports it running",
                      id);
-  if (st.exit_code == 128 + 9)
-    {
-      /* Killed: by whom?  A container removed under the command (a swap that
-         stopped waiting, or sbx down) is not the command's own doing. */
-      /* The engine may still report it running for a moment after its init
-         was killed: wait (briefly) for it to stop. */
-      _cleanup_free_ char *path = xasprintf ("/containers/%s/wait?condition=not-running", container);
-      engine_request wreq = { .method = "POST", .path = path, .timeout_ms = 500 };
-      sbx_error *ie = NULL;
-      bool gone = engine_call (c, &wreq, NULL, NULL, &ie) == 0 || ie->code == SBX_ERR_NOT_FOUND;
-      sbx_error_free (ie);
-      if (gone)
-        return sbx_fail (err, SBX_ERR_ENGINE,
-                         "the container was stopped or removed (sbx swap or sbx down) while the "
-                         "command ran; it was killed: run it again");
-    }
+  if (st.exit_code == 128 + 9 && container_went (c, container))
+    /* Killed, not by its own doing: its container was removed (a swap
+       that stopped waiting, or sbx down). */
+    return sbx_fail (err, SBX_ERR_ENGINE,
+                     "the container was stopped or removed (sbx swap or sbx down) while the "
+                     "command ran; it was killed: run it again");
+  if (st.exit_code == 126 && out.bytes == 0 && container_went (c, container))
+    /* The runtime could not start the process (sbx-agent run would have
+       said why): the container stopped first.  Nothing ran, so the
+       caller may look the project container up again and retry. */
+    return sbx_fail (err, SBX_ERR_CONFLICT,
+                     "the container %.12s stopped before the command started", container);
   res->exit_code = st.exit_code;
   return 0;
 }

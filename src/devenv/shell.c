@@ -20,13 +20,6 @@ struct devenv_shell
   engine_hijack *stream;
 };
 
-static void
-sleep_ms (long ms)
-{
-  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-  nanosleep (&ts, NULL);
-}
-
 char **
 devenv_shell_argv (char *const *argv)
 {
@@ -102,7 +95,7 @@ initial_resize (devenv_shell *s, unsigned rows, unsigned cols)
       sbx_error_free (e);
       if (!again)
         return;
-      sleep_ms (10L * (i + 1));
+      sbx_sleep_ms (10L * (i + 1));
     }
 }
 
@@ -148,7 +141,7 @@ devenv_shell_wait (devenv_shell *s, int *exit_code, sbx_error **err)
         return sbx_fail (err, SBX_ERR_ENGINE,
                          "exec %.12s: its stream ended but the engine still reports it running",
                          s->exec_id);
-      sleep_ms (step);
+      sbx_sleep_ms (step);
       waited += step;
       if (step < 50)
         step *= 2;

@@ -28,21 +28,6 @@ devenv_swap_result_clear (devenv_swap_result *r)
   memset (r, 0, sizeof *r);
 }
 
-static long
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void
-sleep_ms (long ms)
-{
-  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-  nanosleep (&ts, NULL);
-}
-
 static int
 answers_exec (engine_client *c, const char *id, const devenv_spec *spec, sbx_error **err)
 {
@@ -78,7 +63,7 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
       if (devenv_container_ensure (c, spec, &res->new_id, NULL, err) < 0)
         return -1;
       res->swapped = true;
-      res->total_ms = res->ready_ms = now_ms () - t0;
+      res->total_ms = res->ready_ms = sbx_now_ms () - t0;
       return 0;
     }
   const char *old_id = json_string_value (json_object_get (old, "Id"));
@@ -94,7 +79,7 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
       && strcmp (old_image_id, new_image_id) == 0)
     {
       res->new_id = xstrdup (old_id);
-      res->total_ms = now_ms () - t0;
+      res->total_ms = sbx_now_ms () - t0;
       return 0;
     }
 
@@ -115,7 +100,7 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
       engine_container_remove (c, new_id, true, NULL);
       return sbx_error_prefix (err, "swap aborted, %s keeps serving", p->container_name);
     }
-  res->ready_ms = now_ms () - t0;
+  res->ready_ms = sbx_now_ms () - t0;
 
   /* 2. and 3. */
   if (engine_container_rename (c, old_id, old_name, err) < 0)
@@ -134,7 +119,7 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
   res->swapped = true;
 
   /* 4. drain, bounded, then remove. */
-  long deadline = now_ms () + drain_ms;
+  long deadline = sbx_now_ms () + drain_ms;
   int n = 0, first = -1;
   for (;;)
     {
@@ -147,9 +132,9 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
         }
       if (first < 0)
         first = n;
-      if (n == 0 || now_ms () >= deadline)
+      if (n == 0 || sbx_now_ms () >= deadline)
         break;
-      sleep_ms (20);
+      sbx_sleep_ms (20);
     }
   res->drained = first > 0 ? first - n : 0;
   res->cut = n;
@@ -160,7 +145,7 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
       return sbx_error_prefix (err, "swapped, but removing the old container %s failed", old_name);
     }
   sbx_error_free (e);
-  res->total_ms = now_ms () - t0;
+  res->total_ms = sbx_now_ms () - t0;
   return 0;
 }
 
@@ -169,7 +154,7 @@ devenv_swap (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
              devenv_swap_result *res, sbx_error **err)
 {
   memset (res, 0, sizeof *res);
-  long t0 = now_ms ();
+  long t0 = sbx_now_ms ();
   _cleanup_free_ char *lock_path = NULL;
   int lock_fd = -1;
   bool stale = false;
@@ -242,7 +227,7 @@ remove_in_flight (engine_client *c, const sbx_project *p, int lock_fd, json_t *l
       sbx_error_free (e);
       if (!missing)
         return;
-      sleep_ms (100);
+      sbx_sleep_ms (100);
     }
 }
 

@@ -18,4 +18,12 @@ struct engine_client
   volatile sig_atomic_t *cancel;
 };
 
+/* Connecting takes at most this long: an engine that is not there is
+   reported in under a second. */
+#define ENGINE_CONNECT_TIMEOUT_MS 900L
+
+/* The options every connection to the engine takes: url, error buffer,
+   timeouts, unix socket or TLS material. */
+void engine_curl_connection_opts (engine_client *c, CURL *h, const char *url, char *errbuf);
+
 #endif

@@ -19,7 +19,6 @@
 
 #define HEAD_MAX (16 * 1024)
 #define ERROR_BODY_MAX (64 * 1024)
-#define CONNECT_TIMEOUT_MS 5000L
 #define HEAD_TIMEOUT_MS 120000L /* a runsc sandbox may take its time */
 #define ERROR_BODY_TIMEOUT_MS 5000L
 #define IN_BUF 4096
@@ -196,14 +195,6 @@ engine_http_dechunk (char *buf, size_t len)
 
 /* ---- connection ---- */
 
-static long
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static bool
 cancelled (engine_hijack *h)
 {
@@ -219,7 +210,7 @@ wait_fd (engine_hijack *h, short events, long deadline, const char *what, sbx_er
     {
       if (cancelled (h))
         return sbx_fail (err, SBX_ERR_INTERRUPTED, "%s: interrupted", what);
-      long left = deadline - now_ms ();
+      long left = deadline - sbx_now_ms ();
       if (left <= 0)
         return sbx_fail (err, SBX_ERR_TIMEOUT, "%s: no answer from the engine at %s", what,
                          h->c->addr.display);
@@ -285,23 +276,9 @@ hijack_connect (engine_hijack *h, sbx_error **err)
     return sbx_fail (err, SBX_ERR_GENERIC, "cannot initialize libcurl");
   char errbuf[CURL_ERROR_SIZE] = "";
   CURL *k = h->curl;
-  curl_easy_setopt (k, CURLOPT_URL, c->addr.url_base);
+  engine_curl_connection_opts (c, k, c->addr.url_base, errbuf);
   curl_easy_setopt (k, CURLOPT_CONNECT_ONLY, 1L);
-  curl_easy_setopt (k, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt (k, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (k, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-  curl_easy_setopt (k, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt (k, CURLOPT_TCP_KEEPALIVE, 1L);
-  if (c->addr.kind == ENGINE_ADDR_UNIX)
-    curl_easy_setopt (k, CURLOPT_UNIX_SOCKET_PATH, c->addr.socket_path);
-  if (c->addr.tls)
-    {
-      curl_easy_setopt (k, CURLOPT_CAINFO, c->ca);
-      curl_easy_setopt (k, CURLOPT_SSLCERT, c->cert);
-      curl_easy_setopt (k, CURLOPT_SSLKEY, c->key);
-      curl_easy_setopt (k, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
-      curl_easy_setopt (k, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
-    }
   CURLcode rc = curl_easy_perform (k);
   curl_easy_setopt (k, CURLOPT_ERRORBUFFER, NULL);
   if (rc != CURLE_OK)
@@ -329,7 +306,7 @@ static int
 error_from_answer (engine_hijack *h, const engine_http_head *hd, char *buf, size_t have,
                    sbx_error **err)
 {
-  long deadline = now_ms () + ERROR_BODY_TIMEOUT_MS;
+  long deadline = sbx_now_ms () + ERROR_BODY_TIMEOUT_MS;
   size_t want = hd->content_length >= 0 && hd->content_length < ERROR_BODY_MAX
                     ? (size_t) hd->content_length
                     : ERROR_BODY_MAX;
@@ -388,7 +365,7 @@ engine_exec_start_hijack (engine_client *c, const char *exec_id, bool tty, engin
                    "Upgrade: tcp\r\n"
                    "\r\n%s",
                    version, eid, host ? host : hostport, strlen (body), body);
-  long deadline = now_ms () + HEAD_TIMEOUT_MS;
+  long deadline = sbx_now_ms () + HEAD_TIMEOUT_MS;
   if (send_all (h, reqs, strlen (reqs), deadline, what, err) < 0)
     return -1;
 

@@ -11,7 +11,6 @@
 
 #define ERROR_BODY_MAX (64 * 1024)
 #define JSON_BODY_MAX (64 * 1024 * 1024)
-#define CONNECT_TIMEOUT_MS 900L
 
 static void
 global_init (void)
@@ -131,6 +130,26 @@ engine_client_api_version (engine_client *c, const char **out, sbx_error **err)
   return 0;
 }
 
+void
+engine_curl_connection_opts (engine_client *c, CURL *h, const char *url, char *errbuf)
+{
+  curl_easy_setopt (h, CURLOPT_URL, url);
+  curl_easy_setopt (h, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (h, CURLOPT_CONNECTTIMEOUT_MS, ENGINE_CONNECT_TIMEOUT_MS);
+  curl_easy_setopt (h, CURLOPT_TCP_NODELAY, 1L);
+  if (c->addr.kind == ENGINE_ADDR_UNIX)
+    curl_easy_setopt (h, CURLOPT_UNIX_SOCKET_PATH, c->addr.socket_path);
+  if (c->addr.tls)
+    {
+      curl_easy_setopt (h, CURLOPT_CAINFO, c->ca);
+      curl_easy_setopt (h, CURLOPT_SSLCERT, c->cert);
+      curl_easy_setopt (h, CURLOPT_SSLKEY, c->key);
+      curl_easy_setopt (h, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
+      curl_easy_setopt (h, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
+    }
+}
+
 /* ---- one transfer ---- */
 
 typedef struct transfer
@@ -149,14 +168,6 @@ typedef struct transfer
   bool has_deadline;
   bool timed_out, cancelled;
 } transfer;
-
-static long
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static void
 buffer_append (transfer *t, const char *data, size_t n)
@@ -327,7 +338,7 @@ transport_error (transfer *t, CURLcode rc, const char *errbuf, sbx_error **err)
             snprintf (why, sizeof why, "%s", cause);
         }
       else if (rc == CURLE_OPERATION_TIMEDOUT)
-        snprintf (why, sizeof why, "no answer within %ld ms", CONNECT_TIMEOUT_MS);
+        snprintf (why, sizeof why, "no answer within %ld ms", ENGINE_CONNECT_TIMEOUT_MS);
       else if (os_errno && rc == CURLE_COULDNT_CONNECT)
         snprintf (why, sizeof why, "%s", strerror ((int) os_errno));
       else
@@ -355,21 +366,7 @@ engine_call (engine_client *c, const engine_request *req, long *status, json_t *
 
   _cleanup_free_ char *url = version ? xasprintf ("%s/v%s%s", c->addr.url_base, version, req->path)
                                      : xasprintf ("%s%s", c->addr.url_base, req->path);
-  curl_easy_setopt (h, CURLOPT_URL, url);
-  curl_easy_setopt (h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt (h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-  curl_easy_setopt (h, CURLOPT_TCP_NODELAY, 1L);
-  if (c->addr.kind == ENGINE_ADDR_UNIX)
-    curl_easy_setopt (h, CURLOPT_UNIX_SOCKET_PATH, c->addr.socket_path);
-  if (c->addr.tls)
-    {
-      curl_easy_setopt (h, CURLOPT_CAINFO, c->ca);
-      curl_easy_setopt (h, CURLOPT_SSLCERT, c->cert);
-      curl_easy_setopt (h, CURLOPT_SSLKEY, c->key);
-      curl_easy_setopt (h, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
-      curl_easy_setopt (h, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
-    }
+  engine_curl_connection_opts (c, h, url, errbuf);
 
   struct curl_slist *headers = NULL;
   headers = curl_slist_append (headers, "Expect:");
@@ -417,7 +414,7 @@ engine_call (engine_client *c, const engine_request *req, long *status, json_t *
     {
       if (req->timeout_ms > 0)
         {
-          long end = now_ms () + req->timeout_ms;
+          long end = sbx_now_ms () + req->timeout_ms;
           t.deadline.tv_sec = end / 1000;
           t.deadline.tv_nsec = (end % 1000) * 1000000L;
           t.has_deadline = true;
