@@ -235,9 +235,15 @@ run_shell (cli_ctx *ctx, char *const *cmd, char *const *env_in, const char *w, b
     goto out;
   devenv_shell_opts so = { .argv = cmd, .env = env, .workdir = workdir, .user = user,
                            .tty = tty, .attach_stdin = true, .rows = s.rows, .cols = s.cols };
-  cli_verbose (ctx, "shell in %s (%s)", p->container_name, tty ? "tty" : "no tty");
-  if (devenv_shell_start (c, id, &so, &shell, &err) < 0)
+  _cleanup_free_ char *why = NULL;
+  if (devenv_shell_start_auto (c, p, id, &so, &shell, &why, &err) < 0)
     goto out;
+  if (devenv_shell_via_agent (shell))
+    cli_verbose (ctx, "shell in %s (%s) through its sbx agent", p->container_name,
+                 tty ? "tty" : "no tty");
+  else
+    cli_verbose (ctx, "shell in %s (%s) through the engine API (%s)", p->container_name,
+                 tty ? "tty" : "no tty", why ? why : "");
   s.shell = shell;
 
   engine_pump_opts po = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO,
@@ -246,7 +252,7 @@ run_shell (cli_ctx *ctx, char *const *cmd, char *const *env_in, const char *w, b
                                     : raw ? ENGINE_EOF_STOP
                                           : ENGINE_EOF_SEND_EOT,
                           .wake_fd = wake_pipe[0], .on_wake = on_wake, .ud = &s };
-  int r = engine_hijack_pump (devenv_shell_stream (shell), &po, &err);
+  int r = devenv_shell_pump (shell, &po, &err);
   term_restore ();
   if (r < 0)
     {

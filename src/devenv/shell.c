@@ -1,5 +1,6 @@
 /* shell.c: an interactive session in the project container (see shell.h). */
 #include "devenv/shell.h"
+#include "devenv/agent_client.h"
 #include "devenv/container.h"
 #include "util.h"
 
@@ -18,6 +19,8 @@ struct devenv_shell
   char *user;
   char token[33];
   engine_hijack *stream;
+  devenv_agent *agent; /* the agent path: the session runs through it */
+  int agent_exit;
 };
 
 char **
@@ -46,6 +49,7 @@ devenv_shell_free (devenv_shell *s)
   if (!s)
     return;
   engine_hijack_free (s->stream);
+  devenv_agent_free (s->agent);
   free (s->container);
   free (s->exec_id);
   free (s->user);
@@ -71,11 +75,27 @@ devenv_shell_stream (devenv_shell *s)
   return s->stream;
 }
 
+bool
+devenv_shell_via_agent (const devenv_shell *s)
+{
+  return s->agent != NULL;
+}
+
+int
+devenv_shell_pump (devenv_shell *s, const engine_pump_opts *po, sbx_error **err)
+{
+  if (s->agent)
+    return devenv_agent_pump (s->agent, po, &s->agent_exit, err);
+  return engine_hijack_pump (s->stream, po, err);
+}
+
 int
 devenv_shell_resize (devenv_shell *s, unsigned rows, unsigned cols, sbx_error **err)
 {
   if (rows == 0 || cols == 0)
     return 0;
+  if (s->agent)
+    return devenv_agent_resize (s->agent, rows, cols, err);
   return engine_exec_resize (s->c, s->exec_id, rows, cols, err);
 }
 
@@ -127,8 +147,51 @@ devenv_shell_start (engine_client *c, const char *container, const devenv_shell_
 }
 
 int
+devenv_shell_start_auto (engine_client *c, const sbx_project *p, const char *container,
+                         const devenv_shell_opts *o, devenv_shell **out, char **why,
+                         sbx_error **err)
+{
+  _cleanup_agent_ devenv_agent *a = NULL;
+  int r = devenv_agent_open_container (c, p, container, &a, why, err);
+  if (r < 0)
+    return -1;
+  if (r > 0)
+    {
+      _cleanup_strv_ char **argv = devenv_shell_argv (o->argv);
+      devenv_exec_opts eo = { .argv = argv, .env = o->env, .workdir = o->workdir,
+                              .user = o->user, .attach_stdin = o->attach_stdin,
+                              .stdin_fd = STDIN_FILENO, .tty = o->tty,
+                              .rows = (unsigned short) o->rows, .cols = (unsigned short) o->cols };
+      sbx_error *e = NULL;
+      if (devenv_agent_start (a, &eo, &e) == 0)
+        {
+          devenv_shell *s = xcalloc (1, sizeof *s);
+          s->c = c;
+          s->container = xstrdup (container);
+          s->agent = steal_pointer (&a);
+          *out = s;
+          return 0;
+        }
+      if (e->code != SBX_ERR_UNAVAILABLE)
+        {
+          *err = e;
+          return -1;
+        }
+      free (*why);
+      *why = steal_pointer (&e->msg);
+      sbx_error_free (e);
+    }
+  return devenv_shell_start (c, container, o, out, err);
+}
+
+int
 devenv_shell_wait (devenv_shell *s, int *exit_code, sbx_error **err)
 {
+  if (s->agent)
+    {
+      *exit_code = s->agent_exit;
+      return 0;
+    }
   engine_exec_state st = { 0 };
   long waited = 0, step = 2;
   for (;;)
@@ -153,6 +216,8 @@ devenv_shell_wait (devenv_shell *s, int *exit_code, sbx_error **err)
 int
 devenv_shell_kill (devenv_shell *s, sbx_error **err)
 {
+  if (s->agent)
+    return devenv_agent_kill (s->agent, err);
   engine_client_set_cancel (s->c, NULL);
   return devenv_exec_kill (s->c, s->container, s->user, s->token, err);
 }

@@ -33,6 +33,18 @@ typedef struct devenv_shell devenv_shell;
 /* The argv run in the container for opts->argv (allocated). */
 char **devenv_shell_argv (char *const *argv);
 
+struct sbx_project;
+
+/* Start the session through the container's sbx-agent when one serves it,
+   else as devenv_shell_start does (*why: why not the agent, or NULL). */
+int devenv_shell_start_auto (engine_client *c, const struct sbx_project *p, const char *container,
+                             const devenv_shell_opts *o, devenv_shell **out, char **why,
+                             sbx_error **err);
+bool devenv_shell_via_agent (const devenv_shell *s);
+/* Pass bytes between the terminal (or pipes) and the session until it ends
+   (engine_hijack_pump's options and statuses, on either path). */
+int devenv_shell_pump (devenv_shell *s, const engine_pump_opts *po, sbx_error **err);
+
 /* Create the exec and start it on a hijacked connection. */
 int devenv_shell_start (engine_client *c, const char *container, const devenv_shell_opts *o,
                         devenv_shell **out, sbx_error **err);
