@@ -637,3 +637,20 @@ Test (shell, usage_errors_and_help)
   tu_rmrf (proj);
   free (proj);
 }
+
+Test (shell, path_is_the_agent_unless_disabled)
+{
+  /* The suite runs twice: with the agent, and with SBX_NO_AGENT=1. */
+  const char *off = getenv ("SBX_NO_AGENT");
+  bool agent = !(off && *off && strcmp (off, "0") != 0);
+  char *proj = project_up (NULL);
+  char *argv[] = { (char *) TU_SBX, "-v", "shell", NULL };
+  tu_result r;
+  tu_run (&r, proj, NULL, "echo via; exit 6\n", 60, argv);
+  cr_assert_eq (r.status, 6, "%s", r.err);
+  cr_assert_str_eq (r.out, "via\n");
+  cr_assert_not_null (strstr (r.err, agent ? "through its sbx agent" : "through the engine API"),
+                      "%s", r.err);
+  tu_result_clear (&r);
+  project_down (proj);
+}
