@@ -171,7 +171,12 @@ kill_command (session *s, int why)
     return;
   s->killed = why;
   if (s->ch.pid > 0)
-    kill (-s->ch.pid, SIGKILL);
+    {
+      /* The child itself too: until it has called setsid() it has no group
+         of its own, and until it has exec'd it carries no token. */
+      kill (s->ch.pid, SIGKILL);
+      kill (-s->ch.pid, SIGKILL);
+    }
   /* Processes that left the group (setsid) still carry the token; the scan
      of /proc runs in a helper so that the loop goes on. */
   pid_t k = fork ();

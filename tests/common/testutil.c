@@ -53,6 +53,12 @@ tu_run (tu_result *r, const char *cwd, char *const *env, const char *stdin_data,
       dup2 (pe[1], 2);
       if (cwd && chdir (cwd) < 0)
         _exit (121);
+      /* Under the sanitizer build, programs run by the tests (sbx) may get
+         their own options: leak reports into files that scripts/test
+         checks, so that they do not mix with the output tests compare. */
+      const char *child_asan = getenv ("SBX_CHILD_ASAN_OPTIONS");
+      if (child_asan && *child_asan)
+        setenv ("ASAN_OPTIONS", child_asan, 1);
       for (char *const *e = env; e && *e; e++)
         putenv (*e);
       execv (argv[0], argv);
