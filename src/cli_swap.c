@@ -10,7 +10,7 @@ cli_remember_image (engine_client *c, const sbx_project *p, const char *image, s
 {
   _cleanup_json_ json_t *ins = NULL;
   if (engine_image_inspect (c, image, &ins, err) < 0)
-    return sbx_error_prefix (err, "image %s", image);
+    return (*err)->code == SBX_ERR_UNREACHABLE ? -1 : sbx_error_prefix (err, "image %s", image);
   _cleanup_free_ char *current = cli_current_tag (p);
   char *colon = strrchr (current, ':');
   *colon = '\0';
