@@ -193,3 +193,28 @@ cli_devenv_show_failure (cli_devenv_progress *p, const devenv_result *res)
       s += n + (nl ? 1 : 0);
     }
 }
+
+static void
+note_verbose (const char *msg, void *ud)
+{
+  cli_verbose (ud, "%s", msg);
+}
+
+void
+cli_devenv_hooks_init (cli_devenv_hooks *k, cli_ctx *ctx)
+{
+  memset (k, 0, sizeof *k);
+  cli_devenv_progress_init (&k->prog, ctx);
+  cli_devenv_options_init (&k->opts, ctx, &k->prog);
+  k->h = (devenv_hooks) { .build = &k->opts, .build_result = &k->res, .note = note_verbose,
+                          .ud = ctx };
+}
+
+void
+cli_devenv_hooks_end (cli_devenv_hooks *k, int r)
+{
+  if (r < 0)
+    cli_devenv_show_failure (&k->prog, &k->res);
+  cli_devenv_progress_end (&k->prog);
+  devenv_result_clear (&k->res);
+}

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "devenv/devenv.h"
+#include "devenv/project_container.h"
 
 typedef struct cli_devenv_progress
 {
@@ -32,5 +33,19 @@ double cli_devenv_elapsed (const cli_devenv_progress *p);
 
 /* Options of a default build for verbs other than 'devenv build'. */
 void cli_devenv_options_init (devenv_options *o, cli_ctx *ctx, cli_devenv_progress *p);
+
+/* devenv hooks for verbs that may build on the way (up, exec, swap, shell):
+   progress and failure shown as 'sbx devenv build' shows them, -v notes. */
+typedef struct cli_devenv_hooks
+{
+  cli_devenv_progress prog;
+  devenv_options opts;
+  devenv_result res;
+  devenv_hooks h;
+} cli_devenv_hooks;
+
+void cli_devenv_hooks_init (cli_devenv_hooks *k, cli_ctx *ctx);
+/* After the call that used the hooks returned r. */
+void cli_devenv_hooks_end (cli_devenv_hooks *k, int r);
 
 #endif

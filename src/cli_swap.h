@@ -6,14 +6,7 @@
 #include "cli.h"
 #include "devenv/swap.h"
 
-/* Check that image exists and tag it <repo>:current, so that later commands
-   (and a container recreated behind sbx's back) use it. */
-int cli_remember_image (engine_client *c, const sbx_project *p, const char *image,
-                        sbx_error **err);
-
-/* Swap the project container to image_arg (remembered), else to the
-   project's image (config, :current, or the devenv image, built if stale),
-   keeping the container's isolation level.  *image: the image swapped to. */
+/* devenv_project_swap, showing a build's progress and -v notes. */
 int cli_swap_project (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx_config *cfg,
                       const char *image_arg, long drain_ms, bool force, devenv_swap_result *res,
                       char **image, sbx_error **err);

@@ -21,7 +21,7 @@ cmd_down (cli_ctx *ctx, int argc, char **argv)
   if (cli_open_project (ctx, &p, NULL, &err) < 0)
     return cli_report (ctx, err);
   _cleanup_engine_ engine_client *c = NULL;
-  _cleanup_free_ char *current = cli_current_tag (p);
+  _cleanup_free_ char *current = devenv_current_tag (p);
   int removed = 0, rc = SBX_EXIT_ERROR;
   if (cli_open_engine (ctx, &c, &err) < 0 || devenv_container_remove_all (c, p, &removed, &err) < 0)
     goto out;

@@ -214,7 +214,7 @@ run_shell (cli_ctx *ctx, char *const *cmd, char *const *env_in, const char *w, b
   int rc = SBX_EXIT_ERROR;
 
   if (signals_setup (ctx, &err) < 0 || cli_open_engine (ctx, &c, &err) < 0
-      || cli_ensure_project_container (ctx, c, p, &cfg, &(cli_container_req){ 0 }, &id, &err) < 0)
+      || cli_ensure_project_container (ctx, c, p, &cfg, &(devenv_container_req){ 0 }, &id, &err) < 0)
     goto out;
   workdir = cli_exec_workdir (p, w);
   user = xasprintf ("%u:%u", (unsigned) getuid (), (unsigned) getgid ());

@@ -112,12 +112,12 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
       free (cfg.runtime);
       cfg.runtime = xstrdup (runtime);
     }
-  if (cli_level_for_container (ctx, &cfg, &level, level_set, &err) < 0
+  if (devenv_container_level (&cfg, &level, level_set, &err) < 0
       || cli_open_engine (ctx, &c, &err) < 0)
     goto out;
   /* The image is checked (and remembered) before a running container is
      touched. */
-  if ((image_arg && cli_remember_image (c, p, image_arg, &err) < 0)
+  if ((image_arg && devenv_remember_image (c, p, image_arg, &err) < 0)
       || devenv_container_find (c, p, &ins, &err) < 0)
     goto out;
   if (ins)
@@ -139,7 +139,7 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
       else if (check_stale (ctx, c, p, &cfg, ins, swap, &err) < 0)
         goto out;
     }
-  cli_container_req req = { .level = level, .level_set = level_set, .image = image_arg,
+  devenv_container_req req = { .level = level, .level_set = level_set, .image = image_arg,
                             .match_config = true };
   if (cli_ensure_project_container (ctx, c, p, &cfg, &req, &id, &err) < 0)
     goto out;

@@ -8,7 +8,9 @@
                devenv_gc (devenv.h); devenv_container_ensure,
                devenv_exec / devenv_exec_auto (agent when it answers, else the
                engine's exec API), devenv_profile (container.h); devenv_swap
-               (swap.h); devenv_shell_* (shell.h)
+               (swap.h); devenv_shell_* (shell.h); the project container as
+               a whole: devenv_project_container, devenv_project_swap,
+               devenv_resolve_image (project_container.h)
      engine/   the Docker Engine API client (engine.h, build.h, hijack.h)
      host/     host confinement: Landlock, seccomp, bwrap, nsjail, Seatbelt
                profiles, host_run (host.h)
@@ -36,6 +38,7 @@
 #include "devenv/devenv.h"
 #include "devenv/container.h"
 #include "devenv/swap.h"
+#include "devenv/project_container.h"
 #include "devenv/shell.h"
 #include "devenv/agent_client.h"
 #include "host/host.h"

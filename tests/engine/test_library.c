@@ -43,15 +43,11 @@ Test (library, embed_build_run_exec_swap, .timeout = 180)
   cr_assert_eq (sbx_config_load (&cfg, p->dir, &err), 0);
   cr_assert_eq (engine_client_new (NULL, &c, &err), 0);
 
-  devenv_result img;
-  cr_assert_eq (devenv_get_or_build (c, p, NULL, &img, &err), 0, "%s", err ? err->msg : "");
-  char *agent = NULL;
-  cr_assert_eq (devenv_agent_path (&agent, &err), 0, "%s", err ? err->msg : "");
-  devenv_spec spec = { .project = p, .cfg = &cfg, .image = img.image, .image_key = img.key,
-                       .level = SBX_LEVEL_CONTAINER, .agent_path = agent, .uid = getuid (),
-                       .gid = getgid () };
+  /* The project container, on the image built from the Dockerfile. */
+  devenv_container_req req = { .level = SBX_LEVEL_CONTAINER };
   char *id = NULL;
-  cr_assert_eq (devenv_container_ensure (c, &spec, &id, NULL, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (devenv_project_container (c, p, &cfg, &req, NULL, &id, &err), 0, "%s",
+                err ? err->msg : "");
 
   char *cat[] = { "cat", "/msg", NULL };
   sink s = { .n = 0 };
@@ -70,13 +66,13 @@ Test (library, embed_build_run_exec_swap, .timeout = 180)
   bool stale = false;
   cr_assert_eq (devenv_is_stale (c, p, NULL, &stale, &err), 0);
   cr_assert (stale);
-  devenv_result img2;
-  cr_assert_eq (devenv_get_or_build (c, p, NULL, &img2, &err), 0, "%s", err ? err->msg : "");
-  spec.image = img2.image;
-  spec.image_key = img2.key;
   devenv_swap_result sw;
-  cr_assert_eq (devenv_swap (c, &spec, 5000, false, &sw, &err), 0, "%s", err ? err->msg : "");
+  char *image = NULL;
+  cr_assert_eq (devenv_project_swap (c, p, &cfg, NULL, 5000, false, NULL, &sw, &image, &err), 0,
+                "%s", err ? err->msg : "");
   cr_assert (sw.swapped);
+  cr_assert (strncmp (image, p->image_repo, strlen (p->image_repo)) == 0, "%s", image);
+  free (image);
   s.n = 0;
   cr_assert_eq (devenv_exec (c, sw.new_id, &o, &res, &err), 0, "%s", err ? err->msg : "");
   cr_assert_arr_eq (s.out, "second\n", 7);
@@ -85,10 +81,7 @@ Test (library, embed_build_run_exec_swap, .timeout = 180)
   cr_assert_eq (devenv_container_remove_all (c, p, &removed, &err), 0);
   cr_assert_eq (removed, 1);
   devenv_swap_result_clear (&sw);
-  devenv_result_clear (&img);
-  devenv_result_clear (&img2);
   free (id);
-  free (agent);
   engine_client_free (c);
   sbx_config_clear (&cfg);
   sbx_project_free (p);

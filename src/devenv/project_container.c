@@ -1,0 +1,196 @@
+/* project_container.c: see project_container.h. */
+#include "devenv/project_container.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+static void
+note (const devenv_hooks *h, const char *fmt, ...)
+{
+  if (!h || !h->note)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  _cleanup_free_ char *msg = NULL;
+  if (vasprintf (&msg, fmt, ap) >= 0)
+    h->note (msg, h->ud);
+  va_end (ap);
+}
+
+char *
+devenv_current_tag (const sbx_project *p)
+{
+  return xasprintf ("%s:current", p->image_repo);
+}
+
+int
+devenv_remember_image (engine_client *c, const sbx_project *p, const char *image, sbx_error **err)
+{
+  _cleanup_json_ json_t *ins = NULL;
+  if (engine_image_inspect (c, image, &ins, err) < 0)
+    return (*err)->code == SBX_ERR_UNREACHABLE ? -1 : sbx_error_prefix (err, "image %s", image);
+  _cleanup_free_ char *current = devenv_current_tag (p);
+  char *colon = strrchr (current, ':');
+  *colon = '\0';
+  return engine_image_tag (c, image, current, colon + 1, err);
+}
+
+int
+devenv_resolve_image (engine_client *c, const sbx_project *p, const sbx_config *cfg,
+                      const devenv_hooks *h, char **image, char **key, sbx_error **err)
+{
+  *key = NULL;
+  if (cfg->image)
+    {
+      *image = xstrdup (cfg->image);
+      return 0;
+    }
+  /* The image of the last `sbx up --image`, kept as a tag so that a container
+     removed behind sbx's back can be recreated. */
+  _cleanup_free_ char *current = devenv_current_tag (p);
+  _cleanup_json_ json_t *ins = NULL;
+  sbx_error *e = NULL;
+  if (engine_image_inspect (c, current, &ins, &e) == 0)
+    {
+      *image = steal_pointer (&current);
+      return 0;
+    }
+  if (e->code != SBX_ERR_NOT_FOUND)
+    {
+      *err = e;
+      return -1;
+    }
+  sbx_error_free (e);
+  /* The devenv image: reused while its key is unchanged, else built. */
+  devenv_result res;
+  int r = devenv_get_or_build (c, p, h ? h->build : NULL, &res, err);
+  if (r == 0)
+    {
+      *image = steal_pointer (&res.image);
+      *key = xstrdup (res.key);
+    }
+  if (h && h->build_result)
+    *h->build_result = res;
+  else
+    devenv_result_clear (&res);
+  return r;
+}
+
+int
+devenv_container_level (const sbx_config *cfg, sbx_level *level, bool level_set, sbx_error **err)
+{
+  if (level_set)
+    {
+      if (*level != SBX_LEVEL_CONTAINER && *level != SBX_LEVEL_MAXIMUM)
+        return sbx_fail (err, SBX_ERR_INVALID,
+                         "the project container runs at isolation 'container' or 'maximum', not '%s'",
+                         sbx_level_name (*level));
+      return 0;
+    }
+  *level = cfg->isolation == SBX_LEVEL_MAXIMUM ? SBX_LEVEL_MAXIMUM : SBX_LEVEL_CONTAINER;
+  return 0;
+}
+
+void
+devenv_spec_init (devenv_spec *spec, const sbx_project *p, const sbx_config *cfg, const char *image,
+                  const char *key, sbx_level level, const char *agent)
+{
+  memset (spec, 0, sizeof *spec);
+  spec->project = p;
+  spec->cfg = cfg;
+  spec->image = image;
+  spec->image_key = key;
+  spec->level = level;
+  spec->runtime = cfg->runtime;
+  spec->agent_path = agent;
+  spec->uid = getuid ();
+  spec->gid = getgid ();
+}
+
+int
+devenv_project_container (engine_client *c, const sbx_project *p, const sbx_config *cfg,
+                          const devenv_container_req *req, const devenv_hooks *h, char **id,
+                          sbx_error **err)
+{
+  sbx_level level = req->level;
+  if (devenv_container_level (cfg, &level, req->level_set, err) < 0)
+    return -1;
+  _cleanup_json_ json_t *ins = NULL;
+  if (devenv_swap_recover (c, p, err) < 0 || devenv_container_find (c, p, &ins, err) < 0)
+    return -1;
+  if (ins)
+    {
+      json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
+      const char *have_level = json_string_value (json_object_get (labels, DEVENV_LABEL_ISOLATION));
+      const char *have_profile = json_string_value (json_object_get (labels, DEVENV_LABEL_PROFILE));
+      _cleanup_free_ char *want_profile = req->match_config ? devenv_profile (level, cfg) : NULL;
+      const char *why = NULL;
+      if (req->level_set && (!have_level || strcmp (have_level, sbx_level_name (level)) != 0))
+        why = "isolation";
+      else if (want_profile && (!have_profile || strcmp (have_profile, want_profile) != 0))
+        why = "configuration";
+      if (!why)
+        {
+          const char *cid = json_string_value (json_object_get (ins, "Id"));
+          if (!json_is_true (json_object_get (json_object_get (ins, "State"), "Running")))
+            {
+              note (h, "starting container %s", p->container_name);
+              if (devenv_container_prepare (c, p, err) < 0
+                  || engine_container_start (c, cid, err) < 0)
+                return sbx_error_prefix (err, "starting container %s", p->container_name);
+            }
+          *id = xstrdup (cid);
+          return 0;
+        }
+      note (h, "replacing %s: its %s changed", p->container_name, why);
+      if (devenv_container_remove_all (c, p, NULL, err) < 0)
+        return -1;
+    }
+  _cleanup_free_ char *image = NULL, *key = NULL, *agent = NULL;
+  if (req->image)
+    image = xstrdup (req->image);
+  else if (devenv_resolve_image (c, p, cfg, h, &image, &key, err) < 0)
+    return -1;
+  if (devenv_agent_path (&agent, err) < 0)
+    return -1;
+  devenv_spec spec;
+  devenv_spec_init (&spec, p, cfg, image, key, level, agent);
+  note (h, "creating container %s from %s (isolation %s)", p->container_name, image,
+        sbx_level_name (level));
+  return devenv_container_ensure (c, &spec, id, NULL, err);
+}
+
+int
+devenv_project_swap (engine_client *c, const sbx_project *p, const sbx_config *cfg,
+                     const char *image_arg, long drain_ms, bool force, const devenv_hooks *h,
+                     devenv_swap_result *res, char **image_out, sbx_error **err)
+{
+  _cleanup_json_ json_t *cur = NULL;
+  _cleanup_free_ char *image = NULL, *key = NULL, *agent = NULL;
+  sbx_level level = SBX_LEVEL_CONTAINER;
+  memset (res, 0, sizeof *res);
+  if (devenv_container_find (c, p, &cur, err) < 0)
+    return -1;
+  /* The level stays what the container runs at. */
+  json_t *labels = json_object_get (json_object_get (cur, "Config"), "Labels");
+  const char *lvl = json_string_value (json_object_get (labels, DEVENV_LABEL_ISOLATION));
+  if (lvl ? sbx_level_parse (lvl, &level, err) < 0 : devenv_container_level (cfg, &level, false, err) < 0)
+    return -1;
+  if (image_arg)
+    {
+      if (devenv_remember_image (c, p, image_arg, err) < 0)
+        return -1;
+      image = xstrdup (image_arg);
+    }
+  else if (devenv_resolve_image (c, p, cfg, h, &image, &key, err) < 0)
+    return -1;
+  if (devenv_agent_path (&agent, err) < 0)
+    return -1;
+  devenv_spec spec;
+  devenv_spec_init (&spec, p, cfg, image, key, level, agent);
+  if (devenv_swap (c, &spec, drain_ms, force, res, err) < 0)
+    return -1;
+  *image_out = steal_pointer (&image);
+  return 0;
+}

@@ -1,0 +1,63 @@
+/* project_container.h: the project container as a whole, what `sbx up`,
+   `sbx exec` and `sbx swap` (and programs embedding libsbx) ask for: which
+   image it runs (configured, remembered, or the devenv image, built when
+   stale), at which level and with which configuration, making sure it
+   runs, and swapping it. */
+#ifndef SBX_DEVENV_PROJECT_CONTAINER_H
+#define SBX_DEVENV_PROJECT_CONTAINER_H
+
+#include "devenv/container.h"
+#include "devenv/devenv.h"
+#include "devenv/swap.h"
+
+/* How a caller follows what happens. */
+typedef struct devenv_hooks
+{
+  const devenv_options *build;  /* a devenv build's options (progress, cancel), or NULL */
+  devenv_result *build_result;  /* receives a failed build's details, or NULL */
+  void (*note) (const char *msg, void *ud); /* what is done and why, or NULL */
+  void *ud;
+} devenv_hooks;
+
+/* What is asked of the project container. */
+typedef struct devenv_container_req
+{
+  sbx_level level;
+  bool level_set;    /* false: whatever level it runs at (a new one: the config's) */
+  const char *image; /* the image to create it from, or NULL to resolve it */
+  bool match_config; /* replace a container created with another profile */
+} devenv_container_req;
+
+/* "<image_repo>:current": the image given last to `sbx up --image`. */
+char *devenv_current_tag (const sbx_project *p);
+/* Check that image exists and tag it <repo>:current, so that later commands
+   (and a container recreated behind sbx's back) use it. */
+int devenv_remember_image (engine_client *c, const sbx_project *p, const char *image,
+                           sbx_error **err);
+/* The image the project container runs: config "image", else the :current
+   tag, else the devenv image (reused, or built).  *key: its devenv key or
+   NULL. */
+int devenv_resolve_image (engine_client *c, const sbx_project *p, const sbx_config *cfg,
+                          const devenv_hooks *h, char **image, char **key, sbx_error **err);
+/* Check level (level_set) or choose it from the config: container or
+   maximum. */
+int devenv_container_level (const sbx_config *cfg, sbx_level *level, bool level_set,
+                            sbx_error **err);
+void devenv_spec_init (devenv_spec *spec, const sbx_project *p, const sbx_config *cfg,
+                       const char *image, const char *key, sbx_level level, const char *agent);
+
+/* Make the project container run: start it, or create it; replace it when it
+   runs at another level than req->level_set asks, or (match_config) with
+   another configuration profile (devenv_profile).  Repairs an interrupted
+   swap first. */
+int devenv_project_container (engine_client *c, const sbx_project *p, const sbx_config *cfg,
+                              const devenv_container_req *req, const devenv_hooks *h, char **id,
+                              sbx_error **err);
+
+/* Swap the project container to image (remembered), or to the project's
+   image when NULL, keeping its isolation level.  *image_out: the image. */
+int devenv_project_swap (engine_client *c, const sbx_project *p, const sbx_config *cfg,
+                         const char *image, long drain_ms, bool force, const devenv_hooks *h,
+                         devenv_swap_result *res, char **image_out, sbx_error **err);
+
+#endif
