@@ -1,6 +1,8 @@
 /* The CLI against the real engine: up, exec, down, ps, version, errors. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -268,5 +270,30 @@ Test (cli, large_output_streams_with_flat_memory)
   cr_assert_eq (r.status, 0, "%s", r.err);
   cr_assert_eq (atoll (r.out), 1073741824LL, "got %s bytes", r.out);
   cr_assert_lt (r.maxrss_kb, RSS_LIMIT_KB, "peak RSS %ld KiB", r.maxrss_kb);
+  tu_result_clear (&r);
+}
+
+Test (cli, interrupt_kills_inside_and_exits_130)
+{
+  /* Ctrl-C (SIGINT to sbx) ends the command inside the container too. */
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      int null = open ("/dev/null", O_RDWR);
+      dup2 (null, 1);
+      dup2 (null, 2);
+      if (chdir (proj) < 0)
+        _exit (121);
+      execl (TU_SBX, TU_SBX, "exec", "--", "sleep", "43", (char *) NULL);
+      _exit (122);
+    }
+  usleep (1500 * 1000);
+  kill (pid, SIGINT);
+  int st;
+  waitpid (pid, &st, 0);
+  cr_assert (WIFEXITED (st) && WEXITSTATUS (st) == 130, "exit %d", WEXITSTATUS (st));
+  tu_result r;
+  tu_sbx (&r, proj, "exec", "--", "ps", "-o", "args", NULL);
+  cr_assert (strstr (r.out, "sleep 43") == NULL, "survivor: %s", r.out);
   tu_result_clear (&r);
 }
