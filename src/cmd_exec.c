@@ -14,7 +14,9 @@ help (void)
           "  --timeout DUR  kill CMD (inside the container) after DUR (1.5s, 200ms, 2m); exit 124\n"
           "  -e K=V         set an environment variable (-e K takes K from this environment)\n"
           "  -w DIR         working directory (relative: to the project; default: the current\n"
-          "                 directory when inside the project, else the project)\n");
+          "                 directory when inside the project, else the project)\n\n"
+          "CMD's stdin is /dev/null, as with docker exec without -i; to feed it, use\n"
+          "'sbx shell -T CMD...' (stdin passed on, stdout and stderr apart).\n");
 }
 
 int
