@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "engine/engine.h"
+#include "lock.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -313,9 +314,8 @@ Test (swap, recovery_of_each_interrupted_state)
   {
     /* The lock file of the project, as sbx computes it. */
     char *id = strrchr (cname, '-') + 1;
-    lock = xasprintf ("/tmp/sbx-%u/%s.swap.lock", getuid (), id);
-    const char *rt = getenv ("XDG_RUNTIME_DIR");
-    cr_assert (rt == NULL || *rt == '\0', "test expects no XDG_RUNTIME_DIR");
+    sbx_error *lerr = NULL;
+    cr_assert_eq (sbx_lock_path (id, "swap", true, &lock, &lerr), 0);
   }
   json_decref (o);
   tu_result_clear (&r);
@@ -343,7 +343,9 @@ Test (swap, recovery_of_each_interrupted_state)
         cr_assert_eq (engine_container_rename (c, cname, old, &err), 0);
       if (state == 2)
         cr_assert_eq (engine_container_rename (c, nid, cname, &err), 0);
-      tu_write_file ("/tmp", lock + 5, "");
+      FILE *lf = fopen (lock, "w");
+      cr_assert_not_null (lf, "%s", lock);
+      fclose (lf);
       tu_sbx (&r, proj, "exec", "--", "true", NULL);
       cr_assert_eq (r.status, 0, "state %d: %s", state, r.err);
       tu_result_clear (&r);
