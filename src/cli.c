@@ -55,10 +55,12 @@ cli_print_json (json_t *obj)
   fflush (stdout);
 }
 
-void
-cli_env_append (char ***env, const char *arg)
+int
+cli_env_append (char ***env, const char *arg, sbx_error **err)
 {
   const char *v;
+  if (arg[0] == '\0' || arg[0] == '=')
+    return sbx_fail (err, SBX_ERR_INVALID, "-e needs K=V or K, not '%s'", arg);
   if (strchr (arg, '='))
     strv_append (env, arg);
   else if ((v = getenv (arg)))
@@ -66,6 +68,7 @@ cli_env_append (char ***env, const char *arg)
       _cleanup_free_ char *kv = xasprintf ("%s=%s", arg, v);
       strv_append (env, kv);
     }
+  return 0;
 }
 
 int

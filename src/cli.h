@@ -39,8 +39,9 @@ void cli_verbose (cli_ctx *ctx, const char *fmt, ...) __attribute__ ((format (pr
 /* Print the JSON object on stdout (one line). */
 void cli_print_json (json_t *obj);
 
-/* -e K=V: append it; -e K: append K=$K when K is set here. */
-void cli_env_append (char ***env, const char *arg);
+/* -e K=V: append it; -e K: append K=$K when K is set here.  An empty name
+   is a usage error. */
+int cli_env_append (char ***env, const char *arg, sbx_error **err);
 
 /* The project, its configuration and an engine client, as the global options
    say.  Each out pointer may be NULL. */

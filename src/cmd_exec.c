@@ -41,7 +41,8 @@ cmd_exec (cli_ctx *ctx, int argc, char **argv)
           return cli_report (ctx, err);
         break;
       case 'e':
-        cli_env_append (&env, optarg);
+        if (cli_env_append (&env, optarg, &err) < 0)
+          return cli_usage_error (ctx, "%s", err->msg);
         break;
       case 'w':
         o.workdir = optarg;

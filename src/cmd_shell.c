@@ -300,6 +300,7 @@ cmd_shell (cli_ctx *ctx, int argc, char **argv)
                                          { "workdir", required_argument, 0, 'w' },
                                          { "help", no_argument, 0, 'h' },
                                          { 0, 0, 0, 0 } };
+  _cleanup_error_ sbx_error *err = NULL;
   _cleanup_strv_ char **env = xcalloc (1, sizeof *env);
   const char *workdir = NULL;
   int want_tty = -1;
@@ -316,9 +317,8 @@ cmd_shell (cli_ctx *ctx, int argc, char **argv)
         want_tty = 0;
         break;
       case 'e':
-        if (!optarg[0] || optarg[0] == '=')
-          return cli_usage_error (ctx, "-e needs K=V or K, not '%s'", optarg);
-        cli_env_append (&env, optarg);
+        if (cli_env_append (&env, optarg, &err) < 0)
+          return cli_usage_error (ctx, "%s", err->msg);
         break;
       case 'w':
         if (!optarg[0])

@@ -79,6 +79,10 @@ Test (errors, unknown_command_and_flags)
   tu_sbx (&r, NULL, "exec", NULL);
   cr_assert_eq (r.status, 125, "exec without a command");
   tu_result_clear (&r);
+  tu_sbx (&r, NULL, "exec", "-e", "=x", "--", "true", NULL);
+  cr_assert_eq (r.status, 125, "an environment entry without a name");
+  cr_assert (strstr (r.err, "'=x'") != NULL && one_line (r.err), "%s", r.err);
+  tu_result_clear (&r);
 }
 
 Test (errors, every_verb_has_help)
