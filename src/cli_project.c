@@ -37,11 +37,7 @@ cli_exec_workdir (const sbx_project *p, const char *w)
     return xstrdup (w);
   if (w)
     return xasprintf ("%s/%s", p->dir, w);
-  char cwd[PATH_MAX];
-  size_t n = strlen (p->dir);
-  if (getcwd (cwd, sizeof cwd) && strncmp (cwd, p->dir, n) == 0 && (cwd[n] == '\0' || cwd[n] == '/'))
-    return xstrdup (cwd);
-  return xstrdup (p->dir);
+  return sbx_cwd_within (p->dir);
 }
 
 int

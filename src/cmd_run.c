@@ -232,14 +232,7 @@ cmd_run (cli_ctx *ctx, int argc, char **argv)
 
   /* The working directory: the current one when it is inside what the
      command may see, else the project. */
-  char cwd[PATH_MAX];
-  const char *workdir = project_dir;
-  if (getcwd (cwd, sizeof cwd))
-    {
-      size_t n = strlen (project_dir);
-      if (strncmp (cwd, project_dir, n) == 0 && (cwd[n] == '/' || cwd[n] == '\0'))
-        workdir = cwd;
-    }
+  _cleanup_free_ char *workdir = sbx_cwd_within (project_dir);
 
   host_policy pol = {
     .project_dir = project_dir,

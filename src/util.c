@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <time.h>
@@ -165,4 +166,17 @@ sbx_sleep_ms (long ms)
   struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
   while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
     ;
+}
+
+char *
+sbx_cwd_within (const char *dir)
+{
+  char cwd[PATH_MAX];
+  size_t n = strlen (dir);
+  while (n > 1 && dir[n - 1] == '/')
+    n--;
+  if (getcwd (cwd, sizeof cwd) && strncmp (cwd, dir, n) == 0
+      && (cwd[n] == '\0' || cwd[n] == '/' || (n == 1 && dir[0] == '/')))
+    return xstrdup (cwd);
+  return xstrdup (dir);
 }

@@ -96,6 +96,10 @@ char **strv_dup (char *const *v);
 void strv_append (char ***v, const char *s);
 void strv_free (char **v);
 
+/* The current directory when it is dir or lies below it, else dir
+   (allocated). */
+char *sbx_cwd_within (const char *dir);
+
 /* CLOCK_MONOTONIC in milliseconds; sleeping for ms milliseconds. */
 long sbx_now_ms (void);
 void sbx_sleep_ms (long ms);
