@@ -174,11 +174,6 @@ devenv_agent_is_retired (const devenv_agent *a)
   return a->flags & SBX_STATUS_RETIRED;
 }
 
-int
-devenv_agent_running (const devenv_agent *a)
-{
-  return (int) a->running;
-}
 
 static int
 send_all (devenv_agent *a, const void *buf, size_t len, long deadline, sbx_error **err)

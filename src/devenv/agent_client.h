@@ -49,9 +49,8 @@ void devenv_agent_freep (devenv_agent **a);
 #define _cleanup_agent_ __attribute__ ((cleanup (devenv_agent_freep)))
 
 /* What the agent said in its STATUS. */
-const char *devenv_agent_tag (const devenv_agent *a); /* its isolation level */
+const char *devenv_agent_tag (const devenv_agent *a); /* its profile (devenv_profile) */
 bool devenv_agent_is_retired (const devenv_agent *a);
-int devenv_agent_running (const devenv_agent *a);
 
 /* Run a command through the agent, as devenv_exec does through the API
    (same result semantics; o->cancel aborts it, killing it first).  Fails

@@ -317,14 +317,6 @@ devenv_context_scan (const char *dir, const devenv_ignore *ig, const devenv_dock
   return 0;
 }
 
-bool
-devenv_context_has (const devenv_context *ctx, const char *path)
-{
-  for (size_t i = 0; i < ctx->n; i++)
-    if (strcmp (ctx->v[i].path, path) == 0)
-      return true;
-  return false;
-}
 
 static int
 hash_file (devenv_context *ctx, int dirfd, devenv_entry *e, sbx_error **err)

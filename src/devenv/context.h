@@ -39,8 +39,6 @@ int devenv_context_scan (const char *dir, const devenv_ignore *ig, const devenv_
                          const char *name, devenv_context **out, sbx_error **err);
 /* Fill the digests, through the stat cache sc (may be NULL). */
 int devenv_context_digest (devenv_context *ctx, devenv_statcache *sc, sbx_error **err);
-/* Is path one of the entries? */
-bool devenv_context_has (const devenv_context *ctx, const char *path);
 void devenv_context_free (devenv_context *ctx);
 void devenv_context_freep (devenv_context **ctx);
 #define _cleanup_context_ __attribute__ ((cleanup (devenv_context_freep)))

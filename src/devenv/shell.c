@@ -63,17 +63,7 @@ devenv_shell_freep (devenv_shell **s)
   *s = NULL;
 }
 
-const char *
-devenv_shell_exec_id (const devenv_shell *s)
-{
-  return s->exec_id;
-}
 
-engine_hijack *
-devenv_shell_stream (devenv_shell *s)
-{
-  return s->stream;
-}
 
 bool
 devenv_shell_via_agent (const devenv_shell *s)

@@ -52,10 +52,6 @@ void devenv_shell_free (devenv_shell *s);
 void devenv_shell_freep (devenv_shell **s);
 #define _cleanup_shell_ __attribute__ ((cleanup (devenv_shell_freep)))
 
-const char *devenv_shell_exec_id (const devenv_shell *s);
-/* The stream: pump it with engine_hijack_pump. */
-engine_hijack *devenv_shell_stream (devenv_shell *s);
-
 /* Set the TTY size (window change). */
 int devenv_shell_resize (devenv_shell *s, unsigned rows, unsigned cols, sbx_error **err);
 /* After the stream ended: the exit status of the command, once the engine

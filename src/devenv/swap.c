@@ -157,16 +157,14 @@ devenv_swap (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
   long t0 = sbx_now_ms ();
   _cleanup_free_ char *lock_path = NULL;
   int lock_fd = -1;
-  bool stale = false;
   if (sbx_lock_path (spec->project->id, "swap", true, &lock_path, err) < 0
-      || sbx_lock_acquire (lock_path, true, &lock_fd, &stale, err) < 0)
+      || sbx_lock_acquire (lock_path, true, &lock_fd, NULL, err) < 0)
     return -1;
   /* Every return of swap_locked leaves one project container (or the old one
      untouched): the lock file can go.  Only a process killed inside leaves
      it behind, for devenv_swap_recover. */
   /* Under the lock no other swap runs: any project container but the
      current one is a leftover of a swap that was killed. */
-  (void) stale;
   int ret = recover_locked (c, spec->project, lock_fd, err);
   if (ret == 0)
     ret = swap_locked (c, spec, drain_ms, force, lock_fd, res, t0, err);

@@ -430,11 +430,6 @@ engine_hijack_freep (engine_hijack **h)
   *h = NULL;
 }
 
-int
-engine_hijack_fd (const engine_hijack *h)
-{
-  return h->fd;
-}
 
 /* ---- the pump ---- */
 

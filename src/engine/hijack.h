@@ -50,10 +50,6 @@ void engine_hijack_free (engine_hijack *h);
 void engine_hijack_freep (engine_hijack **h);
 #define _cleanup_hijack_ __attribute__ ((cleanup (engine_hijack_freep)))
 
-/* The socket under the connection (for the caller's information only: read
-   and write through the pump). */
-int engine_hijack_fd (const engine_hijack *h);
-
 /* What the pump does when in_fd reaches end of file (or a terminal hangs
    up: EIO). */
 typedef enum
