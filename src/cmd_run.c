@@ -54,7 +54,7 @@ resolve_dirs (const char *flag, char **dirs, sbx_error **err)
 {
   for (char **d = dirs; d && *d; d++)
     {
-      char *r;
+      char *r = NULL;
       if (real_dir (flag, *d, &r, err) < 0)
         return -1;
       free (*d);

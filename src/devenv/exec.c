@@ -32,19 +32,44 @@ devenv_exec_kill (engine_client *c, const char *container, const char *user, con
 }
 
 
-/* The output callback, counting what went through it. */
+/* The output callback.  When the runtime cannot start the process, the
+   engine writes its error into the stdout stream as one frame ending in
+   "\r\n", and the exec never gets a pid.  Such a first frame is held back
+   until more output comes or the exec is inspected, so that the engine's
+   message is never taken for the command's output. */
+#define HOLD_MAX 4096
+
 typedef struct counted
 {
   engine_output_cb cb;
   void *ud;
   size_t bytes;
+  char held[HOLD_MAX];
+  size_t held_len;
 } counted;
+
+static int
+release_held (counted *c, sbx_error **err)
+{
+  size_t n = c->held_len;
+  c->held_len = 0;
+  return n ? c->cb (1, c->held, n, c->ud, err) : 0;
+}
 
 static int
 count_output (int stream, const char *data, size_t len, void *ud, sbx_error **err)
 {
   counted *c = ud;
+  bool first = c->bytes == 0;
   c->bytes += len;
+  if (first && stream == 1 && len >= 2 && len <= HOLD_MAX && memcmp (data + len - 2, "\r\n", 2) == 0)
+    {
+      memcpy (c->held, data, len);
+      c->held_len = len;
+      return 0;
+    }
+  if (release_held (c, err) < 0)
+    return -1;
   return c->cb (stream, data, len, c->ud, err);
 }
 
@@ -95,6 +120,8 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
       bool stop = e->code == SBX_ERR_TIMEOUT || e->code == SBX_ERR_INTERRUPTED;
       /* Whatever stopped the stream, nothing of the command may go on. */
       sbx_error *ke = NULL;
+      if (release_held (&out, &ke) < 0)
+        sbx_error_freep (&ke);
       if (devenv_exec_kill (c, container, o->user, token, &ke) < 0 && stop)
         {
           sbx_error_free (e);
@@ -129,6 +156,8 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
               return -1;
             }
           sbx_error_free (ie);
+          if (release_held (&out, err) < 0)
+            return -1;
           return sbx_fail (err, SBX_ERR_ENGINE,
                            "the container was removed (sbx swap or sbx down) while the command ran; "
                            "its exit status is lost: run it again");
@@ -138,6 +167,24 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
       struct timespec ts = { 0, 5 * 1000 * 1000 };
       nanosleep (&ts, NULL);
     }
+  if (!st.running && st.pid == 0 && st.exit_code == 126)
+    {
+      /* The runtime could not start the process, so whatever came is the
+         engine's message.  When the container stopped first, nothing ran
+         and the caller may look the project container up again. */
+      if (container_went (c, container))
+        return sbx_fail (err, SBX_ERR_CONFLICT, "the container %.12s stopped before the command started",
+                         container);
+      res->exit_code = 126;
+      size_t n = out.held_len;
+      out.held_len = 0;
+      if (n == 0)
+        return 0;
+      out.held[n - 2] = '\n';
+      return out.cb (2, out.held, n - 1, out.ud, err);
+    }
+  if (release_held (&out, err) < 0)
+    return -1;
   if (st.running)
     return sbx_fail (err, SBX_ERR_ENGINE, "exec %.12s: output ended but the engine still reports it running",
                      id);
@@ -147,12 +194,6 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
     return sbx_fail (err, SBX_ERR_ENGINE,
                      "the container was stopped or removed (sbx swap or sbx down) while the "
                      "command ran; it was killed: run it again");
-  if (st.exit_code == 126 && out.bytes == 0 && container_went (c, container))
-    /* The runtime could not start the process (sbx-agent run would have
-       said why): the container stopped first.  Nothing ran, so the
-       caller may look the project container up again and retry. */
-    return sbx_fail (err, SBX_ERR_CONFLICT,
-                     "the container %.12s stopped before the command started", container);
   res->exit_code = st.exit_code;
   return 0;
 }

@@ -136,7 +136,7 @@ parse_version (const char *s, long *major, long *minor)
 int
 engine_version_compare (const char *a, const char *b)
 {
-  long am, an, bm, bn;
+  long am = 0, an = 0, bm = 0, bn = 0;
   bool va = parse_version (a, &am, &an), vb = parse_version (b, &bm, &bn);
   if (!va || !vb)
     return (int) va - (int) vb;

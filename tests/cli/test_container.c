@@ -87,6 +87,29 @@ Test (cli, not_found_127_cannot_exec_126)
   tu_result_clear (&r);
 }
 
+Test (cli, missing_workdir_is_126_on_stderr)
+{
+  tu_result r;
+  tu_sbx (&r, proj, "exec", "-w", "/nonexistent-sbx-wd", "--", "true", NULL);
+  cr_assert_eq (r.status, 126, "%s", r.err);
+  cr_assert_str_eq (r.out, "", "nothing but the command's output goes to stdout");
+  cr_assert (strstr (r.err, "/nonexistent-sbx-wd") != NULL, "%s", r.err);
+  tu_result_clear (&r);
+}
+
+Test (cli, output_ending_in_crlf_is_passed_unchanged)
+{
+  tu_result r;
+  tu_sbx (&r, proj, "exec", "--", "printf", "only\\r\\n", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "only\r\n");
+  tu_result_clear (&r);
+  tu_sbx (&r, proj, "exec", "--", "sh", "-c", "printf 'a\\r\\n'; sleep 0.2; printf b; exit 3", NULL);
+  cr_assert_eq (r.status, 3, "%s", r.err);
+  cr_assert_str_eq (r.out, "a\r\nb");
+  tu_result_clear (&r);
+}
+
 Test (cli, timeout_kills_inside)
 {
   tu_result r;

@@ -102,7 +102,7 @@ start_load (pid_t *pids, int n)
               if (r.status != 0 && strstr (r.err, "No such file") == NULL)
                 {
                   st->failures[i]++;
-                  snprintf (st->last_error[i], sizeof st->last_error[i], "%d: %s", r.status, r.err);
+                  snprintf (st->last_error[i], sizeof st->last_error[i], "%d: %s%s", r.status, r.err, r.out);
                 }
               if (r.seconds > st->max_latency[i])
                 st->max_latency[i] = r.seconds;
