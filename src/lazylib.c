@@ -12,8 +12,11 @@ lib_handle (sbx_lazylib *lib)
   void *h = __atomic_load_n (&lib->handle, __ATOMIC_ACQUIRE);
   if (h || __atomic_load_n (&lib->failed, __ATOMIC_ACQUIRE))
     return h;
-  /* Concurrent first uses both dlopen: the same handle, reference-counted. */
-  h = dlopen (lib->soname, RTLD_NOW | RTLD_GLOBAL);
+  /* Concurrent first uses both dlopen: the same handle, reference-counted.
+     Lazy binding: of the thousands of functions these libraries and their
+     dependencies import, a command calls a few; every symbol sbx itself
+     uses is looked up (and checked) with dlsym. */
+  h = dlopen (lib->soname, RTLD_LAZY | RTLD_GLOBAL);
   if (!h)
     __atomic_store_n (&lib->failed, 1, __ATOMIC_RELEASE);
   else
