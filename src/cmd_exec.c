@@ -1,4 +1,4 @@
-/* cmd_exec.c: sbx exec [--timeout DUR] [-e K=V]... [-w DIR] -- CMD... */
+/* cmd_exec.c: sbx exec [-i] [--timeout DUR] [-e K=V]... [-w DIR] -- CMD... */
 #include "cli.h"
 #include "util.h"
 
@@ -8,15 +8,15 @@
 static void
 help (void)
 {
-  printf ("usage: sbx exec [--timeout DUR] [-e K=V]... [-w DIR] -- CMD...\n\n"
+  printf ("usage: sbx exec [-i] [--timeout DUR] [-e K=V]... [-w DIR] -- CMD...\n\n"
           "Run CMD in the project container, starting (or creating) it if needed.\n"
           "stdout and stderr are kept apart; the exit status is CMD's.\n\n"
+          "  -i             pass stdin on to CMD (without -i, as with docker exec, CMD's\n"
+          "                 stdin is /dev/null); no TTY: for one, use 'sbx shell CMD...'\n"
           "  --timeout DUR  kill CMD (inside the container) after DUR (1.5s, 200ms, 2m); exit 124\n"
           "  -e K=V         set an environment variable (-e K takes K from this environment)\n"
           "  -w DIR         working directory (relative: to the project; default: the current\n"
-          "                 directory when inside the project, else the project)\n\n"
-          "CMD's stdin is /dev/null, as with docker exec without -i; to feed it, use\n"
-          "'sbx shell -T CMD...' (stdin passed on, stdout and stderr apart).\n");
+          "                 directory when inside the project, else the project)\n");
 }
 
 int
@@ -25,6 +25,7 @@ cmd_exec (cli_ctx *ctx, int argc, char **argv)
   static const struct option opts[] = { { "timeout", required_argument, 0, 't' },
                                          { "env", required_argument, 0, 'e' },
                                          { "workdir", required_argument, 0, 'w' },
+                                         { "interactive", no_argument, 0, 'i' },
                                          { "help", no_argument, 0, 'h' },
                                          { 0, 0, 0, 0 } };
   cli_exec_opts o = { 0 };
@@ -33,7 +34,7 @@ cmd_exec (cli_ctx *ctx, int argc, char **argv)
   int ch;
   optind = 1;
   opterr = 0;
-  while ((ch = getopt_long (argc, argv, "+e:w:h", opts, NULL)) != -1)
+  while ((ch = getopt_long (argc, argv, "+ie:w:h", opts, NULL)) != -1)
     switch (ch)
       {
       case 't':
@@ -46,6 +47,9 @@ cmd_exec (cli_ctx *ctx, int argc, char **argv)
         break;
       case 'w':
         o.workdir = optarg;
+        break;
+      case 'i':
+        o.stdin = true;
         break;
       case 'h':
         help ();

@@ -226,7 +226,9 @@ cmd_run (cli_ctx *ctx, int argc, char **argv)
 
   if (sel.backend == SBX_BACKEND_DOCKER || sel.backend == SBX_BACKEND_DOCKER_RUNSC)
     {
-      cli_exec_opts eo = { .argv = cmd, .level = sel.level, .level_set = true, .cfg = &cfg };
+      /* stdin passed on, as the host backends do. */
+      cli_exec_opts eo = { .argv = cmd, .stdin = true, .level = sel.level, .level_set = true,
+                           .cfg = &cfg };
       return cli_exec_in_project (ctx, &eo);
     }
 

@@ -100,9 +100,9 @@ typedef struct devenv_exec_opts
   /* Set (by a signal handler): kill the command, return with interrupted.
      NULL: the engine client's cancellation flag alone (API path). */
   volatile sig_atomic_t *cancel;
-  /* Agent path only (the API path runs without stdin and TTY): */
   bool attach_stdin; /* forward stdin_fd until its end (else /dev/null) */
   int stdin_fd;
+  /* Agent path only (devenv_shell runs TTYs through the API): */
   bool tty; /* on a new pseudo-terminal of rows x cols */
   unsigned short rows, cols;
 } devenv_exec_opts;

@@ -4,6 +4,7 @@
    cancellation is enforced by a second exec, `sbx-agent kill TOKEN`, which
    kills every process carrying the token. */
 #include "devenv/container.h"
+#include "engine/hijack.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -86,6 +87,29 @@ container_went (engine_client *c, const char *container)
   return went;
 }
 
+/* Stream the exec's output, and its stdin when attached (a hijacked
+   connection), until the process ends.  *stdin_sent: bytes of stdin passed
+   on, which could not be replayed. */
+static int
+stream_exec (engine_client *c, const char *id, const devenv_exec_opts *o, counted *out,
+             size_t *stdin_sent, sbx_error **err)
+{
+  *stdin_sent = 0;
+  if (!o->attach_stdin)
+    return engine_exec_start (c, id, count_output, out, o->timeout_ms, err);
+  _cleanup_hijack_ engine_hijack *h = NULL;
+  if (engine_exec_start_hijack (c, id, false, &h, err) < 0)
+    return -1;
+  engine_pump_opts po = { .in_fd = o->stdin_fd, .out_fd = -1, .err_fd = -1,
+                          .output = count_output, .output_ud = out,
+                          .on_eof = ENGINE_EOF_HALF_CLOSE,
+                          .deadline = o->timeout_ms > 0 ? sbx_now_ms () + o->timeout_ms : 0,
+                          .stop_on_cancel = true, .wake_fd = -1 };
+  int r = engine_hijack_pump (h, &po, err);
+  *stdin_sent = engine_hijack_stdin_sent (h);
+  return r < 0 ? -1 : 0;
+}
+
 int
 devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
              devenv_exec_result *res, sbx_error **err)
@@ -108,14 +132,16 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
   _cleanup_free_ char *tok = xasprintf ("SBX_EXEC_ID=%s", token);
   strv_append (&env, tok);
 
-  engine_exec_config cfg = { .cmd = argv, .env = env, .workdir = o->workdir, .user = o->user };
+  engine_exec_config cfg = { .cmd = argv, .env = env, .workdir = o->workdir, .user = o->user,
+                             .attach_stdin = o->attach_stdin };
   _cleanup_free_ char *id = NULL;
   if (engine_exec_create (c, container, &cfg, &id, err) < 0)
     return -1;
 
   sbx_error *e = NULL;
   counted out = { .cb = o->output ? o->output : discard, .ud = o->output_ud };
-  if (engine_exec_start (c, id, count_output, &out, o->timeout_ms, &e) < 0)
+  size_t stdin_sent;
+  if (stream_exec (c, id, o, &out, &stdin_sent, &e) < 0)
     {
       bool stop = e->code == SBX_ERR_TIMEOUT || e->code == SBX_ERR_INTERRUPTED;
       /* Whatever stopped the stream, nothing of the command may go on. */
@@ -173,8 +199,9 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
          engine's message.  When the container stopped first, nothing ran
          and the caller may look the project container up again. */
       if (container_went (c, container))
-        return sbx_fail (err, SBX_ERR_CONFLICT, "the container %.12s stopped before the command started",
-                         container);
+        return sbx_fail (err, stdin_sent ? SBX_ERR_ENGINE : SBX_ERR_CONFLICT,
+                         "the container %.12s stopped before the command started%s", container,
+                         stdin_sent ? ", after some of its stdin was read: run it again" : "");
       res->exit_code = 126;
       size_t n = out.held_len;
       out.held_len = 0;

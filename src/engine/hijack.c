@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <curl/curl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
@@ -32,6 +33,7 @@ struct engine_hijack
   int fd;
   bool tty;
   bool write_closed;
+  size_t stdin_sent;
   char *pending; /* stream bytes that came with the response head */
   size_t pending_len;
   engine_demux demux;
@@ -412,6 +414,12 @@ engine_exec_start_hijack (engine_client *c, const char *exec_id, bool tty, engin
   return 0;
 }
 
+size_t
+engine_hijack_stdin_sent (const engine_hijack *h)
+{
+  return h->stdin_sent;
+}
+
 void
 engine_hijack_free (engine_hijack *h)
 {
@@ -436,6 +444,8 @@ engine_hijack_freep (engine_hijack **h)
 typedef struct sink
 {
   int out_fd, err_fd;
+  engine_output_cb output;
+  void *output_ud;
 } sink;
 
 /* Write it all, also to a descriptor someone made non-blocking (a terminal
@@ -469,6 +479,8 @@ static int
 sink_write (int stream, const char *data, size_t len, void *ud, sbx_error **err)
 {
   sink *s = ud;
+  if (s->output)
+    return s->output (stream, data, len, s->output_ud, err);
   int fd = stream == 2 ? s->err_fd : s->out_fd;
   if (fd < 0)
     return 0;
@@ -498,7 +510,8 @@ stream_ended (engine_hijack *h, sbx_error **err)
 int
 engine_hijack_pump (engine_hijack *h, const engine_pump_opts *o, sbx_error **err)
 {
-  sink s = { .out_fd = o->out_fd, .err_fd = o->err_fd };
+  sink s = { .out_fd = o->out_fd, .err_fd = o->err_fd, .output = o->output,
+             .output_ud = o->output_ud };
   char in[IN_BUF];
   size_t in_len = 0, in_off = 0;
   _cleanup_free_ char *outbuf = xmalloc (OUT_BUF);
@@ -558,6 +571,7 @@ engine_hijack_pump (engine_hijack *h, const engine_pump_opts *o, sbx_error **err
             return sbx_fail (err, SBX_ERR_UNREACHABLE, "sending stdin to the engine at %s: %s",
                              h->c->addr.display, curl_easy_strerror (rc));
           in_off += n;
+          h->stdin_sent += n;
         }
       if (in_off == in_len)
         in_off = in_len = 0;
@@ -593,7 +607,21 @@ engine_hijack_pump (engine_hijack *h, const engine_pump_opts *o, sbx_error **err
           wp = np;
           p[np++] = (struct pollfd) { .fd = o->wake_fd, .events = POLLIN };
         }
-      int n = poll (p, (nfds_t) np, maybe_data ? 0 : -1);
+      if (o->stop_on_cancel && cancelled (h))
+        return sbx_fail (err, SBX_ERR_INTERRUPTED, "the exec's stream: interrupted");
+      int wait = -1;
+      if (o->deadline)
+        {
+          long left = o->deadline - sbx_now_ms ();
+          if (left <= 0)
+            return sbx_fail (err, SBX_ERR_TIMEOUT, "the exec's stream: deadline passed");
+          wait = left < INT_MAX ? (int) left : INT_MAX;
+        }
+      /* A signal that raises the cancel flag between the check and poll
+         is seen at the next round. */
+      if (o->stop_on_cancel && (wait < 0 || wait > 100))
+        wait = 100;
+      int n = poll (p, (nfds_t) np, maybe_data ? 0 : wait);
       if (n < 0)
         {
           if (errno == EINTR)

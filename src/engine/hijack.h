@@ -46,6 +46,8 @@ typedef struct engine_hijack engine_hijack;
    while waiting. */
 int engine_exec_start_hijack (engine_client *c, const char *exec_id, bool tty, engine_hijack **out,
                               sbx_error **err);
+/* Bytes of stdin sent to the engine so far. */
+size_t engine_hijack_stdin_sent (const engine_hijack *h);
 void engine_hijack_free (engine_hijack *h);
 void engine_hijack_freep (engine_hijack **h);
 #define _cleanup_hijack_ __attribute__ ((cleanup (engine_hijack_freep)))
@@ -71,7 +73,17 @@ typedef struct engine_pump_opts
   int in_fd;  /* sent to the process; -1: nothing */
   int out_fd; /* TTY: everything; else stream 1 */
   int err_fd; /* stream 2 (no TTY) */
+  /* When set, the output goes here instead of out_fd / err_fd (stream 1
+     for a TTY). */
+  engine_output_cb output;
+  void *output_ud;
   engine_eof_action on_eof;
+  /* Monotonic ms (sbx_now_ms) after which the pump fails with
+     SBX_ERR_TIMEOUT; 0: none. */
+  long deadline;
+  /* Fail with SBX_ERR_INTERRUPTED as soon as the client's cancel flag is
+     raised (else the caller learns of its signals through wake_fd). */
+  bool stop_on_cancel;
   /* Polled too; when readable, on_wake is called (it must drain it).  It
      returns 0 to go on, 1 to stop (ENGINE_PUMP_STOPPED), -1 with *err to fail.
      -1: none. */

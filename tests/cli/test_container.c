@@ -296,6 +296,54 @@ Test (cli, large_output_streams_with_flat_memory)
   tu_result_clear (&r);
 }
 
+static void
+sbx_with_stdin (tu_result *r, const char *input, char *const *args)
+{
+  char *argv[16] = { (char *) TU_SBX };
+  size_t n = 1;
+  for (; args[n - 1] && n < 15; n++)
+    argv[n] = args[n - 1];
+  argv[n] = NULL;
+  tu_run (r, proj, NULL, input, 60, argv);
+}
+
+Test (cli, exec_i_passes_stdin_and_its_end)
+{
+  tu_result r;
+  char *with_i[] = { "exec", "-i", "--", "sh", "-c", "cat; echo end of input", NULL };
+  sbx_with_stdin (&r, "line 1\nline 2\n", with_i);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "line 1\nline 2\nend of input\n");
+  tu_result_clear (&r);
+
+  char *without[] = { "exec", "--", "sh", "-c", "cat; echo end of input", NULL };
+  sbx_with_stdin (&r, "line 1\n", without);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "end of input\n", "without -i stdin is /dev/null");
+  tu_result_clear (&r);
+
+  char *timed[] = { "exec", "-i", "--timeout", "1s", "--", "sh", "-c", "cat; sleep 30", NULL };
+  sbx_with_stdin (&r, "x\n", timed);
+  cr_assert_eq (r.status, 124, "%s", r.err);
+  cr_assert_str_eq (r.out, "x\n");
+  cr_assert_lt (r.seconds, 5.0);
+  tu_result_clear (&r);
+}
+
+Test (cli, exec_i_large_stdin_with_flat_memory)
+{
+  /* 256 MiB into sbx exec -i: every byte arrives, sbx stays small. */
+  char *argv[] = { "/bin/bash", "-c",
+                   "set -o pipefail; head -c 268435456 /dev/zero | \"$0\" exec -i -- wc -c",
+                   (char *) TU_SBX, NULL };
+  tu_result r;
+  tu_run (&r, proj, NULL, NULL, 240, argv);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_eq (atoll (r.out), 268435456LL, "got %s bytes", r.out);
+  cr_assert_lt (r.maxrss_kb, RSS_LIMIT_KB, "peak RSS %ld KiB", r.maxrss_kb);
+  tu_result_clear (&r);
+}
+
 Test (cli, interrupt_kills_inside_and_exits_130)
 {
   /* Ctrl-C (SIGINT to sbx) ends the command inside the container too. */

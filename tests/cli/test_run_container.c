@@ -80,6 +80,17 @@ Test (run_container, exit_status_and_signals)
   tu_result_clear (&r);
 }
 
+Test (run_container, stdin_passed_as_on_the_host)
+{
+  char *argv[] = { (char *) TU_SBX, "--project", proj, "run", "--isolation", "container", "--",
+                   "sh", "-c", "wc -l; echo after", NULL };
+  tu_result r;
+  tu_run (&r, proj, env_isolated, "one\ntwo\nthree\n", 120, argv);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "3\nafter\n");
+  tu_result_clear (&r);
+}
+
 static int
 listen_any (int *port)
 {
