@@ -281,19 +281,25 @@ Test (cli, down_leaves_nothing)
 #define RSS_LIMIT_KB (16 * 1024)
 #endif
 
-Test (cli, large_output_streams_with_flat_memory)
+/* Run a bash pipeline ($0 is sbx) whose last command is wc -c: want bytes
+   arrive, and the peak RSS of sbx (the largest process the shell waited
+   for) stays small. */
+static void
+bytes_through_sbx (const char *pipeline, long long want)
 {
-  /* 1 GiB through sbx exec into a pipe: every byte arrives and the peak RSS
-     of sbx (the largest process the shell waited for) stays small. */
-  char *argv[] = { "/bin/bash", "-c",
-                   "set -o pipefail; \"$0\" exec -- dd if=/dev/zero bs=1048576 count=1024 2>/dev/null | wc -c",
-                   (char *) TU_SBX, NULL };
+  char *argv[] = { "/bin/bash", "-c", (char *) pipeline, (char *) TU_SBX, NULL };
   tu_result r;
   tu_run (&r, proj, NULL, NULL, 240, argv);
   cr_assert_eq (r.status, 0, "%s", r.err);
-  cr_assert_eq (atoll (r.out), 1073741824LL, "got %s bytes", r.out);
+  cr_assert_eq (atoll (r.out), want, "got %s bytes", r.out);
   cr_assert_lt (r.maxrss_kb, RSS_LIMIT_KB, "peak RSS %ld KiB", r.maxrss_kb);
   tu_result_clear (&r);
+}
+
+Test (cli, large_output_streams_with_flat_memory)
+{
+  bytes_through_sbx ("set -o pipefail; \"$0\" exec -- dd if=/dev/zero bs=1048576 count=1024 2>/dev/null | wc -c",
+                     1073741824LL);
 }
 
 static void
@@ -332,16 +338,8 @@ Test (cli, exec_i_passes_stdin_and_its_end)
 
 Test (cli, exec_i_large_stdin_with_flat_memory)
 {
-  /* 256 MiB into sbx exec -i: every byte arrives, sbx stays small. */
-  char *argv[] = { "/bin/bash", "-c",
-                   "set -o pipefail; head -c 268435456 /dev/zero | \"$0\" exec -i -- wc -c",
-                   (char *) TU_SBX, NULL };
-  tu_result r;
-  tu_run (&r, proj, NULL, NULL, 240, argv);
-  cr_assert_eq (r.status, 0, "%s", r.err);
-  cr_assert_eq (atoll (r.out), 268435456LL, "got %s bytes", r.out);
-  cr_assert_lt (r.maxrss_kb, RSS_LIMIT_KB, "peak RSS %ld KiB", r.maxrss_kb);
-  tu_result_clear (&r);
+  bytes_through_sbx ("set -o pipefail; head -c 268435456 /dev/zero | \"$0\" exec -i -- wc -c",
+                     268435456LL);
 }
 
 Test (cli, interrupt_kills_inside_and_exits_130)
