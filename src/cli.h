@@ -3,6 +3,7 @@
 #ifndef SBX_CLI_H
 #define SBX_CLI_H
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 
@@ -42,6 +43,30 @@ void cli_print_json (json_t *obj);
 /* -e K=V: append it; -e K: append K=$K when K is set here.  An empty name
    is a usage error. */
 int cli_env_append (char ***env, const char *arg, sbx_error **err);
+
+/* A verb's options: getopt_long over argv (argv[0] the verb) with what
+   every verb does alike.  -h and --help print help; an unknown option or
+   one without its value is a usage error. */
+typedef struct cli_opts
+{
+  int argc;
+  char **argv;
+  const char *shortopts; /* getopt's, without the leading '+' and 'h' */
+  const struct option *longopts; /* {"help", no_argument, 0, 'h'} among them */
+  void (*help) (void);
+  bool started;
+} cli_opts;
+
+#define CLI_OPT_END (-1)    /* no more options: optind is the first operand */
+#define CLI_OPT_RETURN (-2) /* the verb returns *rc (0 after help, 125 after a usage error) */
+
+int cli_opt_next (cli_ctx *ctx, cli_opts *o, int *rc);
+/* After the options: 0 when no operand follows, else a usage error (-1,
+   *rc set). */
+int cli_opt_no_operands (cli_ctx *ctx, const cli_opts *o, int *rc);
+/* A verb that takes no argument: -h/--help prints usage (*rc 0), anything
+   else is a usage error (*rc 125); 1 then, the verb returns *rc; 0: go on. */
+int cli_opt_bare (cli_ctx *ctx, int argc, char **argv, const char *usage, int *rc);
 
 /* The project, its configuration and an engine client, as the global options
    say.  Each out pointer may be NULL. */

@@ -48,12 +48,11 @@ parse (cli_ctx *ctx, int argc, char **argv, bool allow_no_cache, args *a, int *d
                                          { "target", required_argument, 0, 't' },
                                          { "help", no_argument, 0, 'h' },
                                          { 0, 0, 0, 0 } };
-  int ch;
-  optind = 1;
-  opterr = 0;
+  cli_opts op = { .argc = argc, .argv = argv, .shortopts = "f:", .longopts = opts, .help = help };
+  int ch, rc;
   *done = 0;
   a->build_args = xcalloc (1, sizeof *a->build_args);
-  while ((ch = getopt_long (argc, argv, "+f:h", opts, NULL)) != -1)
+  while ((ch = cli_opt_next (ctx, &op, &rc)) >= 0)
     switch (ch)
       {
       case 'f':
@@ -86,17 +85,14 @@ parse (cli_ctx *ctx, int argc, char **argv, bool allow_no_cache, args *a, int *d
             }
           break;
         }
-      case 'h':
-        help ();
-        *done = 1;
-        return 0;
-      default:
-        if (optopt && strchr ("fbt", optopt))
-          return cli_usage_error (ctx, "option '%s' needs a value", argv[optind - 1]);
-        return cli_usage_error (ctx, "unknown option '%s'", argv[optind - 1]);
       }
-  if (optind < argc)
-    return cli_usage_error (ctx, "unexpected argument '%s'", argv[optind]);
+  if (ch == CLI_OPT_RETURN)
+    {
+      *done = 1;
+      return rc;
+    }
+  if (cli_opt_no_operands (ctx, &op, &rc) < 0)
+    return rc;
   return 0;
 }
 

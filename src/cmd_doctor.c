@@ -94,16 +94,14 @@ print_text (json_t *eng, json_t *host)
 int
 cmd_doctor (cli_ctx *ctx, int argc, char **argv)
 {
-  if (argc > 1 && (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0))
-    {
-      printf ("usage: sbx doctor\n\nReport the engine (address, versions, runtimes, storage\n"
-              "driver), the host probes (Landlock ABI, seccomp, bwrap, nsjail) and which\n"
-              "backend each isolation level selects here, and why.  Exit 0 even when\n"
-              "something is missing: the report says what.\n");
-      return 0;
-    }
-  if (argc > 1)
-    return cli_usage_error (ctx, "unexpected argument '%s'", argv[1]);
+  static const char usage[] =
+      "usage: sbx doctor\n\nReport the engine (address, versions, runtimes, storage\n"
+      "driver), the host probes (Landlock ABI, seccomp, bwrap, nsjail) and which\n"
+      "backend each isolation level selects here, and why.  Exit 0 even when\n"
+      "something is missing: the report says what.\n";
+  int rc;
+  if (cli_opt_bare (ctx, argc, argv, usage, &rc))
+    return rc;
   _cleanup_error_ sbx_error *err = NULL;
   _cleanup_engine_ engine_client *c = NULL;
   _cleanup_json_ json_t *eng = NULL, *host = NULL;

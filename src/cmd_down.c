@@ -8,21 +8,20 @@
 int
 cmd_down (cli_ctx *ctx, int argc, char **argv)
 {
-  if (argc > 1 && (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0))
-    {
-      printf ("usage: sbx down\n\nStop and remove the project container; forget the image\n"
-              "given to 'sbx up --image'.  Images built for the project stay cached.\n");
-      return 0;
-    }
-  if (argc > 1)
-    return cli_usage_error (ctx, "unexpected argument '%s'", argv[1]);
+  static const char usage[] =
+      "usage: sbx down\n\nStop and remove the project container; forget the image\n"
+      "given to 'sbx up --image'.  Images built for the project stay cached.\n";
+  int rc;
+  if (cli_opt_bare (ctx, argc, argv, usage, &rc))
+    return rc;
   _cleanup_error_ sbx_error *err = NULL;
   sbx_project *p = NULL;
   if (cli_open_project (ctx, &p, NULL, &err) < 0)
     return cli_report (ctx, err);
   _cleanup_engine_ engine_client *c = NULL;
   _cleanup_free_ char *current = devenv_current_tag (p);
-  int removed = 0, rc = SBX_EXIT_ERROR;
+  int removed = 0;
+  rc = SBX_EXIT_ERROR;
   if (cli_open_engine (ctx, &c, &err) < 0 || devenv_container_remove_all (c, p, &removed, &err) < 0)
     goto out;
   sbx_error *e = NULL;

@@ -31,10 +31,9 @@ cmd_exec (cli_ctx *ctx, int argc, char **argv)
   cli_exec_opts o = { 0 };
   _cleanup_strv_ char **env = xcalloc (1, sizeof *env);
   _cleanup_error_ sbx_error *err = NULL;
-  int ch;
-  optind = 1;
-  opterr = 0;
-  while ((ch = getopt_long (argc, argv, "+ie:w:h", opts, NULL)) != -1)
+  cli_opts op = { .argc = argc, .argv = argv, .shortopts = "ie:w:", .longopts = opts, .help = help };
+  int ch, rc;
+  while ((ch = cli_opt_next (ctx, &op, &rc)) >= 0)
     switch (ch)
       {
       case 't':
@@ -51,12 +50,9 @@ cmd_exec (cli_ctx *ctx, int argc, char **argv)
       case 'i':
         o.stdin = true;
         break;
-      case 'h':
-        help ();
-        return 0;
-      default:
-        return cli_usage_error (ctx, "unknown or incomplete option '%s'", argv[optind - 1]);
       }
+  if (ch == CLI_OPT_RETURN)
+    return rc;
   if (optind >= argc)
     return cli_usage_error (ctx, "no command given (sbx exec -- CMD...)");
   o.argv = argv + optind;

@@ -23,23 +23,19 @@ cmd_gc (cli_ctx *ctx, int argc, char **argv)
                                          { "help", no_argument, 0, 'h' },
                                          { 0, 0, 0, 0 } };
   bool dry = false;
-  int ch;
-  optind = 1;
-  opterr = 0;
-  while ((ch = getopt_long (argc, argv, "+nh", opts, NULL)) != -1)
+  cli_opts op = { .argc = argc, .argv = argv, .shortopts = "n", .longopts = opts, .help = help };
+  int ch, rc;
+  while ((ch = cli_opt_next (ctx, &op, &rc)) >= 0)
     switch (ch)
       {
       case 'n':
         dry = true;
         break;
-      case 'h':
-        help ();
-        return 0;
-      default:
-        return cli_usage_error (ctx, "unknown option '%s'", argv[optind - 1]);
       }
-  if (optind < argc)
-    return cli_usage_error (ctx, "unexpected argument '%s'", argv[optind]);
+  if (ch == CLI_OPT_RETURN)
+    return rc;
+  if (cli_opt_no_operands (ctx, &op, &rc) < 0)
+    return rc;
   _cleanup_error_ sbx_error *err = NULL;
   _cleanup_engine_ engine_client *c = NULL;
   devenv_gc_report rep;
@@ -72,7 +68,7 @@ cmd_gc (cli_ctx *ctx, int argc, char **argv)
       for (char **e = rep.errors; e && *e; e++)
         fprintf (stderr, "%s: gc: could not remove %s\n", ctx->prog, *e);
     }
-  int rc = rep.errors ? SBX_EXIT_ERROR : 0;
+  rc = rep.errors ? SBX_EXIT_ERROR : 0;
   devenv_gc_report_clear (&rep);
   return rc;
 }

@@ -57,11 +57,10 @@ cmd_profile (cli_ctx *ctx, int argc, char **argv)
   bool allow_network = false, strict = false;
   _cleanup_strv_ char **ro = NULL;
   _cleanup_strv_ char **rw = NULL;
-  int ch;
-  optind = 0;
-  opterr = 0;
+  cli_opts op = { .argc = argc - 1, .argv = argv + 1, .shortopts = "", .longopts = opts, .help = help };
+  int ch, rc;
   /* argv[1] is "seatbelt": parse from there. */
-  while ((ch = getopt_long (argc - 1, argv + 1, "+h", opts, NULL)) != -1)
+  while ((ch = cli_opt_next (ctx, &op, &rc)) >= 0)
     switch (ch)
       {
       case 'n':
@@ -82,14 +81,11 @@ cmd_profile (cli_ctx *ctx, int argc, char **argv)
       case 's':
         strict = true;
         break;
-      case 'h':
-        help ();
-        return 0;
-      default:
-        return cli_usage_error (ctx, "unknown or incomplete option '%s'", argv[optind]);
       }
-  if (optind + 1 < argc)
-    return cli_usage_error (ctx, "unexpected argument '%s'", argv[optind + 1]);
+  if (ch == CLI_OPT_RETURN)
+    return rc;
+  if (cli_opt_no_operands (ctx, &op, &rc) < 0)
+    return rc;
 
   _cleanup_error_ sbx_error *err = NULL;
   sbx_project *project = NULL;

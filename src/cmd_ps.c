@@ -8,14 +8,12 @@
 int
 cmd_ps (cli_ctx *ctx, int argc, char **argv)
 {
-  if (argc > 1 && (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0))
-    {
-      printf ("usage: sbx ps\n\nList the containers sbx manages (all projects), with their\n"
-              "state, image, isolation and project.\n");
-      return 0;
-    }
-  if (argc > 1)
-    return cli_usage_error (ctx, "unexpected argument '%s'", argv[1]);
+  static const char usage[] =
+      "usage: sbx ps\n\nList the containers sbx manages (all projects), with their\n"
+      "state, image, isolation and project.\n";
+  int rc;
+  if (cli_opt_bare (ctx, argc, argv, usage, &rc))
+    return rc;
   _cleanup_error_ sbx_error *err = NULL;
   _cleanup_engine_ engine_client *c = NULL;
   _cleanup_json_ json_t *list = NULL;

@@ -142,10 +142,9 @@ cmd_run (cli_ctx *ctx, int argc, char **argv)
   bool allow_network = false, fallback = false;
   _cleanup_strv_ char **ro = NULL;
   _cleanup_strv_ char **rw = NULL;
-  int ch;
-  optind = 0;
-  opterr = 0;
-  while ((ch = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
+  cli_opts op = { .argc = argc, .argv = argv, .shortopts = "", .longopts = opts, .help = help };
+  int ch, rc;
+  while ((ch = cli_opt_next (ctx, &op, &rc)) >= 0)
     switch (ch)
       {
       case 'i':
@@ -163,12 +162,9 @@ cmd_run (cli_ctx *ctx, int argc, char **argv)
       case 'f':
         fallback = true;
         break;
-      case 'h':
-        help ();
-        return 0;
-      default:
-        return cli_usage_error (ctx, "unknown or incomplete option '%s'", argv[optind - 1]);
       }
+  if (ch == CLI_OPT_RETURN)
+    return rc;
   if (optind >= argc)
     return cli_usage_error (ctx, "no command given (sbx run [OPTIONS] -- CMD...)");
   char **cmd = argv + optind;

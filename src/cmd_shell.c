@@ -304,10 +304,9 @@ cmd_shell (cli_ctx *ctx, int argc, char **argv)
   _cleanup_strv_ char **env = xcalloc (1, sizeof *env);
   const char *workdir = NULL;
   int want_tty = -1;
-  int ch;
-  optind = 1;
-  opterr = 0;
-  while ((ch = getopt_long (argc, argv, "+tTe:w:h", opts, NULL)) != -1)
+  cli_opts op = { .argc = argc, .argv = argv, .shortopts = "tTe:w:", .longopts = opts, .help = help };
+  int ch, rc;
+  while ((ch = cli_opt_next (ctx, &op, &rc)) >= 0)
     switch (ch)
       {
       case 't':
@@ -325,12 +324,9 @@ cmd_shell (cli_ctx *ctx, int argc, char **argv)
           return cli_usage_error (ctx, "-w needs a directory");
         workdir = optarg;
         break;
-      case 'h':
-        help ();
-        return 0;
-      default:
-        return cli_usage_error (ctx, "unknown or incomplete option '%s'", argv[optind - 1]);
       }
+  if (ch == CLI_OPT_RETURN)
+    return rc;
   bool in_tty = isatty (STDIN_FILENO);
   bool tty = want_tty >= 0 ? want_tty == 1 : in_tty;
   return run_shell (ctx, argv + optind, env, workdir, tty, tty && in_tty);

@@ -33,10 +33,9 @@ cmd_swap (cli_ctx *ctx, int argc, char **argv)
   long drain_ms = 30000;
   bool force = false;
   _cleanup_error_ sbx_error *err = NULL;
-  int ch;
-  optind = 1;
-  opterr = 0;
-  while ((ch = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
+  cli_opts op = { .argc = argc, .argv = argv, .shortopts = "", .longopts = opts, .help = help };
+  int ch, rc;
+  while ((ch = cli_opt_next (ctx, &op, &rc)) >= 0)
     switch (ch)
       {
       case 'i':
@@ -49,14 +48,11 @@ cmd_swap (cli_ctx *ctx, int argc, char **argv)
       case 'f':
         force = true;
         break;
-      case 'h':
-        help ();
-        return 0;
-      default:
-        return cli_usage_error (ctx, "unknown or incomplete option '%s'", argv[optind - 1]);
       }
-  if (optind < argc)
-    return cli_usage_error (ctx, "unexpected argument '%s'", argv[optind]);
+  if (ch == CLI_OPT_RETURN)
+    return rc;
+  if (cli_opt_no_operands (ctx, &op, &rc) < 0)
+    return rc;
 
   sbx_project *p = NULL;
   sbx_config cfg;
@@ -65,7 +61,7 @@ cmd_swap (cli_ctx *ctx, int argc, char **argv)
   _cleanup_engine_ engine_client *c = NULL;
   _cleanup_free_ char *image = NULL;
   devenv_swap_result res = { 0 };
-  int rc = SBX_EXIT_ERROR;
+  rc = SBX_EXIT_ERROR;
   if (cli_open_engine (ctx, &c, &err) < 0
       || cli_swap_project (ctx, c, p, &cfg, image_arg, drain_ms, force, &res, &image, &err) < 0)
     goto out;

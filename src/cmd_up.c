@@ -70,10 +70,9 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
   sbx_level level = SBX_LEVEL_CONTAINER;
   bool level_set = false, swap = false;
   _cleanup_error_ sbx_error *err = NULL;
-  int ch;
-  optind = 1;
-  opterr = 0;
-  while ((ch = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
+  cli_opts op = { .argc = argc, .argv = argv, .shortopts = "", .longopts = opts, .help = help };
+  int ch, rc;
+  while ((ch = cli_opt_next (ctx, &op, &rc)) >= 0)
     switch (ch)
       {
       case 'i':
@@ -90,14 +89,11 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
       case 's':
         swap = true;
         break;
-      case 'h':
-        help ();
-        return 0;
-      default:
-        return cli_usage_error (ctx, "unknown or incomplete option '%s'", argv[optind - 1]);
       }
-  if (optind < argc)
-    return cli_usage_error (ctx, "unexpected argument '%s'", argv[optind]);
+  if (ch == CLI_OPT_RETURN)
+    return rc;
+  if (cli_opt_no_operands (ctx, &op, &rc) < 0)
+    return rc;
 
   sbx_project *p = NULL;
   sbx_config cfg;
@@ -106,7 +102,7 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
   _cleanup_engine_ engine_client *c = NULL;
   _cleanup_json_ json_t *ins = NULL;
   _cleanup_free_ char *id = NULL;
-  int rc = SBX_EXIT_ERROR;
+  rc = SBX_EXIT_ERROR;
   if (runtime)
     {
       free (cfg.runtime);

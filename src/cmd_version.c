@@ -7,14 +7,12 @@
 int
 cmd_version (cli_ctx *ctx, int argc, char **argv)
 {
-  if (argc > 1 && (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0))
-    {
-      printf ("usage: sbx version\n\nPrint sbx's version, the engine's version and the API\n"
-              "version negotiated with it.\n");
-      return 0;
-    }
-  if (argc > 1)
-    return cli_usage_error (ctx, "unexpected argument '%s'", argv[1]);
+  static const char usage[] =
+      "usage: sbx version\n\nPrint sbx's version, the engine's version and the API\n"
+      "version negotiated with it.\n";
+  int rc;
+  if (cli_opt_bare (ctx, argc, argv, usage, &rc))
+    return rc;
   _cleanup_error_ sbx_error *err = NULL;
   _cleanup_engine_ engine_client *c = NULL;
   _cleanup_json_ json_t *v = NULL;
