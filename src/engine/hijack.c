@@ -22,7 +22,7 @@
 #define ERROR_BODY_MAX (64 * 1024)
 #define HEAD_TIMEOUT_MS 120000L /* a runsc sandbox may take its time */
 #define ERROR_BODY_TIMEOUT_MS 5000L
-#define IN_BUF 4096
+#define IN_BUF (64 * 1024)
 #define OUT_BUF (32 * 1024)
 #define RECV_ROUNDS 16 /* reads in a row before stdin gets a turn */
 
@@ -512,7 +512,7 @@ engine_hijack_pump (engine_hijack *h, const engine_pump_opts *o, sbx_error **err
 {
   sink s = { .out_fd = o->out_fd, .err_fd = o->err_fd, .output = o->output,
              .output_ud = o->output_ud };
-  char in[IN_BUF];
+  _cleanup_free_ char *in = xmalloc (IN_BUF);
   size_t in_len = 0, in_off = 0;
   _cleanup_free_ char *outbuf = xmalloc (OUT_BUF);
   bool in_open = o->in_fd >= 0 && !h->write_closed;
@@ -640,7 +640,7 @@ engine_hijack_pump (engine_hijack *h, const engine_pump_opts *o, sbx_error **err
         maybe_data = true;
       if (ip >= 0 && p[ip].revents)
         {
-          ssize_t k = read (o->in_fd, in, sizeof in);
+          ssize_t k = read (o->in_fd, in, IN_BUF);
           if (k > 0)
             in_len = (size_t) k;
           else if (k == 0 || (errno != EINTR && errno != EAGAIN))
