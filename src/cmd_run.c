@@ -272,8 +272,12 @@ cmd_run (cli_ctx *ctx, int argc, char **argv)
       return cli_report (ctx, NULL);
     }
 
+  /* Nothing is left to do here after the command: without bwrap or nsjail
+     in between, sbx becomes the command (no child to wait for, signals
+     reach it directly). */
+  bool direct = ro_opts.confine == HOST_CONFINE_NONE || ro_opts.confine == HOST_CONFINE_LANDLOCK;
   int status = SBX_EXIT_ERROR;
-  if (host_run (&ro_opts, &status, &err) < 0)
+  if ((direct ? host_exec (&ro_opts, &status, &err) : host_run (&ro_opts, &status, &err)) < 0)
     {
       cli_report (ctx, err);
       return status;

@@ -186,4 +186,10 @@ typedef struct host_run_opts
    found), 126 (cannot execute) or 125 (sbx failed). */
 int host_run (const host_run_opts *opts, int *exit_status, sbx_error **err);
 
+/* The same without a child, for a program that has nothing left to do:
+   confine this process (HOST_CONFINE_NONE or HOST_CONFINE_LANDLOCK) and
+   become the command, which then gets every signal itself.  Returns only
+   on failure, as host_run does. */
+int host_exec (const host_run_opts *opts, int *exit_status, sbx_error **err);
+
 #endif

@@ -1,5 +1,6 @@
 /* run.c: fork, confine the child between fork and exec, wait, forward
-   signals, pass the exit status through.
+   signals, pass the exit status through (host_run); or confine this
+   process and exec, for a caller with nothing left to do (host_exec).
 
    Everything that allocates (Landlock ruleset, seccomp program, argv) is
    prepared before fork; the child only makes async-signal-safe calls and
@@ -178,17 +179,59 @@ prepare (const host_run_opts *o, prepared *p, int *exit_status, sbx_error **err)
   return sbx_fail (err, SBX_ERR_INVALID, "unknown confinement %d", (int) o->confine);
 }
 
-static void __attribute__ ((noreturn))
-child_main (const host_run_opts *o, const prepared *p, int report_fd, const sigset_t *oldmask,
-            pid_t parent)
+/* Reset the signals exec does not reset itself (ignored ones stay
+   ignored) and the mask. */
+static void
+default_signals (const sigset_t *mask)
 {
-  /* Signals: what exec does not reset itself (ignored ones stay ignored). */
   struct sigaction dfl = { .sa_handler = SIG_DFL };
   for (int sig = 1; sig < NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP)
       sigaction (sig, &dfl, NULL);
-  sigprocmask (SIG_SETMASK, oldmask, NULL);
+  sigprocmask (SIG_SETMASK, mask, NULL);
+}
 
+/* Change directory, confine this process as o says and exec the command.
+   Returns only on failure, with the stage and errno in *r. */
+static void
+confine_and_exec (const host_run_opts *o, const prepared *p, struct child_report *r)
+{
+  /* bwrap and nsjail change directory inside the sandbox themselves. */
+  const char *cwd = o->cwd;
+  if (cwd == NULL && o->policy)
+    cwd = o->policy->workdir ? o->policy->workdir : o->policy->project_dir;
+  if (o->confine == HOST_CONFINE_BWRAP || o->confine == HOST_CONFINE_NSJAIL)
+    cwd = o->cwd;
+  *r = (struct child_report) { .stage = STAGE_CHDIR };
+  if (cwd && chdir (cwd) < 0)
+    {
+      r->errnum = errno;
+      return;
+    }
+  if (o->confine == HOST_CONFINE_LANDLOCK)
+    {
+      int e = host_landlock_enforce (p->landlock);
+      if (e < 0)
+        {
+          *r = (struct child_report) { .stage = STAGE_LANDLOCK, .errnum = -e };
+          return;
+        }
+      e = host_seccomp_enforce (&p->bpf);
+      if (e < 0)
+        {
+          *r = (struct child_report) { .stage = STAGE_SECCOMP, .errnum = -e };
+          return;
+        }
+    }
+  execve (p->path, p->argv, o->env ? o->env : environ);
+  *r = (struct child_report) { .stage = STAGE_EXEC, .errnum = errno };
+}
+
+static void __attribute__ ((noreturn))
+child_main (const host_run_opts *o, const prepared *p, int report_fd, const sigset_t *oldmask,
+            pid_t parent)
+{
+  default_signals (oldmask);
   if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
     report_and_exit (report_fd, STAGE_SETUP, errno, 125);
   if (getppid () != parent)
@@ -200,28 +243,10 @@ child_main (const host_run_opts *o, const prepared *p, int report_fd, const sigs
   if (o->confine == HOST_CONFINE_BWRAP)
     setpgid (0, 0);
 
-  /* bwrap and nsjail change directory inside the sandbox themselves. */
-  const char *cwd = o->cwd;
-  if (cwd == NULL && o->policy)
-    cwd = o->policy->workdir ? o->policy->workdir : o->policy->project_dir;
-  if (o->confine == HOST_CONFINE_BWRAP || o->confine == HOST_CONFINE_NSJAIL)
-    cwd = o->cwd;
-  if (cwd && chdir (cwd) < 0)
-    report_and_exit (report_fd, STAGE_CHDIR, errno, 125);
-
-  if (o->confine == HOST_CONFINE_LANDLOCK)
-    {
-      int r = host_landlock_enforce (p->landlock);
-      if (r < 0)
-        report_and_exit (report_fd, STAGE_LANDLOCK, -r, 125);
-      r = host_seccomp_enforce (&p->bpf);
-      if (r < 0)
-        report_and_exit (report_fd, STAGE_SECCOMP, -r, 125);
-    }
-
-  execve (p->path, p->argv, o->env ? o->env : environ);
-  int e = errno;
-  report_and_exit (report_fd, STAGE_EXEC, e, e == ENOENT ? 127 : 126);
+  struct child_report r;
+  confine_and_exec (o, p, &r);
+  report_and_exit (report_fd, r.stage, r.errnum,
+                   r.stage != STAGE_EXEC ? 125 : r.errnum == ENOENT ? 127 : 126);
 }
 
 static int
@@ -351,4 +376,25 @@ host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
     return child_failure (o, &p, &rep, exit_status, err);
   *exit_status = exit_code_of (status);
   return 0;
+}
+
+int
+host_exec (const host_run_opts *o, int *exit_status, sbx_error **err)
+{
+  *exit_status = 125;
+  if (o->argv == NULL || o->argv[0] == NULL)
+    return sbx_fail (err, SBX_ERR_INVALID, "no command given; put it after --");
+  if (o->confine != HOST_CONFINE_NONE && o->confine != HOST_CONFINE_LANDLOCK)
+    return sbx_fail (err, SBX_ERR_INVALID, "only Landlock confinement applies without a child");
+  __attribute__ ((cleanup (prepared_clear))) prepared p = { .seccomp_fd = -1 };
+  if (prepare (o, &p, exit_status, err) < 0)
+    return -1;
+  fflush (NULL); /* what is buffered here would be lost with the process image */
+  sigset_t mask;
+  if (sigprocmask (SIG_SETMASK, NULL, &mask) < 0)
+    return sbx_fail_errno (err, errno, "sigprocmask");
+  default_signals (&mask);
+  struct child_report r;
+  confine_and_exec (o, &p, &r);
+  return child_failure (o, &p, &r, exit_status, err);
 }
