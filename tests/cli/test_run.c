@@ -6,8 +6,10 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -165,6 +167,46 @@ confinement (const char *level)
   cr_expect_eq (r.status, 0, "%s: TCP connect failed with --allow-network: %s", level, r.err);
   tu_result_clear (&r);
   close (lfd);
+}
+
+/* SIGTERM sent to sbx reaches the command, which handles it: its own exit
+   status comes back. */
+static void
+sigterm_reaches_command (const char *level)
+{
+  int out[2];
+  cr_assert_eq (pipe (out), 0);
+  pid_t pid = fork ();
+  cr_assert (pid >= 0);
+  if (pid == 0)
+    {
+      dup2 (out[1], 1);
+      close (out[0]);
+      close (out[1]);
+      setenv ("XDG_CONFIG_HOME", "/nonexistent-sbx-xdg", 1);
+      execl (TU_SBX, TU_SBX, "--project", project, "run", "--isolation", level, "--", "/bin/sh",
+             "-c", "trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done",
+             (char *) NULL);
+      _exit (127);
+    }
+  close (out[1]);
+  FILE *f = fdopen (out[0], "r");
+  char line[64] = "";
+  cr_assert_not_null (fgets (line, sizeof line, f), "%s: no output", level);
+  cr_assert_str_eq (line, "ready\n");
+  cr_assert_eq (kill (pid, SIGTERM), 0);
+  cr_assert_not_null (fgets (line, sizeof line, f), "%s: nothing after SIGTERM", level);
+  cr_assert_str_eq (line, "got-term\n", "%s", level);
+  int status;
+  cr_assert_eq (waitpid (pid, &status, 0), pid);
+  cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 42, "%s: status %#x", level, status);
+  fclose (f);
+}
+
+Test (run, signals_reach_the_command)
+{
+  sigterm_reaches_command ("default");
+  sigterm_reaches_command ("enhanced");
 }
 
 Test (run, default_level_confines)
