@@ -120,11 +120,98 @@ forced_selection (const char *type, sbx_level level, const sbx_probes *p, sbx_se
   if (!ok)
     return sbx_fail (err, SBX_ERR_UNAVAILABLE,
                      "the configuration asks for the '%s' backend (\"type\"), which is not "
-                     "available here; see 'sbx doctor', or remove \"type\" to let sbx choose",
-                     type);
+                     "available here%s%s; see 'sbx doctor', or remove \"type\" to let sbx choose",
+                     type, s->backend == SBX_BACKEND_BWRAP && p->bwrap_error[0] ? ": " : "",
+                     s->backend == SBX_BACKEND_BWRAP ? p->bwrap_error : "");
   snprintf (s->reason, sizeof s->reason, "backend '%s' forced by the configuration (\"type\")",
             type);
   return 0;
+}
+
+/* Ask the engine when the level may need it and it was not asked yet,
+   then select (the configuration's "type" wins), saying what was chosen. */
+static int
+choose (cli_ctx *ctx, const sbx_config *cfg, sbx_level level, bool fallback, sbx_probes *probes,
+        sbx_selection *sel, sbx_error **err)
+{
+  bool forced = cfg->type && strcmp (cfg->type, "auto") != 0;
+  if (!probes->engine_probed
+      && ((forced && strcmp (cfg->type, "docker") == 0)
+          || (!forced && sbx_select_needs_engine (level, probes, fallback))))
+    {
+      _cleanup_engine_ engine_client *client = NULL;
+      _cleanup_error_ sbx_error *eerr = NULL;
+      if (cli_open_engine (ctx, &client, &eerr) < 0)
+        sbx_probe_engine (probes, NULL, eerr->msg);
+      else
+        sbx_probe_engine (probes, client, NULL);
+    }
+  int r = forced ? forced_selection (cfg->type, level, probes, sel, err)
+                 : sbx_select (level, probes, fallback, sel, err);
+  if (r < 0)
+    return -1;
+  if (sel->fallback && ctx->verbosity >= 0)
+    fprintf (stderr, "%s: warning: %s\n", ctx->prog, sel->reason);
+  else
+    cli_verbose (ctx, "isolation %s: %s: %s", sbx_level_name (sel->level),
+                 sbx_selection_backend_name (sel), sel->reason);
+  return 0;
+}
+
+/* Run cmd confined on this host by the selected backend. */
+static int
+run_on_host (const sbx_config *cfg, const char *project_dir, char **cmd, const sbx_selection *sel,
+             int *status, sbx_error **err)
+{
+  /* The working directory: the current one when it is inside what the
+     command may see, else the project. */
+  _cleanup_free_ char *workdir = sbx_cwd_within (project_dir);
+  host_policy pol = {
+    .project_dir = project_dir,
+    .allow_write = cfg->allow_write,
+    .allow_network = cfg->allow_network,
+    .ro_dirs = cfg->read_only_dirs,
+    .rw_dirs = cfg->writable_dirs,
+    .workdir = workdir,
+  };
+  host_run_opts ro_opts = { .policy = &pol, .argv = cmd, .seccomp = sel->seccomp };
+  _cleanup_strv_ char **wrapped = NULL;
+  _cleanup_free_ char *profile = NULL;
+  _cleanup_free_ char *joined = NULL;
+  switch (sel->backend)
+    {
+    case SBX_BACKEND_NONE:
+      ro_opts.confine = HOST_CONFINE_NONE;
+      break;
+    case SBX_BACKEND_LANDLOCK:
+      ro_opts.confine = HOST_CONFINE_LANDLOCK;
+      break;
+    case SBX_BACKEND_BWRAP:
+      ro_opts.confine = HOST_CONFINE_BWRAP;
+      break;
+    case SBX_BACKEND_NSJAIL:
+      ro_opts.confine = HOST_CONFINE_NSJAIL;
+      break;
+    case SBX_BACKEND_SEATBELT:
+      {
+        host_seatbelt_mode mode = sel->strict ? HOST_SEATBELT_STRICT : HOST_SEATBELT_WORKSPACE;
+        profile = host_seatbelt_profile (&pol, mode);
+        joined = shell_join (cmd);
+        wrapped = host_seatbelt_wrap_command (mode, profile, joined);
+        ro_opts.confine = HOST_CONFINE_NONE;
+        ro_opts.argv = wrapped;
+        break;
+      }
+    default:
+      return sbx_fail (err, SBX_ERR_INVALID, "backend %s does not run on the host",
+                       sbx_selection_backend_name (sel));
+    }
+  /* Nothing is left to do here after the command: without bwrap or nsjail
+     in between, sbx becomes the command (no child to wait for, signals
+     reach it directly). */
+  if (ro_opts.confine == HOST_CONFINE_NONE || ro_opts.confine == HOST_CONFINE_LANDLOCK)
+    return host_exec (&ro_opts, status, err);
+  return host_run (&ro_opts, status, err);
 }
 
 int
@@ -191,96 +278,40 @@ cmd_run (cli_ctx *ctx, int argc, char **argv)
     return cli_report (ctx, err);
 
   /* Probe only what the level can use: the default level does not pay for
-     a bwrap run or an engine round trip when Landlock is here. */
+     a bwrap run or an engine round trip when Landlock is here.  bwrap is
+     taken as working when installed; running it tells (the command has not
+     started when it cannot create its sandbox), and the choice is made
+     again without it. */
   sbx_probes probes;
   sbx_probe_host (&probes, false);
   bool forced = cfg.type && strcmp (cfg.type, "auto") != 0;
   if ((forced && strcmp (cfg.type, "bwrap") == 0)
       || (!forced && sbx_select_needs_bwrap (level, &probes, fallback)))
-    sbx_probe_bwrap (&probes);
-  if ((forced && strcmp (cfg.type, "docker") == 0)
-      || (!forced && sbx_select_needs_engine (level, &probes, fallback)))
+    sbx_probe_bwrap_installed (&probes);
+  for (bool again = false;; again = true)
     {
-      _cleanup_engine_ engine_client *client = NULL;
-      _cleanup_error_ sbx_error *eerr = NULL;
-      if (cli_open_engine (ctx, &client, &eerr) < 0)
-        sbx_probe_engine (&probes, NULL, eerr->msg);
-      else
-        sbx_probe_engine (&probes, client, NULL);
+      sbx_selection sel;
+      if (choose (ctx, &cfg, level, fallback, &probes, &sel, &err) < 0)
+        return cli_report (ctx, err);
+      if (again && !sel.fallback && ctx->verbosity >= 0)
+        fprintf (stderr, "%s: bwrap could not create its sandbox here; level %s runs with %s\n",
+                 ctx->prog, sbx_level_name (sel.level), sbx_selection_backend_name (&sel));
+      if (sel.backend == SBX_BACKEND_DOCKER || sel.backend == SBX_BACKEND_DOCKER_RUNSC)
+        {
+          /* stdin passed on, as the host backends do. */
+          cli_exec_opts eo = { .argv = cmd, .stdin = true, .level = sel.level, .level_set = true,
+                               .cfg = &cfg };
+          return cli_exec_in_project (ctx, &eo);
+        }
+      int status = SBX_EXIT_ERROR;
+      if (run_on_host (&cfg, project_dir, cmd, &sel, &status, &err) == 0)
+        return status;
+      if (sel.backend != SBX_BACKEND_BWRAP || err->code != SBX_ERR_UNAVAILABLE)
+        {
+          cli_report (ctx, err);
+          return status;
+        }
+      sbx_probe_bwrap_failed (&probes, err->msg);
+      sbx_error_freep (&err);
     }
-
-  sbx_selection sel;
-  int r = forced ? forced_selection (cfg.type, level, &probes, &sel, &err)
-                 : sbx_select (level, &probes, fallback, &sel, &err);
-  if (r < 0)
-    return cli_report (ctx, err);
-  if (sel.fallback && ctx->verbosity >= 0)
-    fprintf (stderr, "%s: warning: %s\n", ctx->prog, sel.reason);
-  else
-    cli_verbose (ctx, "isolation %s: %s: %s", sbx_level_name (sel.level),
-                 sbx_selection_backend_name (&sel), sel.reason);
-
-  if (sel.backend == SBX_BACKEND_DOCKER || sel.backend == SBX_BACKEND_DOCKER_RUNSC)
-    {
-      /* stdin passed on, as the host backends do. */
-      cli_exec_opts eo = { .argv = cmd, .stdin = true, .level = sel.level, .level_set = true,
-                           .cfg = &cfg };
-      return cli_exec_in_project (ctx, &eo);
-    }
-
-  /* The working directory: the current one when it is inside what the
-     command may see, else the project. */
-  _cleanup_free_ char *workdir = sbx_cwd_within (project_dir);
-
-  host_policy pol = {
-    .project_dir = project_dir,
-    .allow_write = cfg.allow_write,
-    .allow_network = cfg.allow_network,
-    .ro_dirs = cfg.read_only_dirs,
-    .rw_dirs = cfg.writable_dirs,
-    .workdir = workdir,
-  };
-  host_run_opts ro_opts = { .policy = &pol, .argv = cmd, .seccomp = sel.seccomp };
-  _cleanup_strv_ char **wrapped = NULL;
-  _cleanup_free_ char *profile = NULL;
-  _cleanup_free_ char *joined = NULL;
-  switch (sel.backend)
-    {
-    case SBX_BACKEND_NONE:
-      ro_opts.confine = HOST_CONFINE_NONE;
-      break;
-    case SBX_BACKEND_LANDLOCK:
-      ro_opts.confine = HOST_CONFINE_LANDLOCK;
-      break;
-    case SBX_BACKEND_BWRAP:
-      ro_opts.confine = HOST_CONFINE_BWRAP;
-      break;
-    case SBX_BACKEND_NSJAIL:
-      ro_opts.confine = HOST_CONFINE_NSJAIL;
-      break;
-    case SBX_BACKEND_SEATBELT:
-      profile = host_seatbelt_profile (&pol, sel.strict ? HOST_SEATBELT_STRICT
-                                                        : HOST_SEATBELT_WORKSPACE);
-      joined = shell_join (cmd);
-      wrapped = host_seatbelt_wrap_command (sel.strict ? HOST_SEATBELT_STRICT
-                                                       : HOST_SEATBELT_WORKSPACE,
-                                            profile, joined);
-      ro_opts.confine = HOST_CONFINE_NONE;
-      ro_opts.argv = wrapped;
-      break;
-    default:
-      return cli_report (ctx, NULL);
-    }
-
-  /* Nothing is left to do here after the command: without bwrap or nsjail
-     in between, sbx becomes the command (no child to wait for, signals
-     reach it directly). */
-  bool direct = ro_opts.confine == HOST_CONFINE_NONE || ro_opts.confine == HOST_CONFINE_LANDLOCK;
-  int status = SBX_EXIT_ERROR;
-  if ((direct ? host_exec (&ro_opts, &status, &err) : host_run (&ro_opts, &status, &err)) < 0)
-    {
-      cli_report (ctx, err);
-      return status;
-    }
-  return status;
 }

@@ -42,6 +42,26 @@ sbx_probe_bwrap (sbx_probes *p)
 }
 
 void
+sbx_probe_bwrap_installed (sbx_probes *p)
+{
+  _cleanup_free_ char *why = NULL;
+  _cleanup_free_ char *path = host_bwrap_find (&why);
+  p->bwrap = path != NULL;
+  p->bwrap_probed = true;
+  p->bwrap_error[0] = '\0';
+  if (why)
+    snprintf (p->bwrap_error, sizeof p->bwrap_error, "%s", why);
+}
+
+void
+sbx_probe_bwrap_failed (sbx_probes *p, const char *why)
+{
+  p->bwrap = false;
+  p->bwrap_probed = true;
+  snprintf (p->bwrap_error, sizeof p->bwrap_error, "%s", why);
+}
+
+void
 sbx_probe_engine (sbx_probes *p, engine_client *c, const char *client_error)
 {
   p->engine_probed = true;

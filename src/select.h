@@ -75,6 +75,11 @@ typedef struct sbx_selection
 void sbx_probe_host (sbx_probes *p, bool probe_bwrap);
 /* Run the bwrap probe now (fills bwrap, bwrap_probed, bwrap_error). */
 void sbx_probe_bwrap (sbx_probes *p);
+/* Take bwrap as working when it is installed, for a caller that finds out
+   when it runs it (host_run: SBX_ERR_UNAVAILABLE before the command starts),
+   and then records that with sbx_probe_bwrap_failed. */
+void sbx_probe_bwrap_installed (sbx_probes *p);
+void sbx_probe_bwrap_failed (sbx_probes *p, const char *why);
 /* Ask the engine (ping, then info for the runtimes): fills engine,
    engine_probed, engine_error, runsc.  c may be NULL (engine false, with
    client_error as the reason). */

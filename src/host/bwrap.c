@@ -195,20 +195,26 @@ run_quiet (char *const *argv, long timeout_ms, char **why)
   return status;
 }
 
-bool
-host_bwrap_works (char **why)
+char *
+host_bwrap_find (char **why)
 {
   if (why)
     *why = NULL;
   int errnum = 0;
-  _cleanup_free_ char *path = host_find_program ("bwrap", &errnum);
+  char *path = host_find_program ("bwrap", &errnum);
+  if (path == NULL && why)
+    *why = xstrdup (errnum == EACCES ? "bwrap is in $PATH but not executable"
+                                     : "bwrap is not installed (no bwrap in $PATH)");
+  return path;
+}
+
+bool
+host_bwrap_works (char **why)
+{
+  _cleanup_free_ char *path = host_bwrap_find (why);
   if (path == NULL)
-    {
-      if (why)
-        *why = xstrdup (errnum == EACCES ? "bwrap is in $PATH but not executable"
-                                         : "bwrap is not installed (no bwrap in $PATH)");
-      return false;
-    }
+    return false;
+  int errnum = 0;
   _cleanup_free_ char *true_path = host_find_program ("true", &errnum);
   char *const cmd[] = { true_path ? true_path : (char *) "true", NULL };
   host_policy pol = { 0 };

@@ -102,6 +102,8 @@ int host_bwrap_argv (const char *bwrap, const host_policy *pol, int seccomp_fd,
    namespaces may be disabled).  On false, *why (may be NULL, allocated) says
    why. */
 bool host_bwrap_works (char **why);
+/* bwrap's path in $PATH, or NULL (*why, when why is not NULL: why not). */
+char *host_bwrap_find (char **why);
 
 /* ----------------------------------------------------------------- nsjail */
 
@@ -183,7 +185,8 @@ typedef struct host_run_opts
    (not those the terminal sends to the whole foreground group, which the
    child receives itself).  *exit_status: the command's status, 128+N when a
    signal N killed it.  On error returns -1 and sets *exit_status to 127 (not
-   found), 126 (cannot execute) or 125 (sbx failed). */
+   found), 126 (cannot execute) or 125 (sbx failed); SBX_ERR_UNAVAILABLE when
+   bwrap could not create its sandbox (the command did not start). */
 int host_run (const host_run_opts *opts, int *exit_status, sbx_error **err);
 
 /* The same without a child, for a program that has nothing left to do:

@@ -99,9 +99,12 @@ typedef struct
   host_landlock *landlock;
   host_bpf bpf;
   int seccomp_fd;
-  char **argv; /* what is executed (bwrap/nsjail argv, or the command) */
-  char *path;  /* resolved program */
+  int info_r, info_w; /* bwrap --info-fd: written once the sandbox exists */
+  char **argv;        /* what is executed (bwrap/nsjail argv, or the command) */
+  char *path;         /* resolved program */
 } prepared;
+
+#define PREPARED_INIT { .seccomp_fd = -1, .info_r = -1, .info_w = -1 }
 
 static void
 prepared_clear (prepared *p)
@@ -110,6 +113,10 @@ prepared_clear (prepared *p)
   host_bpf_clear (&p->bpf);
   if (p->seccomp_fd >= 0)
     close (p->seccomp_fd);
+  if (p->info_r >= 0)
+    close (p->info_r);
+  if (p->info_w >= 0)
+    close (p->info_w);
   strv_free (p->argv);
   free (p->path);
 }
@@ -163,7 +170,25 @@ prepare (const host_run_opts *o, prepared *p, int *exit_status, sbx_error **err)
             if (host_seccomp_memfd (&p->bpf, &p->seccomp_fd, err) < 0)
               return -1;
           }
-        return host_bwrap_argv (p->path, pol, p->seccomp_fd, o->argv, &p->argv, err);
+        _cleanup_strv_ char **argv = NULL;
+        if (host_bwrap_argv (p->path, pol, p->seccomp_fd, o->argv, &argv, err) < 0)
+          return -1;
+        /* bwrap writes to its info fd once the sandbox exists: when it
+           exits without writing, the command never started. */
+        int info[2];
+        if (pipe2 (info, O_CLOEXEC) < 0)
+          return sbx_fail_errno (err, errno, "pipe");
+        p->info_r = info[0];
+        p->info_w = info[1];
+        _cleanup_free_ char *fd = xasprintf ("%d", p->info_w);
+        p->argv = xcalloc (strv_len (argv) + 3, sizeof *p->argv);
+        size_t n = 0;
+        p->argv[n++] = xstrdup (argv[0]);
+        p->argv[n++] = xstrdup ("--info-fd");
+        p->argv[n++] = xstrdup (fd);
+        for (char **a = argv + 1; *a; a++)
+          p->argv[n++] = xstrdup (*a);
+        return 0;
       }
 
     case HOST_CONFINE_NSJAIL:
@@ -242,6 +267,8 @@ child_main (const host_run_opts *o, const prepared *p, int report_fd, const sigs
      group too, so that sbx is the one that receives and forwards them. */
   if (o->confine == HOST_CONFINE_BWRAP)
     setpgid (0, 0);
+  if (p->info_w >= 0 && fcntl (p->info_w, F_SETFD, 0) < 0)
+    report_and_exit (report_fd, STAGE_SETUP, errno, 125);
 
   struct child_report r;
   confine_and_exec (o, p, &r);
@@ -294,7 +321,7 @@ host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
   if (o->argv == NULL || o->argv[0] == NULL)
     return sbx_fail (err, SBX_ERR_INVALID, "no command given; put it after --");
 
-  __attribute__ ((cleanup (prepared_clear))) prepared p = { .seccomp_fd = -1 };
+  __attribute__ ((cleanup (prepared_clear))) prepared p = PREPARED_INIT;
   if (prepare (o, &p, exit_status, err) < 0)
     return -1;
 
@@ -333,6 +360,8 @@ host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
   close (steal_fd (&report_w));
   if (p.seccomp_fd >= 0)
     close (steal_fd (&p.seccomp_fd));
+  if (p.info_w >= 0)
+    close (steal_fd (&p.info_w));
 
   struct child_report rep;
   ssize_t n;
@@ -340,6 +369,15 @@ host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
     n = read (report_r, &rep, sizeof rep);
   while (n < 0 && errno == EINTR);
   bool failed = n == (ssize_t) sizeof rep;
+  bool no_sandbox = false;
+  if (!failed && p.info_r >= 0)
+    {
+      char info[64];
+      do
+        n = read (p.info_r, info, sizeof info);
+      while (n < 0 && errno == EINTR);
+      no_sandbox = n == 0;
+    }
 
   int status = 0;
   bool forward_terminal = o->confine == HOST_CONFINE_BWRAP;
@@ -374,6 +412,11 @@ host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
 
   if (failed)
     return child_failure (o, &p, &rep, exit_status, err);
+  if (no_sandbox)
+    return sbx_fail (err, SBX_ERR_UNAVAILABLE,
+                     "bwrap cannot create a sandbox here (it said why above; exit status %d); "
+                     "the command did not run",
+                     exit_code_of (status));
   *exit_status = exit_code_of (status);
   return 0;
 }
@@ -386,7 +429,7 @@ host_exec (const host_run_opts *o, int *exit_status, sbx_error **err)
     return sbx_fail (err, SBX_ERR_INVALID, "no command given; put it after --");
   if (o->confine != HOST_CONFINE_NONE && o->confine != HOST_CONFINE_LANDLOCK)
     return sbx_fail (err, SBX_ERR_INVALID, "only Landlock confinement applies without a child");
-  __attribute__ ((cleanup (prepared_clear))) prepared p = { .seccomp_fd = -1 };
+  __attribute__ ((cleanup (prepared_clear))) prepared p = PREPARED_INIT;
   if (prepare (o, &p, exit_status, err) < 0)
     return -1;
   fflush (NULL); /* what is buffered here would be lost with the process image */

@@ -2,6 +2,9 @@
    against temporary projects: confinement as a user sees it, exit statuses,
    stdio, configuration and flags, refusal and --fallback. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <seccomp.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -310,6 +313,81 @@ Test (run, refused_level_and_fallback)
   cr_expect_eq (r.status, 5, "%s", r.err);
   cr_expect_null (strstr (r.out, "top-secret"), "the fallback is not confined");
   cr_expect_not_null (strstr (r.err, "--fallback: level enhanced instead"), "%s", r.err);
+  tu_result_clear (&r);
+}
+
+/* sbx run ARGS with every new namespace refused (EPERM) by a seccomp filter,
+   as in a container whose profile forbids them: bwrap cannot create its
+   sandbox there.  stdout and stderr go to files read back into r. */
+static void
+run_without_namespaces (tu_result *r, char *const *args)
+{
+  memset (r, 0, sizeof *r);
+  _cleanup_free_ char *out = xasprintf ("%s/.out", project), *errf = xasprintf ("%s/.err", project);
+  pid_t pid = fork ();
+  cr_assert (pid >= 0);
+  if (pid == 0)
+    {
+      scmp_filter_ctx f = seccomp_init (SCMP_ACT_ALLOW);
+      const uint64_t ns[] = { CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEWIPC,   CLONE_NEWUSER,
+                              CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP };
+      for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+        seccomp_rule_add (f, SCMP_ACT_ERRNO (EPERM), SCMP_SYS (clone), 1,
+                          SCMP_A0 (SCMP_CMP_MASKED_EQ, ns[i], ns[i]));
+      seccomp_rule_add (f, SCMP_ACT_ERRNO (EPERM), SCMP_SYS (unshare), 0);
+      seccomp_rule_add (f, SCMP_ACT_ERRNO (ENOSYS), SCMP_SYS (clone3), 0);
+      if (seccomp_load (f) < 0)
+        _exit (99);
+      int o = open (out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      int e = open (errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2 (o, 1);
+      dup2 (e, 2);
+      setenv ("XDG_CONFIG_HOME", "/nonexistent-sbx-xdg", 1);
+      char *argv[16] = { TU_SBX, "--project", project, "run" };
+      size_t n = 4;
+      for (; args[n - 4] && n < 15; n++)
+        argv[n] = args[n - 4];
+      argv[n] = NULL;
+      execv (TU_SBX, argv);
+      _exit (98);
+    }
+  int status;
+  cr_assert_eq (waitpid (pid, &status, 0), pid);
+  cr_assert (WIFEXITED (status), "status %#x", status);
+  r->status = WEXITSTATUS (status);
+  cr_assert_neq (r->status, 99, "the namespace filter could not be loaded");
+  r->out = tu_read_file (out);
+  r->err = tu_read_file (errf);
+  cr_assert (r->out && r->err);
+  unlink (out);
+  unlink (errf);
+}
+
+Test (run, bwrap_that_cannot_sandbox_is_never_silently_skipped)
+{
+  /* enhanced: bwrap fails before the command starts; the level's second
+     choice (Landlock + seccomp) runs it, and says so. */
+  tu_result r;
+  _cleanup_free_ char *script = xasprintf ("cat %s/secret/key; exit 5", outside);
+  char *enhanced[] = { "--isolation", "enhanced", "--", "/bin/sh", "-c", script, NULL };
+  run_without_namespaces (&r, enhanced);
+  cr_expect_eq (r.status, 5, "status %d: %s", r.status, r.err);
+  cr_expect_null (strstr (r.out, "top-secret"), "confined by Landlock: %s", r.out);
+  cr_expect_not_null (strstr (r.err, "bwrap could not create its sandbox here; level enhanced "
+                                     "runs with landlock"),
+                      "%s", r.err);
+  tu_result_clear (&r);
+
+  /* A configuration that asks for bwrap itself: refused, with bwrap's
+     failure as the reason; nothing ran. */
+  tu_write_file (project, ".sbx/config.json", "{\"type\": \"bwrap\"}\n");
+  _cleanup_free_ char *marker = xasprintf ("%s/ran", project);
+  _cleanup_free_ char *touch = xasprintf ("touch %s", marker);
+  char *forced[] = { "--isolation", "enhanced", "--", "/bin/sh", "-c", touch, NULL };
+  run_without_namespaces (&r, forced);
+  cr_expect_eq (r.status, 125, "status %d: %s", r.status, r.err);
+  cr_expect_not_null (strstr (r.err, "bwrap cannot create a sandbox here"), "%s", r.err);
+  cr_expect_neq (access (marker, F_OK), 0, "the command did not run");
   tu_result_clear (&r);
 }
 

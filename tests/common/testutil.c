@@ -188,6 +188,26 @@ tu_write_file (const char *dir, const char *rel, const char *content)
   fclose (f);
 }
 
+char *
+tu_read_file (const char *path)
+{
+  FILE *f = fopen (path, "r");
+  if (!f)
+    return NULL;
+  size_t cap = 4096, len = 0;
+  char *buf = xmalloc (cap);
+  size_t n;
+  while ((n = fread (buf + len, 1, cap - len - 1, f)) > 0)
+    {
+      len += n;
+      if (len + 1 >= cap)
+        buf = xrealloc (buf, cap *= 2);
+    }
+  buf[len] = '\0';
+  fclose (f);
+  return buf;
+}
+
 void
 tu_down (const char *project)
 {

@@ -40,6 +40,9 @@ char *tu_mkproject (void);
 void tu_rmrf (const char *path);
 /* Write content to dir/rel (parents created). */
 void tu_write_file (const char *dir, const char *rel, const char *content);
+/* The whole file, NUL-terminated (allocated), or NULL when it cannot be
+   read. */
+char *tu_read_file (const char *path);
 /* Remove the project's containers (sbx down), quietly. */
 void tu_down (const char *project);
 /* A client for the test engine; the test fails if it does not answer. */

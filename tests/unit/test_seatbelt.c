@@ -6,29 +6,11 @@
 #include <string.h>
 
 #include "host/host.h"
+#include "testutil.h"
 #include "util.h"
 
 #define GOLDEN_DIR SBX_SOURCE_DIR "/tests/golden/seatbelt"
 
-static char *
-slurp (const char *path)
-{
-  FILE *f = fopen (path, "r");
-  if (!f)
-    return NULL;
-  size_t cap = 4096, len = 0;
-  char *buf = xmalloc (cap);
-  size_t n;
-  while ((n = fread (buf + len, 1, cap - len - 1, f)) > 0)
-    {
-      len += n;
-      if (len + 1 >= cap)
-        buf = xrealloc (buf, cap *= 2);
-    }
-  buf[len] = '\0';
-  fclose (f);
-  return buf;
-}
 
 static void
 golden (const char *name, const host_policy *pol, host_seatbelt_mode mode)
@@ -42,7 +24,7 @@ golden (const char *name, const host_policy *pol, host_seatbelt_mode mode)
       fputs (profile, f);
       fclose (f);
     }
-  _cleanup_free_ char *want = slurp (path);
+  _cleanup_free_ char *want = tu_read_file (path);
   cr_assert_not_null (want, "golden file %s is missing (SBX_UPDATE_GOLDEN=1 creates it)", path);
   cr_expect_str_eq (profile, want, "profile %s differs from %s", name, path);
 }
