@@ -130,6 +130,15 @@ Test (run, status_and_stdio)
   RUN (&r, "--", "/bin/sh", "-c", "kill -TERM $$");
   cr_expect_eq (r.status, 128 + 15);
   tu_result_clear (&r);
+
+  /* A program the sandbox may not read: 126, and how to allow it. */
+  _cleanup_free_ char *prog = xasprintf ("%s/ro/prog", outside);
+  _cleanup_free_ char *cp = xasprintf ("cp /bin/true %s", prog);
+  cr_assert_eq (system (cp), 0);
+  RUN (&r, "--", prog);
+  cr_expect_eq (r.status, 126, "status %d: %s", r.status, r.err);
+  cr_expect_not_null (strstr (r.err, "--ro DIR"), "%s", r.err);
+  tu_result_clear (&r);
 }
 
 static void
