@@ -56,8 +56,8 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
   user = xasprintf ("%u:%u", (unsigned) getuid (), (unsigned) getgid ());
   devenv_exec_opts eo = { .argv = o->argv, .env = o->env, .workdir = workdir, .user = user,
                           .timeout_ms = o->timeout_ms, .output = write_output,
-                          .cancel = ctx->cancel, .attach_stdin = o->stdin,
-                          .stdin_fd = STDIN_FILENO };
+                          .cancel = ctx->cancel, .forward_signals = true,
+                          .attach_stdin = o->stdin, .stdin_fd = STDIN_FILENO };
   devenv_exec_result res;
   /* The project container's agent, when it answers, without the engine. */
   /* An explicit configuration (sbx run) must be the one the container runs

@@ -12,7 +12,8 @@
                                it cannot be executed, with a one-line message
      sbx-agent kill TOKEN      SIGKILLs every process whose environment holds
                                SBX_EXEC_ID=TOKEN (the processes of one exec, whatever
-                               they did with their process group or session) */
+                               they did with their process group or session)
+     sbx-agent kill -N TOKEN   sends signal N to each of them, once */
 #include "agent/agent.h"
 
 #include <errno.h>
@@ -93,6 +94,22 @@ run_main (int argc, char **argv)
 static int
 kill_main (int argc, char **argv)
 {
+  if (argc >= 2 && argv[0][0] == '-')
+    {
+      char *end;
+      long sig = strtol (argv[0] + 1, &end, 10);
+      if (*end || sig <= 0 || sig >= NSIG)
+        {
+          agent_say ("kill: bad signal number ", argv[0], "");
+          return 125;
+        }
+      if (agent_signal_token (argv[1], (int) sig) < 0)
+        {
+          agent_say ("kill: cannot scan /proc: ", strerror (errno), "");
+          return 125;
+        }
+      return 0;
+    }
   if (argc < 1)
     {
       agent_say ("kill: no token given", "", "");
@@ -120,6 +137,6 @@ main (int argc, char **argv)
     return run_main (argc - 2, argv + 2);
   if (argc >= 2 && strcmp (argv[1], "kill") == 0)
     return kill_main (argc - 2, argv + 2);
-  agent_say ("usage: sbx-agent serve SOCKET [TAG] | init | run -- CMD... | kill TOKEN", "", "");
+  agent_say ("usage: sbx-agent serve SOCKET [TAG] | init | run -- CMD... | kill [-N] TOKEN", "", "");
   return 125;
 }

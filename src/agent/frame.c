@@ -169,6 +169,10 @@ sbx_frame_check (const sbx_frame *f)
     case SBX_FRAME_RESIZE:
     case SBX_FRAME_STARTED:
       return f->len == 4 ? SBX_FRAME_OK : SBX_FRAME_EFIELD;
+    case SBX_FRAME_SIGNAL:
+      if (f->len != 4 || sbx_get_u32 (f->payload) == 0 || sbx_get_u32 (f->payload) >= 65)
+        return SBX_FRAME_EFIELD;
+      return SBX_FRAME_OK;
     case SBX_FRAME_STATUS:
       return f->len >= 8 && !has_nul (f->payload + 8, f->len - 8) ? SBX_FRAME_OK : SBX_FRAME_EFIELD;
     case SBX_FRAME_EXIT:

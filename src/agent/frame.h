@@ -32,6 +32,7 @@ enum sbx_frame_type
   SBX_FRAME_RESIZE = 0x04, /* u16 rows, u16 cols (TTY only) */
   SBX_FRAME_KILL = 0x05,   /* empty: kill the command and all it started */
   SBX_FRAME_RETIRE = 0x06, /* empty: accept no more EXEC; answered by STATUS */
+  SBX_FRAME_SIGNAL = 0x07, /* u32 signal number: sent to the command's process group */
   /* agent -> client */
   SBX_FRAME_STATUS = 0x81,  /* u8 version, u8 flags (SBX_STATUS_*), u16 0, u32 running, tag */
   SBX_FRAME_STARTED = 0x82, /* u32 pid (as the container sees it) */
@@ -123,7 +124,7 @@ typedef struct sbx_exec_request
 
 int sbx_exec_request_parse (const uint8_t *payload, size_t len, sbx_exec_request *req);
 
-/* Check the fixed-size payloads (RESIZE, STATUS, STARTED, EXIT, ERROR):
+/* Check the fixed-size payloads (RESIZE, SIGNAL, STATUS, STARTED, EXIT, ERROR):
    SBX_FRAME_OK or SBX_FRAME_EFIELD. */
 int sbx_frame_check (const sbx_frame *f);
 

@@ -51,36 +51,51 @@ environ_has (const char *pid, const char *needle, size_t nlen)
   return found;
 }
 
-int
-agent_kill_token (const char *token, int rounds)
+/* Send sig to every process but PID 1 and this one whose environment holds
+   SBX_EXEC_ID=token: how many there were, or -1. */
+static int
+signal_all (const char *token, int sig)
 {
   char needle[256];
   int nl = snprintf (needle, sizeof needle, "%s=%s", AGENT_TOKEN_VAR, token);
   if (nl <= 0 || (size_t) nl >= sizeof needle)
     return -1;
   pid_t self = getpid ();
+  DIR *d = opendir ("/proc");
+  if (!d)
+    return -1;
+  int found = 0;
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      char *end;
+      long pid = strtol (de->d_name, &end, 10);
+      if (*end || pid <= 1 || pid == self)
+        continue;
+      if (environ_has (de->d_name, needle, (size_t) nl))
+        {
+          found++;
+          kill ((pid_t) pid, sig);
+        }
+    }
+  closedir (d);
+  return found;
+}
+
+int
+agent_signal_token (const char *token, int sig)
+{
+  return signal_all (token, sig);
+}
+
+int
+agent_kill_token (const char *token, int rounds)
+{
   for (int round = 0; round < rounds; round++)
     {
-      DIR *d = opendir ("/proc");
-      if (!d)
-        return -1;
-      int found = 0;
-      struct dirent *de;
-      while ((de = readdir (d)))
-        {
-          char *end;
-          long pid = strtol (de->d_name, &end, 10);
-          if (*end || pid <= 1 || pid == self)
-            continue;
-          if (environ_has (de->d_name, needle, (size_t) nl))
-            {
-              found = 1;
-              kill ((pid_t) pid, SIGKILL);
-            }
-        }
-      closedir (d);
-      if (!found)
-        return 0;
+      int found = signal_all (token, SIGKILL);
+      if (found <= 0)
+        return found;
       struct timespec ts = { 0, 10 * 1000 * 1000 };
       nanosleep (&ts, NULL);
     }

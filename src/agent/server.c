@@ -187,6 +187,17 @@ kill_command (session *s, int why)
     agent_kill_token (s->ch.token, 1);
 }
 
+/* Pass a signal on to the command (its group, and the child itself until
+   it has a group of its own), as a terminal would. */
+static void
+signal_command (session *s, int sig)
+{
+  if (s->killed || s->state != S_RUNNING || s->ch.pid <= 0)
+    return;
+  kill (s->ch.pid, sig);
+  kill (-s->ch.pid, sig);
+}
+
 static void
 client_gone (session *s)
 {
@@ -342,6 +353,9 @@ process_input (session *s)
             }
           case SBX_FRAME_KILL:
             kill_command (s, SBX_EXIT_F_KILLED);
+            break;
+          case SBX_FRAME_SIGNAL:
+            signal_command (s, (int) sbx_get_u32 (f.payload));
             break;
           case SBX_FRAME_PING:
             queue_status (s);

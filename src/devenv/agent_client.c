@@ -561,6 +561,17 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
                                "the sbx agent did not end the command within %d s of being asked to",
                                KILL_WAIT_MS / 1000);
             }
+          if (o->forward_signals && o->cancel && *o->cancel
+              && (deadline < 0 || sbx_now_ms () < deadline))
+            {
+              /* A signal for the command: pass it on and go on. */
+              uint8_t p[4];
+              sbx_put_u32 (p, (uint32_t) *o->cancel);
+              *o->cancel = 0;
+              if (send_frame (a, SBX_FRAME_SIGNAL, p, 4, sbx_now_ms () + 5000, err) < 0)
+                return -1;
+              continue;
+            }
           /* Cancelled, or the agent's timeout did not fire: kill it, then
              wait for its EXIT. */
           why = o->cancel && *o->cancel ? SBX_EXIT_F_KILLED : SBX_EXIT_F_TIMEOUT;

@@ -100,6 +100,10 @@ typedef struct devenv_exec_opts
   /* Set (by a signal handler): kill the command, return with interrupted.
      NULL: the engine client's cancellation flag alone (API path). */
   volatile sig_atomic_t *cancel;
+  /* Instead: the flag holds a signal number, which is sent to the command
+     (the flag is cleared); the command's own status comes back.  The API
+     path takes the flag from the engine client. */
+  bool forward_signals;
   bool attach_stdin; /* forward stdin_fd until its end (else /dev/null) */
   int stdin_fd;
   /* Agent path only (devenv_shell runs TTYs through the API): */

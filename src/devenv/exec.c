@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,19 +18,50 @@ discard (int stream, const char *data, size_t len, void *ud, sbx_error **err)
   return 0;
 }
 
+/* `sbx-agent kill [-N] TOKEN` in the container, as user. */
+static int
+agent_kill_exec (engine_client *c, const char *container, const char *user, const char *token,
+                 int sig, sbx_error **err)
+{
+  char num[16];
+  snprintf (num, sizeof num, "-%d", sig);
+  char *const with_sig[] = { DEVENV_AGENT_TARGET, "kill", num, (char *) token, NULL };
+  char *const all[] = { DEVENV_AGENT_TARGET, "kill", (char *) token, NULL };
+  engine_exec_config cfg = { .cmd = sig ? with_sig : all, .user = user };
+  _cleanup_free_ char *id = NULL;
+  if (engine_exec_create (c, container, &cfg, &id, err) < 0)
+    return -1;
+  return engine_exec_start (c, id, discard, NULL, 30000, err);
+}
+
 int
 devenv_exec_kill (engine_client *c, const char *container, const char *user, const char *token,
                   sbx_error **err)
 {
-  char *const argv[] = { DEVENV_AGENT_TARGET, "kill", (char *) token, NULL };
-  engine_exec_config cfg = { .cmd = argv, .user = user };
-  _cleanup_free_ char *id = NULL;
   /* The cancellation flag that stopped the command must not stop its
      cleanup. */
   engine_client_set_cancel (c, NULL);
-  if (engine_exec_create (c, container, &cfg, &id, err) < 0)
-    return -1;
-  return engine_exec_start (c, id, discard, NULL, 30000, err);
+  return agent_kill_exec (c, container, user, token, 0, err);
+}
+
+/* A signal for the command, passed on while its stream is pumped (the
+   hijacked connection is not the client's own). */
+typedef struct forwarder
+{
+  engine_client *c;
+  const char *container, *user, *token;
+} forwarder;
+
+static int
+forward_signal (void *ud, int sig, sbx_error **err)
+{
+  forwarder *f = ud;
+  sbx_error *e = NULL;
+  /* When the command has just ended there is nobody to signal: not an
+     error of the command's. */
+  if (sig > 0 && agent_kill_exec (f->c, f->container, f->user, f->token, sig, &e) < 0)
+    sbx_error_free (e);
+  return 0;
 }
 
 
@@ -91,20 +123,21 @@ container_went (engine_client *c, const char *container)
    connection), until the process ends.  *stdin_sent: bytes of stdin passed
    on, which could not be replayed. */
 static int
-stream_exec (engine_client *c, const char *id, const devenv_exec_opts *o, counted *out,
-             size_t *stdin_sent, sbx_error **err)
+stream_exec (engine_client *c, const char *id, const devenv_exec_opts *o, forwarder *fw,
+             counted *out, size_t *stdin_sent, sbx_error **err)
 {
   *stdin_sent = 0;
-  if (!o->attach_stdin)
+  if (!o->attach_stdin && !o->forward_signals)
     return engine_exec_start (c, id, count_output, out, o->timeout_ms, err);
   _cleanup_hijack_ engine_hijack *h = NULL;
   if (engine_exec_start_hijack (c, id, false, &h, err) < 0)
     return -1;
-  engine_pump_opts po = { .in_fd = o->stdin_fd, .out_fd = -1, .err_fd = -1,
+  engine_pump_opts po = { .in_fd = o->attach_stdin ? o->stdin_fd : -1, .out_fd = -1, .err_fd = -1,
                           .output = count_output, .output_ud = out,
                           .on_eof = ENGINE_EOF_HALF_CLOSE,
                           .deadline = o->timeout_ms > 0 ? sbx_now_ms () + o->timeout_ms : 0,
-                          .stop_on_cancel = true, .wake_fd = -1 };
+                          .stop_on_cancel = true, .wake_fd = -1,
+                          .on_cancel = o->forward_signals ? forward_signal : NULL, .ud = fw };
   int r = engine_hijack_pump (h, &po, err);
   *stdin_sent = engine_hijack_stdin_sent (h);
   return r < 0 ? -1 : 0;
@@ -141,7 +174,8 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
   sbx_error *e = NULL;
   counted out = { .cb = o->output ? o->output : discard, .ud = o->output_ud };
   size_t stdin_sent;
-  if (stream_exec (c, id, o, &out, &stdin_sent, &e) < 0)
+  forwarder fw = { .c = c, .container = container, .user = o->user, .token = token };
+  if (stream_exec (c, id, o, &fw, &out, &stdin_sent, &e) < 0)
     {
       bool stop = e->code == SBX_ERR_TIMEOUT || e->code == SBX_ERR_INTERRUPTED;
       /* Whatever stopped the stream, nothing of the command may go on. */

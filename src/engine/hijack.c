@@ -607,7 +607,14 @@ engine_hijack_pump (engine_hijack *h, const engine_pump_opts *o, sbx_error **err
           wp = np;
           p[np++] = (struct pollfd) { .fd = o->wake_fd, .events = POLLIN };
         }
-      if (o->stop_on_cancel && cancelled (h))
+      if (o->on_cancel && cancelled (h))
+        {
+          int value = (int) *h->c->cancel;
+          *h->c->cancel = 0;
+          if (o->on_cancel (o->ud, value, err) < 0)
+            return -1;
+        }
+      else if (o->stop_on_cancel && cancelled (h))
         return sbx_fail (err, SBX_ERR_INTERRUPTED, "the exec's stream: interrupted");
       int wait = -1;
       if (o->deadline)
@@ -619,7 +626,7 @@ engine_hijack_pump (engine_hijack *h, const engine_pump_opts *o, sbx_error **err
         }
       /* A signal that raises the cancel flag between the check and poll
          is seen at the next round. */
-      if (o->stop_on_cancel && (wait < 0 || wait > 100))
+      if ((o->stop_on_cancel || o->on_cancel) && (wait < 0 || wait > 100))
         wait = 100;
       int n = poll (p, (nfds_t) np, maybe_data ? 0 : wait);
       if (n < 0)

@@ -84,6 +84,9 @@ typedef struct engine_pump_opts
   /* Fail with SBX_ERR_INTERRUPTED as soon as the client's cancel flag is
      raised (else the caller learns of its signals through wake_fd). */
   bool stop_on_cancel;
+  /* Instead: clear the raised flag, call on_cancel with the value it held
+     (0 to go on, -1 with *err to fail) and go on. */
+  int (*on_cancel) (void *ud, int value, sbx_error **err);
   /* Polled too; when readable, on_wake is called (it must drain it).  It
      returns 0 to go on, 1 to stop (ENGINE_PUMP_STOPPED), -1 with *err to fail.
      -1: none. */

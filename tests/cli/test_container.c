@@ -342,6 +342,18 @@ Test (cli, exec_i_large_stdin_with_flat_memory)
                      268435456LL);
 }
 
+Test (cli, signals_reach_the_command)
+{
+  /* SIGTERM sent to sbx exec reaches the command inside, which handles it;
+     its own status comes back. */
+  char *argv[] = { TU_SBX, "exec", "--", "sh", "-c", TU_TRAP_TERM, NULL };
+  tu_result r;
+  tu_signal_when_ready (&r, proj, NULL, argv, SIGTERM);
+  cr_assert_str_eq (r.out, "got-term\n");
+  cr_assert_eq (r.status, 42, "status %d", r.status);
+  tu_result_clear (&r);
+}
+
 Test (cli, interrupt_kills_inside_and_exits_130)
 {
   /* Ctrl-C (SIGINT to sbx) ends the command inside the container too. */

@@ -186,33 +186,13 @@ confinement (const char *level)
 static void
 sigterm_reaches_command (const char *level)
 {
-  int out[2];
-  cr_assert_eq (pipe (out), 0);
-  pid_t pid = fork ();
-  cr_assert (pid >= 0);
-  if (pid == 0)
-    {
-      dup2 (out[1], 1);
-      close (out[0]);
-      close (out[1]);
-      setenv ("XDG_CONFIG_HOME", "/nonexistent-sbx-xdg", 1);
-      execl (TU_SBX, TU_SBX, "--project", project, "run", "--isolation", level, "--", "/bin/sh",
-             "-c", "trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done",
-             (char *) NULL);
-      _exit (127);
-    }
-  close (out[1]);
-  FILE *f = fdopen (out[0], "r");
-  char line[64] = "";
-  cr_assert_not_null (fgets (line, sizeof line, f), "%s: no output", level);
-  cr_assert_str_eq (line, "ready\n");
-  cr_assert_eq (kill (pid, SIGTERM), 0);
-  cr_assert_not_null (fgets (line, sizeof line, f), "%s: nothing after SIGTERM", level);
-  cr_assert_str_eq (line, "got-term\n", "%s", level);
-  int status;
-  cr_assert_eq (waitpid (pid, &status, 0), pid);
-  cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 42, "%s: status %#x", level, status);
-  fclose (f);
+  char *argv[] = { TU_SBX, "--project", project, "run", "--isolation", (char *) level, "--",
+                   "/bin/sh", "-c", TU_TRAP_TERM, NULL };
+  tu_result r;
+  tu_signal_when_ready (&r, project, env_isolated, argv, SIGTERM);
+  cr_assert_str_eq (r.out, "got-term\n", "%s", level);
+  cr_assert_eq (r.status, 42, "%s: status %d", level, r.status);
+  tu_result_clear (&r);
 }
 
 Test (run, signals_reach_the_command)

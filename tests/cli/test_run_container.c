@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -77,6 +78,14 @@ Test (run_container, exit_status_and_signals)
   tu_result_clear (&r);
   RUN (&r, "--", "no-such-command");
   cr_assert_eq (r.status, 127);
+  tu_result_clear (&r);
+
+  /* SIGTERM sent to sbx run reaches the command, which handles it. */
+  char *argv[] = { TU_SBX, "--project", proj, "run", "--isolation", "container", "--",
+                   "sh", "-c", TU_TRAP_TERM, NULL };
+  tu_signal_when_ready (&r, proj, env_isolated, argv, SIGTERM);
+  cr_assert_str_eq (r.out, "got-term\n");
+  cr_assert_eq (r.status, 42, "status %d", r.status);
   tu_result_clear (&r);
 }
 

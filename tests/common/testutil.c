@@ -188,6 +188,44 @@ tu_write_file (const char *dir, const char *rel, const char *content)
   fclose (f);
 }
 
+void
+tu_signal_when_ready (tu_result *r, const char *cwd, char *const *env, char *const *argv, int sig)
+{
+  memset (r, 0, sizeof *r);
+  int out[2];
+  cr_assert_eq (pipe2 (out, O_CLOEXEC), 0);
+  pid_t pid = fork ();
+  cr_assert (pid >= 0);
+  if (pid == 0)
+    {
+      dup2 (out[1], 1);
+      if (cwd && chdir (cwd) < 0)
+        _exit (121);
+      for (char *const *e = env; e && *e; e++)
+        putenv (*e);
+      execv (argv[0], argv);
+      _exit (122);
+    }
+  close (out[1]);
+  FILE *f = fdopen (out[0], "r");
+  char line[256] = "";
+  cr_assert_not_null (fgets (line, sizeof line, f), "no output from %s", argv[0]);
+  cr_assert_str_eq (line, "ready\n");
+  cr_assert_eq (kill (pid, sig), 0);
+  size_t cap = 4096, len = 0, n;
+  r->out = xmalloc (cap);
+  while ((n = fread (r->out + len, 1, cap - len - 1, f)) > 0)
+    if ((len += n) + 1 >= cap)
+      r->out = xrealloc (r->out, cap *= 2);
+  r->out[len] = '\0';
+  r->out_len = len;
+  r->err = xstrdup ("");
+  fclose (f);
+  int status;
+  cr_assert_eq (waitpid (pid, &status, 0), pid);
+  r->status = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
 char *
 tu_read_file (const char *path)
 {

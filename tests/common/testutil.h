@@ -40,6 +40,14 @@ char *tu_mkproject (void);
 void tu_rmrf (const char *path);
 /* Write content to dir/rel (parents created). */
 void tu_write_file (const char *dir, const char *rel, const char *content);
+/* Run argv (argv[0] a path) in cwd with extra env entries; once it prints
+   "ready" on a line, send it sig; r gets the rest of stdout and the status
+   (stderr is inherited). */
+/* A shell script for it: prints ready, reports SIGTERM and exits 42. */
+#define TU_TRAP_TERM                                                                             \
+  "trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done"
+void tu_signal_when_ready (tu_result *r, const char *cwd, char *const *env, char *const *argv,
+                           int sig);
 /* The whole file, NUL-terminated (allocated), or NULL when it cannot be
    read. */
 char *tu_read_file (const char *path);

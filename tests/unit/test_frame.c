@@ -184,6 +184,15 @@ Test (frame, fixed_payloads_checked)
   cr_assert_eq (sbx_frame_check (&f), SBX_FRAME_OK);
   f.type = SBX_FRAME_ERROR, f.len = 3;
   cr_assert_eq (sbx_frame_check (&f), SBX_FRAME_EFIELD);
+  f.type = SBX_FRAME_SIGNAL, f.len = 4;
+  sbx_put_u32 (p, 15);
+  cr_assert_eq (sbx_frame_check (&f), SBX_FRAME_OK);
+  sbx_put_u32 (p, 0);
+  cr_assert_eq (sbx_frame_check (&f), SBX_FRAME_EFIELD, "no signal 0");
+  sbx_put_u32 (p, 65);
+  cr_assert_eq (sbx_frame_check (&f), SBX_FRAME_EFIELD, "no signal above 64");
+  f.len = 3;
+  cr_assert_eq (sbx_frame_check (&f), SBX_FRAME_EFIELD);
   f.type = 0x7f, f.len = 0;
   cr_assert_eq (sbx_frame_check (&f), SBX_FRAME_EFIELD, "unknown type");
 }
