@@ -192,9 +192,29 @@ devenv_swap_recover (engine_client *c, const sbx_project *p, sbx_error **err)
   return ret;
 }
 
+/* Remove a container that a killed swap's create request may still be
+   bringing into being (the request outlives its client): until the engine
+   has finished, it may list the container, or not, and answer "no such
+   container" to a removal.  Retry that for a few seconds. */
+static void
+remove_being_created (engine_client *c, const char *ref)
+{
+  for (int k = 0; k < 50; k++)
+    {
+      sbx_error *e = NULL;
+      if (engine_container_remove (c, ref, true, &e) == 0)
+        return;
+      bool missing = e->code == SBX_ERR_NOT_FOUND;
+      sbx_error_free (e);
+      if (!missing)
+        return;
+      sbx_sleep_ms (100);
+    }
+}
+
 /* The container a killed swap was creating, as its lock file recorded it:
-   when the file is recent, the engine may still be creating it (the request
-   outlives its client); wait a little for it to appear, and remove it. */
+   when the file is recent, the engine may still be creating it; wait for
+   it to appear, and remove it. */
 static void
 remove_in_flight (engine_client *c, const sbx_project *p, int lock_fd, json_t *list)
 {
@@ -216,17 +236,7 @@ remove_in_flight (engine_client *c, const sbx_project *p, int lock_fd, json_t *l
     }
   if (time (NULL) - st.st_mtime > 10)
     return;
-  for (int k = 0; k < 20; k++)
-    {
-      sbx_error *e = NULL;
-      if (engine_container_remove (c, name, true, &e) == 0)
-        return;
-      bool missing = e->code == SBX_ERR_NOT_FOUND;
-      sbx_error_free (e);
-      if (!missing)
-        return;
-      sbx_sleep_ms (100);
-    }
+  remove_being_created (c, name);
 }
 
 static int
@@ -260,8 +270,12 @@ recover_locked (engine_client *c, const sbx_project *p, int lock_fd, sbx_error *
     {
       if (ct == keep)
         continue;
+      const char *id = json_string_value (json_object_get (ct, "Id"));
+      const char *state = json_string_value (json_object_get (ct, "State"));
       sbx_error *e = NULL;
-      if (engine_container_remove (c, json_string_value (json_object_get (ct, "Id")), true, &e) < 0)
+      if (state && strcmp (state, "created") == 0)
+        remove_being_created (c, id);
+      else if (engine_container_remove (c, id, true, &e) < 0)
         sbx_error_free (e);
     }
   if (keep)
