@@ -362,10 +362,13 @@ devenv_get_or_build_plan (engine_client *c, devenv_plan *plan, const devenv_opti
   bool invalidated = image_exists (c, marker);
   int r = build (c, plan, o, &s, no_cache || invalidated, res, err);
   tail_reset (&s);
-  if (r < 0 && strstr ((*err)->msg, "failed to get digest") != NULL)
+  if (r < 0
+      && (strstr ((*err)->msg, "failed to get digest") != NULL
+          || strstr ((*err)->msg, "unable to find image \"sha256:") != NULL))
     {
       /* A cached layer vanished under the build (an image removed at the
-         same time, by gc or another tool): once more, without the cache. */
+         same time, by gc, another build's cleanup or another tool; the
+         engine says one or the other): once more, without the cache. */
       sbx_error_freep (err);
       free (res->failure.instruction);
       free (res->failure.tail);
