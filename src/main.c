@@ -2,6 +2,8 @@
 #include "cli.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 
@@ -68,6 +70,11 @@ int
 main (int argc, char **argv)
 {
   cli_ctx ctx = { .prog = "sbx", .cancel = &cancel_flag };
+  /* A standard descriptor the caller closed would be taken by the first
+     file or socket opened here, and read or written as if it were stdio. */
+  for (int fd = 0; fd <= 2; fd++)
+    if (fcntl (fd, F_GETFD) < 0 && errno == EBADF && open ("/dev/null", O_RDWR) != fd)
+      return SBX_EXIT_ERROR;
   struct sigaction sa = { .sa_handler = on_signal };
   sigemptyset (&sa.sa_mask);
   sigaction (SIGINT, &sa, NULL);

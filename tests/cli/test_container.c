@@ -328,6 +328,13 @@ Test (cli, exec_i_passes_stdin_and_its_end)
   cr_assert_str_eq (r.out, "end of input\n", "without -i stdin is /dev/null");
   tu_result_clear (&r);
 
+  /* A closed stdin is an empty one. */
+  char *argv[] = { "/bin/bash", "-c", "\"$0\" exec -i -- sh -c 'cat; echo end' <&-; echo rc=$?",
+                   (char *) TU_SBX, NULL };
+  tu_run (&r, proj, NULL, NULL, 60, argv);
+  cr_assert_str_eq (r.out, "end\nrc=0\n", "%s", r.err);
+  tu_result_clear (&r);
+
   char *timed[] = { "exec", "-i", "--timeout", "1s", "--", "sh", "-c", "cat; sleep 30", NULL };
   sbx_with_stdin (&r, "x\n", timed);
   cr_assert_eq (r.status, 124, "%s", r.err);
