@@ -99,6 +99,11 @@ int engine_call (engine_client *c, const engine_request *req, long *status, json
 /* The error for an engine answer with status >= 400: quotes the body's
    "message" (or the start of a non-JSON body) and the status. */
 int engine_error_from_response (long status, const char *body, size_t len, sbx_error **err);
+/* For an exec request that failed: a container that stopped or is being
+   removed cannot take an exec, which is a conflict whatever status the
+   engine chose (20.10 answers 500 "is not running: Removal In Progress"
+   while it removes the container).  Returns -1. */
+int engine_exec_error (sbx_error **err);
 
 int engine_get_json (engine_client *c, const char *path, json_t **out, sbx_error **err);
 int engine_post_json (engine_client *c, const char *path, json_t *body, json_t **out,

@@ -2,6 +2,17 @@
 #include "engine.h"
 #include "util.h"
 
+#include <string.h>
+
+int
+engine_exec_error (sbx_error **err)
+{
+  if (*err && (*err)->code == SBX_ERR_ENGINE && (*err)->msg
+      && strstr ((*err)->msg, "is not running") != NULL)
+    (*err)->code = SBX_ERR_CONFLICT;
+  return -1;
+}
+
 int
 engine_exec_create (engine_client *c, const char *container, const engine_exec_config *cfg,
                     char **id, sbx_error **err)
@@ -31,7 +42,7 @@ engine_exec_create (engine_client *c, const char *container, const engine_exec_c
   _cleanup_free_ char *path = xasprintf ("/containers/%s/exec", e);
   _cleanup_json_ json_t *resp = NULL;
   if (engine_post_json (c, path, body, &resp, err) < 0)
-    return -1;
+    return engine_exec_error (err);
   const char *eid = json_string_value (json_object_get (resp, "Id"));
   if (!eid)
     return sbx_fail (err, SBX_ERR_ENGINE, "exec in %s: the engine returned no Id", container);
@@ -56,7 +67,7 @@ engine_exec_start (engine_client *c, const char *exec_id, engine_output_cb cb, v
   engine_request req = { .method = "POST", .path = path, .json = body, .on_data = demux_data,
                          .ud = &d, .timeout_ms = timeout_ms };
   if (engine_call (c, &req, NULL, NULL, err) < 0)
-    return -1;
+    return engine_exec_error (err);
   return engine_demux_finish (&d, err);
 }
 

@@ -330,7 +330,9 @@ error_from_answer (engine_hijack *h, const engine_http_head *hd, char *buf, size
     }
   if (hd->chunked)
     have = engine_http_dechunk (buf, have);
-  return engine_error_from_response (hd->status, buf, have, err);
+  if (engine_error_from_response (hd->status, buf, have, err) < 0)
+    return engine_exec_error (err);
+  return 0;
 }
 
 int

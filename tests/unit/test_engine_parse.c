@@ -131,6 +131,23 @@ Test (errors, engine_message_and_status)
   sbx_error_freep (&err);
 }
 
+Test (errors, exec_on_a_container_going_away_is_a_conflict)
+{
+  sbx_error *err = NULL;
+  const char removing[] = "{\"message\":\"Container 6e97a288 is not running: Removal In Progress\"}";
+  engine_error_from_response (500, removing, sizeof removing - 1, &err);
+  cr_assert_eq (engine_exec_error (&err), -1);
+  cr_assert_eq (err->code, SBX_ERR_CONFLICT, "a retry finds the new container");
+  cr_assert_eq (err->http_status, 500);
+  sbx_error_freep (&err);
+
+  const char other[] = "{\"message\":\"OCI runtime exec failed\"}";
+  engine_error_from_response (500, other, sizeof other - 1, &err);
+  engine_exec_error (&err);
+  cr_assert_eq (err->code, SBX_ERR_ENGINE);
+  sbx_error_freep (&err);
+}
+
 Test (errors, prefix_and_errno)
 {
   sbx_error *err = NULL;
