@@ -3,8 +3,8 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <time.h>
 #include <string.h>
 
@@ -99,6 +99,16 @@ strv_append (char ***v, const char *s)
   *v = xrealloc (*v, (n + 2) * sizeof **v);
   (*v)[n] = xstrdup (s);
   (*v)[n + 1] = NULL;
+}
+
+void
+strv_append_all (char ***v, ...)
+{
+  va_list ap;
+  va_start (ap, v);
+  for (const char *s; (s = va_arg (ap, const char *));)
+    strv_append (v, s);
+  va_end (ap);
 }
 
 void

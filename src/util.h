@@ -94,6 +94,8 @@ char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 size_t strv_len (char *const *v);
 char **strv_dup (char *const *v);
 void strv_append (char ***v, const char *s);
+/* Append each string up to the NULL. */
+void strv_append_all (char ***v, ...) __attribute__ ((sentinel));
 void strv_free (char **v);
 
 /* The current directory when it is dir or lies below it, else dir

@@ -13,27 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void
-add (char ***v, const char *a)
-{
-  strv_append (v, a);
-}
-
-static void
-add2 (char ***v, const char *a, const char *b)
-{
-  strv_append (v, a);
-  strv_append (v, b);
-}
-
-static void
-add3 (char ***v, const char *a, const char *b, const char *c)
-{
-  strv_append (v, a);
-  strv_append (v, b);
-  strv_append (v, c);
-}
-
 /* A system path: a symlink (/bin -> usr/bin on merged-/usr systems) is
    recreated as a symlink so that the tree looks as it does outside. */
 static void
@@ -49,10 +28,10 @@ add_system_path (char ***v, const char *p)
       if (n <= 0)
         return;
       target[n] = '\0';
-      add3 (v, "--symlink", target, p);
+      strv_append_all (v, "--symlink", target, p, NULL);
       return;
     }
-  add3 (v, "--ro-bind", p, p);
+  strv_append_all (v, "--ro-bind", p, p, NULL);
 }
 
 static int
@@ -60,7 +39,8 @@ check_dir (const char *p, sbx_error **err)
 {
   struct stat st;
   if (p[0] != '/')
-    return sbx_fail (err, SBX_ERR_INVALID, "'%s' is not an absolute path; give absolute directories", p);
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "'%s' is not an absolute path; give absolute directories", p);
   if (stat (p, &st) < 0)
     return sbx_fail (err, SBX_ERR_INVALID, "cannot bind '%s' into the sandbox: %s", p,
                      strerror (errno));
@@ -74,47 +54,48 @@ host_bwrap_argv (const char *bwrap, const host_policy *pol, int seccomp_fd, char
   if (cmd == NULL || cmd[0] == NULL)
     return sbx_fail (err, SBX_ERR_INVALID, "no command to run under bwrap");
   _cleanup_strv_ char **v = NULL;
-  add (&v, bwrap ? bwrap : "bwrap");
-  add (&v, "--unshare-all");
+  strv_append (&v, bwrap ? bwrap : "bwrap");
+  strv_append (&v, "--unshare-all");
   if (pol->allow_network)
-    add (&v, "--share-net");
-  add (&v, "--die-with-parent");
-  add (&v, "--new-session");
-  add2 (&v, "--cap-drop", "ALL");
+    strv_append (&v, "--share-net");
+  strv_append (&v, "--die-with-parent");
+  strv_append (&v, "--new-session");
+  strv_append_all (&v, "--cap-drop", "ALL", NULL);
   for (const char *const *p = host_system_ro_paths; *p; p++)
     if (strcmp (*p, "/proc") != 0)
       add_system_path (&v, *p);
-  add2 (&v, "--dev", "/dev");
-  add2 (&v, "--proc", "/proc");
-  add2 (&v, "--tmpfs", "/tmp");
+  strv_append_all (&v, "--dev", "/dev", NULL);
+  strv_append_all (&v, "--proc", "/proc", NULL);
+  strv_append_all (&v, "--tmpfs", "/tmp", NULL);
   for (char *const *p = pol->ro_dirs; p && *p; p++)
     {
       if (check_dir (*p, err) < 0)
         return -1;
-      add3 (&v, "--ro-bind", *p, *p);
+      strv_append_all (&v, "--ro-bind", *p, *p, NULL);
     }
   for (char *const *p = pol->rw_dirs; p && *p; p++)
     {
       if (check_dir (*p, err) < 0)
         return -1;
-      add3 (&v, "--bind", *p, *p);
+      strv_append_all (&v, "--bind", *p, *p, NULL);
     }
   if (pol->project_dir)
     {
       if (check_dir (pol->project_dir, err) < 0)
         return -1;
-      add3 (&v, pol->allow_write ? "--bind" : "--ro-bind", pol->project_dir, pol->project_dir);
+      strv_append_all (&v, pol->allow_write ? "--bind" : "--ro-bind", pol->project_dir,
+                       pol->project_dir, NULL);
     }
   if (pol->workdir || pol->project_dir)
-    add2 (&v, "--chdir", pol->workdir ? pol->workdir : pol->project_dir);
+    strv_append_all (&v, "--chdir", pol->workdir ? pol->workdir : pol->project_dir, NULL);
   if (seccomp_fd >= 0)
     {
       _cleanup_free_ char *fd = xasprintf ("%d", seccomp_fd);
-      add2 (&v, "--seccomp", fd);
+      strv_append_all (&v, "--seccomp", fd, NULL);
     }
-  add (&v, "--");
+  strv_append (&v, "--");
   for (char *const *p = cmd; *p; p++)
-    add (&v, *p);
+    strv_append (&v, *p);
   *out = steal_pointer (&v);
   return 0;
 }

@@ -8,19 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void
-add (char ***v, const char *a)
-{
-  strv_append (v, a);
-}
-
-static void
-add2 (char ***v, const char *a, const char *b)
-{
-  strv_append (v, a);
-  strv_append (v, b);
-}
-
 static const char *const nsjail_dev_nodes[] = {
   "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", NULL,
 };
@@ -56,45 +43,45 @@ host_nsjail_argv (const char *nsjail, const host_policy *pol, bool seccomp, char
   if (cmd == NULL || cmd[0] == NULL)
     return sbx_fail (err, SBX_ERR_INVALID, "no command to run under nsjail");
   _cleanup_strv_ char **v = NULL;
-  add (&v, nsjail ? nsjail : "nsjail");
-  add (&v, "-Mo");
-  add (&v, "--quiet");
-  add (&v, "--keep_env");
-  add2 (&v, "--time_limit", "0");
-  add2 (&v, "--rlimit_as", "inf");
-  add2 (&v, "--rlimit_cpu", "inf");
-  add2 (&v, "--rlimit_fsize", "inf");
-  add2 (&v, "--rlimit_nofile", "max");
-  add2 (&v, "--rlimit_nproc", "max");
-  add2 (&v, "--rlimit_stack", "max");
+  strv_append (&v, nsjail ? nsjail : "nsjail");
+  strv_append (&v, "-Mo");
+  strv_append (&v, "--quiet");
+  strv_append (&v, "--keep_env");
+  strv_append_all (&v, "--time_limit", "0", NULL);
+  strv_append_all (&v, "--rlimit_as", "inf", NULL);
+  strv_append_all (&v, "--rlimit_cpu", "inf", NULL);
+  strv_append_all (&v, "--rlimit_fsize", "inf", NULL);
+  strv_append_all (&v, "--rlimit_nofile", "max", NULL);
+  strv_append_all (&v, "--rlimit_nproc", "max", NULL);
+  strv_append_all (&v, "--rlimit_stack", "max", NULL);
   if (pol->allow_network)
-    add (&v, "--disable_clone_newnet");
+    strv_append (&v, "--disable_clone_newnet");
   struct stat st;
   for (const char *const *p = host_system_ro_paths; *p; p++)
     if (strcmp (*p, "/proc") != 0 && stat (*p, &st) == 0)
-      add2 (&v, "-R", *p);
+      strv_append_all (&v, "-R", *p, NULL);
   for (const char *const *p = nsjail_dev_nodes; *p; p++)
     if (stat (*p, &st) == 0)
-      add2 (&v, "-B", *p);
-  add2 (&v, "-T", "/tmp");
+      strv_append_all (&v, "-B", *p, NULL);
+  strv_append_all (&v, "-T", "/tmp", NULL);
   for (char *const *p = pol->ro_dirs; p && *p; p++)
-    add2 (&v, "-R", *p);
+    strv_append_all (&v, "-R", *p, NULL);
   for (char *const *p = pol->rw_dirs; p && *p; p++)
-    add2 (&v, "-B", *p);
+    strv_append_all (&v, "-B", *p, NULL);
   if (pol->project_dir)
     {
-      add2 (&v, pol->allow_write ? "-B" : "-R", pol->project_dir);
+      strv_append_all (&v, pol->allow_write ? "-B" : "-R", pol->project_dir, NULL);
     }
   if (pol->workdir || pol->project_dir)
-    add2 (&v, "--cwd", pol->workdir ? pol->workdir : pol->project_dir);
+    strv_append_all (&v, "--cwd", pol->workdir ? pol->workdir : pol->project_dir, NULL);
   if (seccomp)
     {
       _cleanup_free_ char *policy = host_nsjail_kafel_policy (pol->allow_network);
-      add2 (&v, "--seccomp_string", policy);
+      strv_append_all (&v, "--seccomp_string", policy, NULL);
     }
-  add (&v, "--");
+  strv_append (&v, "--");
   for (char *const *p = cmd; *p; p++)
-    add (&v, *p);
+    strv_append (&v, *p);
   *out = steal_pointer (&v);
   return 0;
 }
