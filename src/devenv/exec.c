@@ -1,8 +1,9 @@
 /* exec.c: running a command in the project container through the engine's
    exec API.  The command runs under `sbx-agent run` with a per-exec token in
-   its environment; the API has no kill-exec call, so a timeout or a
-   cancellation is enforced by a second exec, `sbx-agent kill TOKEN`, which
-   kills every process carrying the token. */
+   its environment; the API has no kill-exec or signal-exec call, so a
+   timeout or a cancellation is enforced by a second exec, `sbx-agent kill
+   TOKEN`, which kills every process carrying the token, and a signal for
+   the command (forward_signals) is passed on by `sbx-agent kill -N TOKEN`. */
 #include "devenv/container.h"
 #include "engine/hijack.h"
 #include "util.h"
