@@ -24,19 +24,13 @@ static char *agent_on[] = { "SBX_NO_AGENT=", NULL };
 static void
 setup (void)
 {
-  proj = tu_mkproject ();
-  tu_result r;
-  tu_sbx (&r, proj, "up", "--image", TU_IMAGE, NULL);
-  cr_assert_eq (r.status, 0, "sbx up: %s", r.err);
-  tu_result_clear (&r);
+  proj = tu_project_up (NULL);
 }
 
 static void
 teardown (void)
 {
-  tu_down (proj);
-  tu_rmrf (proj);
-  free (proj);
+  tu_project_remove (proj);
 }
 
 TestSuite (agent, .init = setup, .fini = teardown, .timeout = 240);

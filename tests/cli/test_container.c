@@ -15,20 +15,14 @@ static char *proj;
 static void
 setup (void)
 {
-  proj = tu_mkproject ();
+  proj = tu_project_up (NULL);
   tu_write_file (proj, "hello.txt", "hello from the project\n");
-  tu_result r;
-  tu_sbx (&r, proj, "up", "--image", TU_IMAGE, NULL);
-  cr_assert_eq (r.status, 0, "sbx up: %s", r.err);
-  tu_result_clear (&r);
 }
 
 static void
 teardown (void)
 {
-  tu_down (proj);
-  tu_rmrf (proj);
-  free (proj);
+  tu_project_remove (proj);
 }
 
 TestSuite (cli, .init = setup, .fini = teardown, .timeout = 180);

@@ -11,19 +11,13 @@ static char *proj;
 static void
 setup (void)
 {
-  proj = tu_mkproject ();
-  tu_result r;
-  tu_sbx (&r, proj, "up", "--image", TU_IMAGE, "--isolation", "maximum", NULL);
-  cr_assert_eq (r.status, 0, "sbx up --isolation maximum: %s", r.err);
-  tu_result_clear (&r);
+  proj = tu_project_up ("maximum");
 }
 
 static void
 teardown (void)
 {
-  tu_down (proj);
-  tu_rmrf (proj);
-  free (proj);
+  tu_project_remove (proj);
 }
 
 TestSuite (gvisor, .init = setup, .fini = teardown, .timeout = 180);

@@ -29,9 +29,7 @@ setup (void)
 static void
 teardown (void)
 {
-  tu_down (proj);
-  tu_rmrf (proj);
-  free (proj);
+  tu_project_remove (proj);
 }
 
 TestSuite (run_container, .init = setup, .fini = teardown, .timeout = 180);

@@ -43,19 +43,13 @@ setup (void)
 {
   c = tu_engine ();
   make_v2 ();
-  proj = tu_mkproject ();
-  tu_result r;
-  tu_sbx (&r, proj, "up", "--image", TU_IMAGE, NULL);
-  cr_assert_eq (r.status, 0, "%s", r.err);
-  tu_result_clear (&r);
+  proj = tu_project_up (NULL);
 }
 
 static void
 teardown (void)
 {
-  tu_down (proj);
-  tu_rmrf (proj);
-  free (proj);
+  tu_project_remove (proj);
   engine_client_free (c);
 }
 

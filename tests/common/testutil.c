@@ -254,6 +254,26 @@ tu_down (const char *project)
   tu_result_clear (&r);
 }
 
+char *
+tu_project_up (const char *isolation)
+{
+  char *proj = tu_mkproject ();
+  tu_result r;
+  tu_sbx (&r, proj, "up", "--image", TU_IMAGE, "--isolation", isolation ? isolation : "container",
+          NULL);
+  cr_assert_eq (r.status, 0, "sbx up: %s", r.err);
+  tu_result_clear (&r);
+  return proj;
+}
+
+void
+tu_project_remove (char *project)
+{
+  tu_down (project);
+  tu_rmrf (project);
+  free (project);
+}
+
 engine_client *
 tu_engine (void)
 {

@@ -53,6 +53,10 @@ void tu_signal_when_ready (tu_result *r, const char *cwd, char *const *env, char
 char *tu_read_file (const char *path);
 /* Remove the project's containers (sbx down), quietly. */
 void tu_down (const char *project);
+/* A new project (tu_mkproject) whose container runs TU_IMAGE at isolation
+   (NULL: container); tu_project_remove takes it down, deletes and frees it. */
+char *tu_project_up (const char *isolation);
+void tu_project_remove (char *project);
 /* A client for the test engine; the test fails if it does not answer. */
 engine_client *tu_engine (void);
 
