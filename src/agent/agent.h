@@ -19,7 +19,7 @@ int agent_exec_command (char **argv);
    SBX_EXEC_ID=token, rescanning until none is left or rounds pass.
    0: none left; 1: some survived; -1: /proc unreadable. */
 int agent_kill_token (const char *token, int rounds);
-/* Send sig once to every such process: how many got it, or -1. */
+/* Send sig once to every such process: how many there were, or -1. */
 int agent_signal_token (const char *token, int sig);
 
 /* The name of the environment variable carrying an exec's token. */

@@ -51,10 +51,8 @@ environ_has (const char *pid, const char *needle, size_t nlen)
   return found;
 }
 
-/* Send sig to every process but PID 1 and this one whose environment holds
-   SBX_EXEC_ID=token: how many there were, or -1. */
-static int
-signal_all (const char *token, int sig)
+int
+agent_signal_token (const char *token, int sig)
 {
   char needle[256];
   int nl = snprintf (needle, sizeof needle, "%s=%s", AGENT_TOKEN_VAR, token);
@@ -83,17 +81,11 @@ signal_all (const char *token, int sig)
 }
 
 int
-agent_signal_token (const char *token, int sig)
-{
-  return signal_all (token, sig);
-}
-
-int
 agent_kill_token (const char *token, int rounds)
 {
   for (int round = 0; round < rounds; round++)
     {
-      int found = signal_all (token, SIGKILL);
+      int found = agent_signal_token (token, SIGKILL);
       if (found <= 0)
         return found;
       struct timespec ts = { 0, 10 * 1000 * 1000 };
