@@ -92,6 +92,14 @@ shell_join (char *const *argv)
   return s;
 }
 
+/* The backend "type" in the configuration forces, or NULL ("auto" or none:
+   sbx selects). */
+static const char *
+forced_type (const sbx_config *cfg)
+{
+  return cfg->type && strcmp (cfg->type, "auto") != 0 ? cfg->type : NULL;
+}
+
 /* "type" in the configuration forces a backend (no selection). */
 static int
 forced_selection (const char *type, sbx_level level, const sbx_probes *p, sbx_selection *s,
@@ -134,10 +142,10 @@ static int
 choose (cli_ctx *ctx, const sbx_config *cfg, sbx_level level, bool fallback, sbx_probes *probes,
         sbx_selection *sel, sbx_error **err)
 {
-  bool forced = cfg->type && strcmp (cfg->type, "auto") != 0;
+  const char *forced = forced_type (cfg);
   if (!probes->engine_probed
-      && ((forced && strcmp (cfg->type, "docker") == 0)
-          || (!forced && sbx_select_needs_engine (level, probes, fallback))))
+      && (forced ? strcmp (forced, "docker") == 0
+                 : sbx_select_needs_engine (level, probes, fallback)))
     {
       _cleanup_engine_ engine_client *client = NULL;
       _cleanup_error_ sbx_error *eerr = NULL;
@@ -146,7 +154,7 @@ choose (cli_ctx *ctx, const sbx_config *cfg, sbx_level level, bool fallback, sbx
       else
         sbx_probe_engine (probes, client, NULL);
     }
-  int r = forced ? forced_selection (cfg->type, level, probes, sel, err)
+  int r = forced ? forced_selection (forced, level, probes, sel, err)
                  : sbx_select (level, probes, fallback, sel, err);
   if (r < 0)
     return -1;
@@ -284,9 +292,8 @@ cmd_run (cli_ctx *ctx, int argc, char **argv)
      again without it. */
   sbx_probes probes;
   sbx_probe_host (&probes, false);
-  bool forced = cfg.type && strcmp (cfg.type, "auto") != 0;
-  if ((forced && strcmp (cfg.type, "bwrap") == 0)
-      || (!forced && sbx_select_needs_bwrap (level, &probes, fallback)))
+  const char *forced = forced_type (&cfg);
+  if (forced ? strcmp (forced, "bwrap") == 0 : sbx_select_needs_bwrap (level, &probes, fallback))
     sbx_probe_bwrap_installed (&probes);
   for (bool again = false;; again = true)
     {
