@@ -317,6 +317,17 @@ build (engine_client *c, devenv_plan *plan, const devenv_options *o, build_state
   return 0;
 }
 
+/* Did the build fail because an image it used as a cached layer was
+   removed at the same time (by gc, another build's cleanup, another tool)?
+   The classic builder says so in three ways, each naming the image id. */
+static bool
+cache_vanished (const char *msg)
+{
+  return strstr (msg, "failed to get digest") != NULL
+         || strstr (msg, "unable to find image \"sha256:") != NULL
+         || strstr (msg, "No such image: sha256:") != NULL;
+}
+
 int
 devenv_get_or_build_plan (engine_client *c, devenv_plan *plan, const devenv_options *o,
                           devenv_result *res, sbx_error **err)
@@ -362,13 +373,10 @@ devenv_get_or_build_plan (engine_client *c, devenv_plan *plan, const devenv_opti
   bool invalidated = image_exists (c, marker);
   int r = build (c, plan, o, &s, no_cache || invalidated, res, err);
   tail_reset (&s);
-  if (r < 0
-      && (strstr ((*err)->msg, "failed to get digest") != NULL
-          || strstr ((*err)->msg, "unable to find image \"sha256:") != NULL))
+  if (r < 0 && cache_vanished ((*err)->msg))
     {
-      /* A cached layer vanished under the build (an image removed at the
-         same time, by gc, another build's cleanup or another tool; the
-         engine says one or the other): once more, without the cache. */
+      /* A cached layer vanished under the build: once more, without the
+         cache. */
       sbx_error_freep (err);
       free (res->failure.instruction);
       free (res->failure.tail);
