@@ -80,14 +80,23 @@ agent_signal_token (const char *token, int sig)
   return found;
 }
 
+/* A process in the middle of execve shows an empty /proc/PID/environ until
+   its new image is set up: one empty scan does not prove that none is
+   left, a few in a row 10 ms apart do. */
+#define EMPTY_SCANS 3
+
 int
 agent_kill_token (const char *token, int rounds)
 {
+  int empty = 0;
   for (int round = 0; round < rounds; round++)
     {
       int found = agent_signal_token (token, SIGKILL);
-      if (found <= 0)
-        return found;
+      if (found < 0)
+        return -1;
+      empty = found ? 0 : empty + 1;
+      if (empty == EMPTY_SCANS)
+        return 0;
       struct timespec ts = { 0, 10 * 1000 * 1000 };
       nanosleep (&ts, NULL);
     }
