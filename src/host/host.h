@@ -23,6 +23,18 @@ typedef struct host_policy
   char *const *ro_dirs;    /* extra read-only dirs, NULL-terminated, may be NULL */
   char *const *rw_dirs;    /* extra read-write dirs, NULL-terminated, may be NULL */
   const char *workdir;     /* working directory of the command; NULL: project_dir */
+  /* Paths inside writable dirs that stay read-only and cannot be renamed,
+     replaced or deleted (.git/config, .git/hooks, .sbx, ...): absolute,
+     NULL-terminated, may be NULL; those that do not exist are skipped. */
+  char *const *protected_paths;
+  /* Paths that are never readable although a readable dir holds them
+     (credentials: ~/.ssh, /etc/shadow, ...): absolute, NULL-terminated, may
+     be NULL. */
+  char *const *deny_read;
+  /* Pathname Unix sockets outside the writable dirs that the command may
+     connect to (absolute, NULL-terminated, may be NULL). */
+  char *const *allow_unix_sockets;
+  const char *home; /* the user's home, readable but for deny_read; may be NULL */
 } host_policy;
 
 /* System paths a normal program needs, readable and executable (those that
