@@ -84,18 +84,39 @@ typedef struct host_bpf
 /* Whether the kernel supports seccomp filters with SECCOMP_RET_ERRNO. */
 bool host_seccomp_available (void);
 /* The default filter for the native architecture (x86-64 or aarch64; any
-   other is an SBX_ERR_UNAVAILABLE error): EPERM for ptrace,
-   process_vm_readv/writev, mount/umount/pivot_root/chroot and the new mount
-   API, kexec, bpf, perf_event_open, keyctl/add_key/request_key, module
-   loading, reboot, swapon/off, unshare/clone/setns of user namespaces,
-   io_uring, userfaultfd, personality flags that weaken ASLR or W^X, TIOCSTI
-   and TIOCLINUX; clone3 gives ENOSYS (libc falls back to clone, which is
-   filtered); when allow_network is false, socket/socketpair of any family but
-   AF_UNIX.  Everything else is allowed. */
-int host_seccomp_default_profile (bool allow_network, host_bpf *out, sbx_error **err);
+   other is an SBX_ERR_UNAVAILABLE error).  EPERM for: ptrace,
+   process_vm_readv/writev, process_madvise, process_mrelease, kcmp,
+   mount/umount/pivot_root/chroot and the new mount API, kexec, bpf,
+   perf_event_open, keyctl/add_key/request_key, module loading, reboot,
+   swapon/off, sethostname/setdomainname, open_by_handle_at, unshare/clone/
+   setns of user namespaces, io_uring, userfaultfd, personality flags that
+   weaken ASLR or W^X; ioctl TIOCSTI, TIOCLINUX, FS_IOC_SETFLAGS,
+   FS_IOC_FSSETXATTR; prlimit64, sched_setscheduler/setparam/setattr/
+   setaffinity, migrate_pages, move_pages on any pid but 0 (the caller);
+   setpriority and ioprio_set on anything but (PRIO_PROCESS /
+   IOPRIO_WHO_PROCESS, 0); mknod/mknodat of a character or block device
+   (FIFOs and sockets allowed).  clone3 gives ENOSYS (libc falls back to
+   clone, which is filtered).  When allow_network is false, socket/socketpair
+   of any family but AF_UNIX.  Every int argument is compared on its low 32
+   bits, as the kernel reads it (0x100005412 is TIOCSTI).
+   supervised: connect and the metadata calls (chmod, fchmod, fchmodat,
+   fchmodat2, chown, fchown, lchown, fchownat, utime, utimes, futimesat,
+   utimensat, setxattr, lsetxattr, fsetxattr, removexattr, lremovexattr,
+   fremovexattr, setxattrat, removexattrat, file_setattr) return
+   SECCOMP_RET_USER_NOTIF, for a supervisor that holds the listener (see
+   host_seccomp_enforce_listener; without a listener they fail with ENOSYS),
+   and socket(AF_UNIX, SOCK_DGRAM) fails with EACCES (an unconnected
+   datagram socket reaches any socket path through sendto without connect;
+   socketpair stays allowed).  Everything else is allowed. */
+int host_seccomp_default_profile (bool allow_network, bool supervised, host_bpf *out,
+                                  sbx_error **err);
 /* Load a program on the calling thread (sets no_new_privs first).
    Async-signal-safe: 0 or -errno. */
 int host_seccomp_enforce (const host_bpf *bpf);
+/* Load bpf with SECCOMP_FILTER_FLAG_NEW_LISTENER (and WAIT_KILLABLE_RECV
+   where the kernel has it), setting no_new_privs first; *listener gets the
+   notification fd (close-on-exec).  Async-signal-safe: 0 or -errno. */
+int host_seccomp_enforce_listener (const host_bpf *bpf, int *listener);
 int host_seccomp_apply (const host_bpf *bpf, sbx_error **err);
 /* A memfd (not close-on-exec) holding the program, for bwrap --seccomp. */
 int host_seccomp_memfd (const host_bpf *bpf, int *fd, sbx_error **err);
