@@ -52,7 +52,7 @@ extern const char *const host_default_deny_read[];
 
 /* The Landlock ABI of the running kernel: 0 when Landlock is not available
    (not built, disabled at boot), else 1.. (this code knows up to 9). */
-int host_landlock_abi(void);
+int host_landlock_abi (void);
 
 typedef struct host_landlock host_landlock;
 
@@ -67,8 +67,8 @@ typedef struct host_landlock host_landlock;
    sandbox; ABI >= 9 handles LANDLOCK_ACCESS_FS_RESOLVE_UNIX (connecting to a
    pathname socket), granted on the project and rw_dirs only (never /tmp).
    SBX_ERR_UNAVAILABLE when Landlock is not here. */
-int host_landlock_new(const char *project_dir, bool allow_network, host_landlock **out,
-                      sbx_error **err);
+int host_landlock_new (const char *project_dir, bool allow_network, host_landlock **out,
+                       sbx_error **err);
 /* Same from a policy: project writable or not, extra dirs, pol->home
    readable, and a read set that is a deny list enforced as an allow list:
    host_default_deny_read (the "~/" entries under pol->home) and
@@ -78,14 +78,14 @@ int host_landlock_new(const char *project_dir, bool allow_network, host_landlock
    named as project, ro_dirs or rw_dirs is granted even when it is itself
    on the deny list (the user named it).  pol->allow_unix_sockets get
    RESOLVE_UNIX (ABI >= 9).  pol->protected_paths are not handled here. */
-int host_landlock_new_policy(const host_policy *pol, host_landlock **out, sbx_error **err);
-int host_landlock_add_ro(host_landlock *ll, const char *path, sbx_error **err);
-int host_landlock_add_rw(host_landlock *ll, const char *path, sbx_error **err);
-int host_landlock_get_abi(const host_landlock *ll);
+int host_landlock_new_policy (const host_policy *pol, host_landlock **out, sbx_error **err);
+int host_landlock_add_ro (host_landlock *ll, const char *path, sbx_error **err);
+int host_landlock_add_rw (host_landlock *ll, const char *path, sbx_error **err);
+int host_landlock_get_abi (const host_landlock *ll);
 /* Enforce on the calling thread (and its future children): sets
    no_new_privs, then restricts itself.  Irreversible: call it in a forked
    child, never in sbx itself.  Async-signal-safe: returns 0 or -errno. */
-int host_landlock_enforce(const host_landlock *ll);
+int host_landlock_enforce (const host_landlock *ll);
 /* Scopes only, for the namespace backends (bwrap, nsjail): a ruleset that
    handles no filesystem or network access (so the backend can still mount)
    and scopes abstract Unix sockets and signals to the calling process and
@@ -93,12 +93,12 @@ int host_landlock_enforce(const host_landlock *ll);
    in the forked child before exec'ing the backend: with --allow-network the
    backend shares the host's network namespace and so its abstract sockets.
    Async-signal-safe: 0 or -errno. */
-int host_landlock_scope_enforce(void);
+int host_landlock_scope_enforce (void);
 /* Same with an sbx_error. */
-int host_landlock_apply(const host_landlock *ll, sbx_error **err);
-void host_landlock_free(host_landlock *ll);
-void host_landlock_freep(host_landlock **ll);
-#define _cleanup_landlock_ __attribute__((cleanup(host_landlock_freep)))
+int host_landlock_apply (const host_landlock *ll, sbx_error **err);
+void host_landlock_free (host_landlock *ll);
+void host_landlock_freep (host_landlock **ll);
+#define _cleanup_landlock_ __attribute__ ((cleanup (host_landlock_freep)))
 
 /* ----------------------------------------------------------------- seccomp */
 
@@ -110,7 +110,7 @@ typedef struct host_bpf
 } host_bpf;
 
 /* Whether the kernel supports seccomp filters with SECCOMP_RET_ERRNO. */
-bool host_seccomp_available(void);
+bool host_seccomp_available (void);
 /* The default filter for the native architecture (x86-64 or aarch64; any
    other is an SBX_ERR_UNAVAILABLE error).  EPERM for: ptrace,
    process_vm_readv/writev, process_madvise, process_mrelease, kcmp,
@@ -136,19 +136,19 @@ bool host_seccomp_available(void);
    and socket(AF_UNIX, SOCK_DGRAM) fails with EACCES (an unconnected
    datagram socket reaches any socket path through sendto without connect;
    socketpair stays allowed).  Everything else is allowed. */
-int host_seccomp_default_profile(bool allow_network, bool supervised, host_bpf *out,
-                                 sbx_error **err);
+int host_seccomp_default_profile (bool allow_network, bool supervised, host_bpf *out,
+                                  sbx_error **err);
 /* Load a program on the calling thread (sets no_new_privs first).
    Async-signal-safe: 0 or -errno. */
-int host_seccomp_enforce(const host_bpf *bpf);
+int host_seccomp_enforce (const host_bpf *bpf);
 /* Load bpf with SECCOMP_FILTER_FLAG_NEW_LISTENER (and WAIT_KILLABLE_RECV
    where the kernel has it), setting no_new_privs first; *listener gets the
    notification fd (close-on-exec).  Async-signal-safe: 0 or -errno. */
-int host_seccomp_enforce_listener(const host_bpf *bpf, int *listener);
-int host_seccomp_apply(const host_bpf *bpf, sbx_error **err);
+int host_seccomp_enforce_listener (const host_bpf *bpf, int *listener);
+int host_seccomp_apply (const host_bpf *bpf, sbx_error **err);
 /* A memfd (not close-on-exec) holding the program, for bwrap --seccomp. */
-int host_seccomp_memfd(const host_bpf *bpf, int *fd, sbx_error **err);
-void host_bpf_clear(host_bpf *bpf);
+int host_seccomp_memfd (const host_bpf *bpf, int *fd, sbx_error **err);
+void host_bpf_clear (host_bpf *bpf);
 
 /* ------------------------------------------------------------- bubblewrap */
 
@@ -157,14 +157,14 @@ void host_bpf_clear(host_bpf *bpf);
    directory, extra dirs, --unshare-all (--share-net only with
    allow_network), --die-with-parent, --new-session, --cap-drop ALL, and
    --seccomp FD when seccomp_fd >= 0.  bwrap: the program ("bwrap" if NULL). */
-int host_bwrap_argv(const char *bwrap, const host_policy *pol, int seccomp_fd, char *const *cmd,
-                    char ***out, sbx_error **err);
+int host_bwrap_argv (const char *bwrap, const host_policy *pol, int seccomp_fd,
+                     char *const *cmd, char ***out, sbx_error **err);
 /* Whether bwrap really runs a sandbox here (runs `bwrap ... true`; user
    namespaces may be disabled).  On false, *why (may be NULL, allocated) says
    why. */
-bool host_bwrap_works(char **why);
+bool host_bwrap_works (char **why);
 /* bwrap's path in $PATH, or NULL (*why, when why is not NULL: why not). */
-char *host_bwrap_find(char **why);
+char *host_bwrap_find (char **why);
 
 /* ----------------------------------------------------------------- nsjail */
 
@@ -173,13 +173,13 @@ char *host_bwrap_find(char **why);
    working directory, extra dirs, a network namespace unless allow_network
    (-N), no time or rlimit caps beyond the user's, the environment kept, and
    with seccomp the default filter as a Kafel policy (--seccomp_string). */
-int host_nsjail_argv(const char *nsjail, const host_policy *pol, bool seccomp, char *const *cmd,
-                     char ***out, sbx_error **err);
+int host_nsjail_argv (const char *nsjail, const host_policy *pol, bool seccomp, char *const *cmd,
+                      char ***out, sbx_error **err);
 /* The default seccomp filter (see host_seccomp_default_profile) in Kafel
    syntax, for nsjail.  Allocated. */
-char *host_nsjail_kafel_policy(bool allow_network);
+char *host_nsjail_kafel_policy (bool allow_network);
 /* Full path of nsjail in $PATH (allocated), or NULL. */
-char *host_nsjail_find(void);
+char *host_nsjail_find (void);
 
 /* ------------------------------------------------------------- Seatbelt */
 
@@ -191,10 +191,10 @@ typedef enum
 } host_seatbelt_mode;
 
 /* The SBPL profile for pol (allocated, never NULL). */
-char *host_seatbelt_profile(const host_policy *pol, host_seatbelt_mode mode);
+char *host_seatbelt_profile (const host_policy *pol, host_seatbelt_mode mode);
 /* argv for cmd: `sandbox-exec -p PROFILE bash -c CMD`, or `bash -c CMD` with
    HOST_SEATBELT_OFF.  Allocated, NULL-terminated. */
-char **host_seatbelt_wrap_command(host_seatbelt_mode mode, const char *profile, const char *cmd);
+char **host_seatbelt_wrap_command (host_seatbelt_mode mode, const char *profile, const char *cmd);
 
 /* ----------------------------------------------------------------- probes */
 
@@ -210,35 +210,35 @@ typedef struct host_probe
 } host_probe;
 
 /* Fill p.  probe_bwrap false: skip running bwrap (p->bwrap false). */
-void host_probe_run(host_probe *p, bool probe_bwrap);
-void host_probe_clear(host_probe *p);
+void host_probe_run (host_probe *p, bool probe_bwrap);
+void host_probe_clear (host_probe *p);
 
 /* Search $PATH for name (with '/': the path itself).  Returns the path
    (allocated) or NULL with *errnum ENOENT (not found) or EACCES (found but
    not executable). */
-char *host_find_program(const char *name, int *errnum);
+char *host_find_program (const char *name, int *errnum);
 
 /* ----------------------------------------------------------------- runner */
 
 typedef enum
 {
   HOST_CONFINE_NONE = 0,
-  HOST_CONFINE_LANDLOCK, /* Landlock + seccomp, applied in the child */
-  HOST_CONFINE_BWRAP,    /* bwrap (+ seccomp when opts.seccomp) */
-  HOST_CONFINE_NSJAIL,   /* nsjail */
+  HOST_CONFINE_LANDLOCK,   /* Landlock + seccomp, applied in the child */
+  HOST_CONFINE_BWRAP,      /* bwrap (+ seccomp when opts.seccomp) */
+  HOST_CONFINE_NSJAIL,     /* nsjail */
 } host_confine;
 
 typedef struct host_run_opts
 {
   host_confine confine;
   const host_policy *policy;
-  bool seccomp;       /* also with bwrap; always on for LANDLOCK */
-  char *const *argv;  /* the command */
-  char *const *env;   /* NULL: the current environment */
-  const char *cwd;    /* NULL: policy->workdir, else policy->project_dir, else
-                         the current directory */
-  const char *bwrap;  /* program, NULL: "bwrap" */
-  const char *nsjail; /* program, NULL: "nsjail" */
+  bool seccomp;           /* also with bwrap; always on for LANDLOCK */
+  char *const *argv;      /* the command */
+  char *const *env;       /* NULL: the current environment */
+  const char *cwd;        /* NULL: policy->workdir, else policy->project_dir, else
+                             the current directory */
+  const char *bwrap;      /* program, NULL: "bwrap" */
+  const char *nsjail;     /* program, NULL: "nsjail" */
 } host_run_opts;
 
 /* Run the command confined, stdin/stdout/stderr inherited, forwarding
@@ -248,12 +248,12 @@ typedef struct host_run_opts
    signal N killed it.  On error returns -1 and sets *exit_status to 127 (not
    found), 126 (cannot execute) or 125 (sbx failed); SBX_ERR_UNAVAILABLE when
    bwrap could not create its sandbox (the command did not start). */
-int host_run(const host_run_opts *opts, int *exit_status, sbx_error **err);
+int host_run (const host_run_opts *opts, int *exit_status, sbx_error **err);
 
 /* The same without a child, for a program that has nothing left to do:
    confine this process (HOST_CONFINE_NONE or HOST_CONFINE_LANDLOCK) and
    become the command, which then gets every signal itself.  Returns only
    on failure, as host_run does. */
-int host_exec(const host_run_opts *opts, int *exit_status, sbx_error **err);
+int host_exec (const host_run_opts *opts, int *exit_status, sbx_error **err);
 
 #endif
