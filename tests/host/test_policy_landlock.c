@@ -355,7 +355,9 @@ start_victim (uid_t uid)
       /* An environment worth stealing. */
       setenv ("VICTIM_TOKEN", "s3cret", 1);
       become (uid);
-      (void)!write (ready[1], "r", 1);
+      /* Gone with the test, whatever happens to it. */
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      (void) !write (ready[1], "r", 1);
       close (ready[1]);
       for (;;)
         pause ();

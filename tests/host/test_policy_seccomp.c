@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -127,7 +128,9 @@ start_victim (uid_t uid)
       close (ready[0]);
       if (uid != 0 && (setresgid (uid, uid, uid) < 0 || setresuid (uid, uid, uid) < 0))
         _exit (99);
-      (void)!write (ready[1], "r", 1);
+      /* Gone with the test, whatever happens to it. */
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      (void) !write (ready[1], "r", 1);
       close (ready[1]);
       for (;;)
         pause ();
