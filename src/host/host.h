@@ -175,7 +175,7 @@ char *host_bwrap_find (char **why);
    with seccomp the default filter as a Kafel policy (--seccomp_string). */
 int host_nsjail_argv (const char *nsjail, const host_policy *pol, bool seccomp, char *const *cmd,
                       char ***out, sbx_error **err);
-/* The default seccomp filter (see host_seccomp_default_profile) in Kafel
+/* The default seccomp filter, unsupervised (see host_seccomp_default_profile), in Kafel
    syntax, for nsjail.  Allocated. */
 char *host_nsjail_kafel_policy (bool allow_network);
 /* Full path of nsjail in $PATH (allocated), or NULL. */
