@@ -332,6 +332,11 @@ static int
 grant_tree (host_landlock *ll, char *const *deny, const char *path, uint64_t access, bool root,
             bool missing_ok, sbx_error **err)
 {
+  /* A root is walked where it really lives (/lib -> usr/lib, a linked
+     home), the spelling the real-path deny patterns use too. */
+  char real[PATH_MAX];
+  if (root && realpath (path, real))
+    path = real;
   int rel = deny_check (deny, path);
   if (rel == DENY_SELF && !root)
     return 0;
