@@ -43,21 +43,41 @@ extern const char *const host_system_ro_paths[];
 
 /* ---------------------------------------------------------------- Landlock */
 
+/* What the default level never lets a command read, though a readable dir
+   holds it (credentials).  Entries starting with "~/" are relative to the
+   user's home (host_policy.home); the others are absolute.  A component may
+   hold fnmatch(3) wildcards (the host keys in /etc/ssh).  NULL-terminated; for
+   `sbx doctor` and the docs too. */
+extern const char *const host_default_deny_read[];
+
 /* The Landlock ABI of the running kernel: 0 when Landlock is not available
-   (not built, disabled at boot), else 1.. (this code knows up to 7). */
+   (not built, disabled at boot), else 1.. (this code knows up to 9). */
 int host_landlock_abi (void);
 
 typedef struct host_landlock host_landlock;
 
 /* New ruleset for the running kernel's ABI, handling every access right that
    ABI knows (best effort downwards: never more than the kernel enforces).
-   Adds the system paths read+exec, /tmp read-write and project_dir
-   read-write (project_dir may be NULL).  With allow_network false and ABI >= 4,
-   TCP bind and connect are denied; ABI >= 6 scopes abstract Unix sockets and
-   signals to the sandbox.  SBX_ERR_UNAVAILABLE when Landlock is not here. */
+   Adds the system paths read+exec (but host_default_deny_read), /dev's usual
+   nodes, /tmp read-write and project_dir read-write (project_dir may be
+   NULL).  /run and /var/run (daemon sockets) are never granted; only the
+   file /etc/resolv.conf links to is.  Creating device nodes is never
+   granted.  With allow_network false and ABI >= 4, TCP bind and connect
+   are denied; ABI >= 6 scopes abstract Unix sockets and signals to the
+   sandbox; ABI >= 9 handles LANDLOCK_ACCESS_FS_RESOLVE_UNIX (connecting to a
+   pathname socket), granted on the project and rw_dirs only (never /tmp).
+   SBX_ERR_UNAVAILABLE when Landlock is not here. */
 int host_landlock_new (const char *project_dir, bool allow_network, host_landlock **out,
                        sbx_error **err);
-/* Same from a policy (project writable or not, extra dirs). */
+/* Same from a policy: project writable or not, extra dirs, pol->home
+   readable, and a read set that is a deny list enforced as an allow list:
+   host_default_deny_read (the "~/" entries under pol->home) and
+   pol->deny_read are not readable although a granted dir holds them.  A
+   granted dir that holds a denied path can be listed but gets its rights
+   entry by entry (so no new entry can be created directly in it); a dir
+   named as project, ro_dirs or rw_dirs is granted even when it is itself
+   on the deny list (the user named it).  pol->allow_unix_sockets get
+   RESOLVE_UNIX (ABI >= 9).  pol->protected_paths are not handled here. */
 int host_landlock_new_policy (const host_policy *pol, host_landlock **out, sbx_error **err);
 int host_landlock_add_ro (host_landlock *ll, const char *path, sbx_error **err);
 int host_landlock_add_rw (host_landlock *ll, const char *path, sbx_error **err);
@@ -66,6 +86,14 @@ int host_landlock_get_abi (const host_landlock *ll);
    no_new_privs, then restricts itself.  Irreversible: call it in a forked
    child, never in sbx itself.  Async-signal-safe: returns 0 or -errno. */
 int host_landlock_enforce (const host_landlock *ll);
+/* Scopes only, for the namespace backends (bwrap, nsjail): a ruleset that
+   handles no filesystem or network access (so the backend can still mount)
+   and scopes abstract Unix sockets and signals to the calling process and
+   its descendants (ABI >= 6, else -EOPNOTSUPP).  Sets no_new_privs.  Call it
+   in the forked child before exec'ing the backend: with --allow-network the
+   backend shares the host's network namespace and so its abstract sockets.
+   Async-signal-safe: 0 or -errno. */
+int host_landlock_scope_enforce (void);
 /* Same with an sbx_error. */
 int host_landlock_apply (const host_landlock *ll, sbx_error **err);
 void host_landlock_free (host_landlock *ll);
@@ -84,18 +112,39 @@ typedef struct host_bpf
 /* Whether the kernel supports seccomp filters with SECCOMP_RET_ERRNO. */
 bool host_seccomp_available (void);
 /* The default filter for the native architecture (x86-64 or aarch64; any
-   other is an SBX_ERR_UNAVAILABLE error): EPERM for ptrace,
-   process_vm_readv/writev, mount/umount/pivot_root/chroot and the new mount
-   API, kexec, bpf, perf_event_open, keyctl/add_key/request_key, module
-   loading, reboot, swapon/off, unshare/clone/setns of user namespaces,
-   io_uring, userfaultfd, personality flags that weaken ASLR or W^X, TIOCSTI
-   and TIOCLINUX; clone3 gives ENOSYS (libc falls back to clone, which is
-   filtered); when allow_network is false, socket/socketpair of any family but
-   AF_UNIX.  Everything else is allowed. */
-int host_seccomp_default_profile (bool allow_network, host_bpf *out, sbx_error **err);
+   other is an SBX_ERR_UNAVAILABLE error).  EPERM for: ptrace,
+   process_vm_readv/writev, process_madvise, process_mrelease, kcmp,
+   mount/umount/pivot_root/chroot and the new mount API, kexec, bpf,
+   perf_event_open, keyctl/add_key/request_key, module loading, reboot,
+   swapon/off, sethostname/setdomainname, open_by_handle_at, unshare/clone/
+   setns of user namespaces, io_uring, userfaultfd, personality flags that
+   weaken ASLR or W^X; ioctl TIOCSTI, TIOCLINUX, FS_IOC_SETFLAGS,
+   FS_IOC_FSSETXATTR; prlimit64, sched_setscheduler/setparam/setattr/
+   setaffinity, migrate_pages, move_pages on any pid but 0 (the caller);
+   setpriority and ioprio_set on anything but (PRIO_PROCESS /
+   IOPRIO_WHO_PROCESS, 0); mknod/mknodat of a character or block device
+   (FIFOs and sockets allowed).  clone3 gives ENOSYS (libc falls back to
+   clone, which is filtered).  When allow_network is false, socket/socketpair
+   of any family but AF_UNIX.  Every int argument is compared on its low 32
+   bits, as the kernel reads it (0x100005412 is TIOCSTI).
+   supervised: connect and the metadata calls (chmod, fchmod, fchmodat,
+   fchmodat2, chown, fchown, lchown, fchownat, utime, utimes, futimesat,
+   utimensat, setxattr, lsetxattr, fsetxattr, removexattr, lremovexattr,
+   fremovexattr, setxattrat, removexattrat, file_setattr) return
+   SECCOMP_RET_USER_NOTIF, for a supervisor that holds the listener (see
+   host_seccomp_enforce_listener; without a listener they fail with ENOSYS),
+   and socket(AF_UNIX, SOCK_DGRAM) fails with EACCES (an unconnected
+   datagram socket reaches any socket path through sendto without connect;
+   socketpair stays allowed).  Everything else is allowed. */
+int host_seccomp_default_profile (bool allow_network, bool supervised, host_bpf *out,
+                                  sbx_error **err);
 /* Load a program on the calling thread (sets no_new_privs first).
    Async-signal-safe: 0 or -errno. */
 int host_seccomp_enforce (const host_bpf *bpf);
+/* Load bpf with SECCOMP_FILTER_FLAG_NEW_LISTENER (and WAIT_KILLABLE_RECV
+   where the kernel has it), setting no_new_privs first; *listener gets the
+   notification fd (close-on-exec).  Async-signal-safe: 0 or -errno. */
+int host_seccomp_enforce_listener (const host_bpf *bpf, int *listener);
 int host_seccomp_apply (const host_bpf *bpf, sbx_error **err);
 /* A memfd (not close-on-exec) holding the program, for bwrap --seccomp. */
 int host_seccomp_memfd (const host_bpf *bpf, int *fd, sbx_error **err);
@@ -126,7 +175,7 @@ char *host_bwrap_find (char **why);
    with seccomp the default filter as a Kafel policy (--seccomp_string). */
 int host_nsjail_argv (const char *nsjail, const host_policy *pol, bool seccomp, char *const *cmd,
                       char ***out, sbx_error **err);
-/* The default seccomp filter (see host_seccomp_default_profile) in Kafel
+/* The default seccomp filter, unsupervised (see host_seccomp_default_profile), in Kafel
    syntax, for nsjail.  Allocated. */
 char *host_nsjail_kafel_policy (bool allow_network);
 /* Full path of nsjail in $PATH (allocated), or NULL. */

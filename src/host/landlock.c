@@ -4,8 +4,11 @@
 #include "host.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -46,6 +49,11 @@
 #define LL_FS_TRUNCATE (1ULL << 14)
 /* ABI 5 */
 #define LL_FS_IOCTL_DEV (1ULL << 15)
+/* ABI 9 (Linux 7.1; ABI 8 added only LANDLOCK_RESTRICT_SELF_TSYNC):
+   connect() and sendmsg() to a pathname Unix socket need this right on
+   the socket's path, unless the socket was created inside the same Landlock
+   domain; EACCES otherwise.  The kernel uapi header: (1ULL << 16). */
+#define LL_FS_RESOLVE_UNIX (1ULL << 16)
 /* ABI 4 */
 #define LL_NET_BIND_TCP (1ULL << 0)
 #define LL_NET_CONNECT_TCP (1ULL << 1)
@@ -53,7 +61,7 @@
 #define LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
 #define LL_SCOPE_SIGNAL (1ULL << 1)
 
-#define LL_KNOWN_ABI 7
+#define LL_KNOWN_ABI 9
 
 struct ll_ruleset_attr
 {
@@ -69,23 +77,69 @@ struct ll_path_beneath_attr
 } __attribute__ ((packed));
 
 #define LL_FS_READ (LL_FS_EXECUTE | LL_FS_READ_FILE | LL_FS_READ_DIR)
-#define LL_FS_WRITE                                                                              \
-  (LL_FS_WRITE_FILE | LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE | LL_FS_MAKE_CHAR | LL_FS_MAKE_DIR    \
-   | LL_FS_MAKE_REG | LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_BLOCK | LL_FS_MAKE_SYM      \
-   | LL_FS_REFER | LL_FS_TRUNCATE)
+/* Writing never includes making device nodes (MAKE_CHAR, MAKE_BLOCK stay
+   handled and granted nowhere).  RESOLVE_UNIX: the sandbox may connect to
+   sockets in the dirs it may write (its own, a test server's). */
+#define LL_FS_WRITE                                                                                \
+  (LL_FS_WRITE_FILE | LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE | LL_FS_MAKE_DIR | LL_FS_MAKE_REG       \
+   | LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SYM | LL_FS_REFER | LL_FS_TRUNCATE             \
+   | LL_FS_RESOLVE_UNIX)
 /* Rights that make sense on a file (not a directory). */
-#define LL_FS_FILE_RIGHTS                                                                        \
-  (LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
+#define LL_FS_FILE_RIGHTS                                                                          \
+  (LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV           \
+   | LL_FS_RESOLVE_UNIX)
 
 const char *const host_system_ro_paths[] = {
-  "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt",
-  "/nix/store", "/run/current-system", "/proc", "/sys", NULL,
+  "/usr",
+  "/bin",
+  "/sbin",
+  "/lib",
+  "/lib32",
+  "/lib64",
+  "/libx32",
+  "/etc",
+  "/opt",
+  "/nix/store",
+  "/run/current-system",
+  "/proc",
+  "/sys",
+  NULL,
+};
+
+const char *const host_default_deny_read[] = {
+  /* System credentials. */
+  "/etc/shadow",
+  "/etc/gshadow",
+  "/etc/shadow-",
+  "/etc/gshadow-",
+  "/etc/ssh/*_key",
+  "/etc/sudoers",
+  "/etc/sudoers.d",
+  /* The user's, relative to the home directory. */
+  "~/.ssh",
+  "~/.aws",
+  "~/.gnupg",
+  "~/.docker/config.json",
+  "~/.netrc",
+  "~/.config/gh",
+  "~/.kube",
+  "~/.git-credentials",
+  "~/.config/gcloud",
+  "~/.azure",
+  "~/.password-store",
+  "~/.pgpass",
+  "~/.npmrc",
+  "~/.pypirc",
+  "~/.cargo/credentials",
+  "~/.cargo/credentials.toml",
+  "~/.local/share/keyrings",
+  NULL,
 };
 
 /* Device nodes a normal program writes (terminals, null, random). */
 static const char *const dev_rw_paths[] = {
-  "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
-  "/dev/ptmx", "/dev/pts", "/dev/shm", NULL,
+  "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
+  "/dev/tty",  "/dev/ptmx", "/dev/pts",  "/dev/shm",    NULL,
 };
 
 struct host_landlock
@@ -101,7 +155,7 @@ host_landlock_abi (void)
   long abi = syscall (__NR_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
   if (abi < 0)
     return 0;
-  return (int) abi;
+  return (int)abi;
 }
 
 static uint64_t
@@ -116,25 +170,33 @@ handled_fs_for_abi (int abi)
     fs |= LL_FS_TRUNCATE;
   if (abi >= 5)
     fs |= LL_FS_IOCTL_DEV;
+  if (abi >= 9)
+    fs |= LL_FS_RESOLVE_UNIX;
   return fs;
 }
 
 /* Add a rule for path with access (masked by what is handled and by what a
-   non-directory can carry).  missing_ok: a path absent here is skipped. */
+   non-directory can carry).  missing_ok: a path absent here is skipped.
+   nofollow: a symbolic link gets no rule (its target is granted, or not,
+   where it lives). */
 static int
-add_path (host_landlock *ll, const char *path, uint64_t access, bool missing_ok, sbx_error **err)
+add_path_ex (host_landlock *ll, const char *path, uint64_t access, bool missing_ok, bool nofollow,
+             sbx_error **err)
 {
-  _cleanup_close_ int fd = open (path, O_PATH | O_CLOEXEC);
+  _cleanup_close_ int fd = open (path, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
   if (fd < 0)
     {
       if (missing_ok && (errno == ENOENT || errno == ENOTDIR || errno == EACCES))
         return 0;
-      return sbx_fail (err, SBX_ERR_INVALID, "cannot add '%s' to the Landlock ruleset: %s; give an existing directory",
+      return sbx_fail (err, SBX_ERR_INVALID,
+                       "cannot add '%s' to the Landlock ruleset: %s; give an existing directory",
                        path, strerror (errno));
     }
   struct stat st;
   if (fstat (fd, &st) < 0)
     return sbx_fail_errno (err, errno, "stat '%s'", path);
+  if (S_ISLNK (st.st_mode))
+    return 0;
   access &= ll->handled_fs;
   if (!S_ISDIR (st.st_mode))
     access &= LL_FS_FILE_RIGHTS;
@@ -143,6 +205,178 @@ add_path (host_landlock *ll, const char *path, uint64_t access, bool missing_ok,
   struct ll_path_beneath_attr pb = { .allowed_access = access, .parent_fd = fd };
   if (syscall (__NR_landlock_add_rule, ll->ruleset_fd, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
     return sbx_fail_errno (err, errno, "cannot add a Landlock rule for '%s'", path);
+  return 0;
+}
+
+static int
+add_path (host_landlock *ll, const char *path, uint64_t access, bool missing_ok, sbx_error **err)
+{
+  return add_path_ex (ll, path, access, missing_ok, false, err);
+}
+
+/* ---------------------------------------------------------- the read set
+
+   Landlock rules only allow, and a right on a directory covers its whole
+   subtree.  A deny list is therefore enforced by walking down from each
+   allowed root: a directory that holds no denied path gets one rule with
+   all its rights; a directory that does gets READ_DIR only (its names can
+   be listed, its files not opened) and each of its entries is handled the
+   same way; a denied path gets nothing.  Symbolic links met on the way get
+   no rule.  Patterns are absolute; each component may hold fnmatch(3)
+   wildcards. */
+
+enum
+{
+  DENY_NONE,  /* no pattern concerns the path */
+  DENY_SELF,  /* the path is denied (or lies inside a denied path) */
+  DENY_BELOW, /* a denied path lies strictly below the path */
+};
+
+/* The next component of *p: its start in *start, its length returned (0 at
+   the end). */
+static size_t
+next_component (const char **p, const char **start)
+{
+  const char *q = *p;
+  while (*q == '/')
+    q++;
+  *start = q;
+  while (*q && *q != '/')
+    q++;
+  *p = q;
+  return (size_t)(q - *start);
+}
+
+static int
+deny_relation (const char *path, const char *pattern)
+{
+  const char *pp = path, *qq = pattern;
+  for (;;)
+    {
+      const char *a, *b;
+      size_t na = next_component (&pp, &a);
+      size_t nb = next_component (&qq, &b);
+      if (nb == 0)
+        return DENY_SELF;
+      if (na == 0)
+        return DENY_BELOW;
+      char ca[NAME_MAX + 1], cb[NAME_MAX + 1];
+      if (na > NAME_MAX || nb > NAME_MAX)
+        return DENY_NONE;
+      memcpy (ca, a, na);
+      ca[na] = '\0';
+      memcpy (cb, b, nb);
+      cb[nb] = '\0';
+      if (fnmatch (cb, ca, 0) != 0)
+        return DENY_NONE;
+    }
+}
+
+static int
+deny_check (char *const *deny, const char *path)
+{
+  int rel = DENY_NONE;
+  for (char *const *d = deny; d && *d; d++)
+    {
+      int r = deny_relation (path, *d);
+      if (r == DENY_SELF)
+        return DENY_SELF;
+      if (r == DENY_BELOW)
+        rel = DENY_BELOW;
+    }
+  return rel;
+}
+
+static void
+deny_add (char ***v, const char *pattern)
+{
+  strv_append (v, pattern);
+  /* A literal path that is (or goes through) a symbolic link is denied
+     where it really lives too, so that another root holding the target
+     does not grant it. */
+  if (strpbrk (pattern, "*?[") == NULL)
+    {
+      char real[PATH_MAX];
+      if (realpath (pattern, real) && strcmp (real, pattern) != 0)
+        strv_append (v, real);
+    }
+}
+
+/* The deny patterns of pol: host_default_deny_read ("~/" entries under
+   pol->home, skipped without one) and pol->deny_read. */
+static char **
+deny_patterns (const host_policy *pol)
+{
+  char **v = NULL;
+  for (const char *const *p = host_default_deny_read; *p; p++)
+    {
+      if (strncmp (*p, "~/", 2) == 0)
+        {
+          if (pol->home == NULL)
+            continue;
+          _cleanup_free_ char *abs = xasprintf ("%s/%s", pol->home, *p + 2);
+          deny_add (&v, abs);
+        }
+      else
+        deny_add (&v, *p);
+    }
+  for (char *const *p = pol->deny_read; p && *p; p++)
+    deny_add (&v, *p);
+  return v;
+}
+
+/* Grant access on path and below, but for the denied paths.  root: path was
+   asked for by name, so it is granted even when a pattern covers it (an
+   explicit --ro of a denied dir wins); missing_ok applies to it. */
+static int
+grant_tree (host_landlock *ll, char *const *deny, const char *path, uint64_t access, bool root,
+            bool missing_ok, sbx_error **err)
+{
+  /* A root is walked where it really lives (/lib -> usr/lib, a linked
+     home), the spelling the real-path deny patterns use too. */
+  char real[PATH_MAX];
+  if (root && realpath (path, real))
+    path = real;
+  int rel = deny_check (deny, path);
+  if (rel == DENY_SELF && !root)
+    return 0;
+  if (rel != DENY_BELOW)
+    return add_path_ex (ll, path, access, root ? missing_ok : true, !root, err);
+
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (root ? 0 : O_NOFOLLOW));
+  if (fd < 0)
+    {
+      /* Not a directory (a pattern cannot lie below it) or gone: as a
+         plain path. */
+      if (errno == ENOTDIR)
+        return add_path_ex (ll, path, access, true, !root, err);
+      if (!root || (missing_ok && (errno == ENOENT || errno == EACCES || errno == ELOOP)))
+        return 0;
+      return sbx_fail (err, SBX_ERR_INVALID,
+                       "cannot add '%s' to the Landlock ruleset: %s; give an existing directory",
+                       path, strerror (errno));
+    }
+  _cleanup_closedir_ DIR *dir = fdopendir (fd);
+  if (dir == NULL)
+    {
+      int e = errno;
+      close (fd);
+      return sbx_fail_errno (err, e, "cannot list '%s'", path);
+    }
+  if (add_path_ex (ll, path, access & LL_FS_READ_DIR, true, !root, err) < 0)
+    return -1;
+  struct dirent *de;
+  while ((de = readdir (dir)) != NULL)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (de->d_type == DT_LNK)
+        continue;
+      _cleanup_free_ char *child
+          = xasprintf ("%s%s%s", path, path[strlen (path) - 1] == '/' ? "" : "/", de->d_name);
+      if (grant_tree (ll, deny, child, access, false, true, err) < 0)
+        return -1;
+    }
   return 0;
 }
 
@@ -180,7 +414,7 @@ landlock_create (bool allow_network, host_landlock **out, sbx_error **err)
       attr_size = sizeof attr;
       attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL;
     }
-  int fd = (int) syscall (__NR_landlock_create_ruleset, &attr, attr_size, 0);
+  int fd = (int)syscall (__NR_landlock_create_ruleset, &attr, attr_size, 0);
   if (fd < 0)
     return sbx_fail_errno (err, errno, "cannot create a Landlock ruleset (ABI %d)", abi);
   host_landlock *ll = xcalloc (1, sizeof *ll);
@@ -192,20 +426,31 @@ landlock_create (bool allow_network, host_landlock **out, sbx_error **err)
 }
 
 static int
-add_base_rules (host_landlock *ll, sbx_error **err)
+add_base_rules (host_landlock *ll, char *const *deny, sbx_error **err)
 {
   for (const char *const *p = host_system_ro_paths; *p; p++)
-    if (add_path (ll, *p, LL_FS_READ, true, err) < 0)
+    if (grant_tree (ll, deny, *p, LL_FS_READ, true, true, err) < 0)
       return -1;
+  /* /etc/resolv.conf is often a link into /run (systemd-resolved,
+     NetworkManager): that one file is readable, /run itself is not (it
+     holds the daemons' sockets). */
+  char real[PATH_MAX];
+  struct stat st;
+  if (realpath ("/etc/resolv.conf", real) && strcmp (real, "/etc/resolv.conf") != 0
+      && stat (real, &st) == 0 && S_ISREG (st.st_mode) && deny_check (deny, real) == DENY_NONE
+      && add_path (ll, real, LL_FS_READ_FILE, true, err) < 0)
+    return -1;
   /* /dev can be listed; only the usual nodes can be opened (never a disk). */
   if (add_path (ll, "/dev", LL_FS_READ_DIR, true, err) < 0)
     return -1;
+  /* /tmp, /dev/shm and /dev/pts are shared with the host: no RESOLVE_UNIX
+     there (other users' and daemons' sockets live in /tmp; the sandbox's
+     own sockets need no rule). */
+  const uint64_t shared_rw = LL_FS_READ | (LL_FS_WRITE & ~LL_FS_RESOLVE_UNIX);
   for (const char *const *p = dev_rw_paths; *p; p++)
-    if (add_path (ll, *p, LL_FS_READ_FILE | LL_FS_READ_DIR | LL_FS_WRITE | LL_FS_IOCTL_DEV, true,
-                  err)
-        < 0)
+    if (add_path (ll, *p, (shared_rw & ~LL_FS_EXECUTE) | LL_FS_IOCTL_DEV, true, err) < 0)
       return -1;
-  if (add_path (ll, "/tmp", LL_FS_READ | LL_FS_WRITE, true, err) < 0)
+  if (add_path (ll, "/tmp", shared_rw, true, err) < 0)
     return -1;
   return 0;
 }
@@ -214,8 +459,8 @@ int
 host_landlock_new (const char *project_dir, bool allow_network, host_landlock **out,
                    sbx_error **err)
 {
-  host_policy pol = { .project_dir = project_dir, .allow_write = true,
-                      .allow_network = allow_network };
+  host_policy pol
+      = { .project_dir = project_dir, .allow_write = true, .allow_network = allow_network };
   return host_landlock_new_policy (&pol, out, err);
 }
 
@@ -225,20 +470,29 @@ host_landlock_new_policy (const host_policy *pol, host_landlock **out, sbx_error
   _cleanup_landlock_ host_landlock *ll = NULL;
   if (landlock_create (pol->allow_network, &ll, err) < 0)
     return -1;
-  if (add_base_rules (ll, err) < 0)
+  _cleanup_strv_ char **deny = deny_patterns (pol);
+  if (add_base_rules (ll, deny, err) < 0)
     return -1;
-  if (pol->project_dir)
-    {
-      int r = pol->allow_write ? host_landlock_add_rw (ll, pol->project_dir, err)
-                               : host_landlock_add_ro (ll, pol->project_dir, err);
-      if (r < 0)
-        return -1;
-    }
+  /* The user's tools and settings, not the credentials. */
+  if (pol->home && grant_tree (ll, deny, pol->home, LL_FS_READ, true, true, err) < 0)
+    return -1;
+  const uint64_t rw = LL_FS_READ | LL_FS_WRITE | LL_FS_IOCTL_DEV;
+  if (pol->project_dir
+      && grant_tree (ll, deny, pol->project_dir, pol->allow_write ? rw : LL_FS_READ, true, false,
+                     err)
+             < 0)
+    return -1;
   for (char *const *p = pol->ro_dirs; p && *p; p++)
-    if (host_landlock_add_ro (ll, *p, err) < 0)
+    if (grant_tree (ll, deny, *p, LL_FS_READ, true, false, err) < 0)
       return -1;
   for (char *const *p = pol->rw_dirs; p && *p; p++)
-    if (host_landlock_add_rw (ll, *p, err) < 0)
+    if (grant_tree (ll, deny, *p, rw, true, false, err) < 0)
+      return -1;
+  /* ABI >= 9: the sockets the user allowed by path (one that does not exist
+     yet cannot be named in a rule: it stays out of reach).  Below, the
+     seccomp supervisor decides on connect(). */
+  for (char *const *p = pol->allow_unix_sockets; p && *p; p++)
+    if (add_path (ll, *p, LL_FS_RESOLVE_UNIX, true, err) < 0)
       return -1;
   *out = steal_pointer (&ll);
   return 0;
@@ -258,6 +512,27 @@ host_landlock_enforce (const host_landlock *ll)
   if (syscall (__NR_landlock_restrict_self, ll->ruleset_fd, 0) < 0)
     return -errno;
   return 0;
+}
+
+int
+host_landlock_scope_enforce (void)
+{
+  long abi = syscall (__NR_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+  if (abi < 0)
+    return -errno;
+  if (abi < 6)
+    return -EOPNOTSUPP;
+  /* No filesystem or network access handled: mounts stay possible. */
+  struct ll_ruleset_attr attr = { .scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL };
+  int fd = (int)syscall (__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
+  if (fd < 0)
+    return -errno;
+  int r = 0;
+  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
+      || syscall (__NR_landlock_restrict_self, fd, 0) < 0)
+    r = -errno;
+  close (fd);
+  return r;
 }
 
 int

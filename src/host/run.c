@@ -150,7 +150,7 @@ prepare (const host_run_opts *o, prepared *p, int *exit_status, sbx_error **err)
     case HOST_CONFINE_LANDLOCK:
       if (host_landlock_new_policy (pol, &p->landlock, err) < 0)
         return -1;
-      if (host_seccomp_default_profile (pol->allow_network, &p->bpf, err) < 0)
+      if (host_seccomp_default_profile (pol->allow_network, false, &p->bpf, err) < 0)
         return -1;
       p->argv = strv_dup (o->argv);
       p->path = steal_pointer (&cmd_path);
@@ -165,7 +165,7 @@ prepare (const host_run_opts *o, prepared *p, int *exit_status, sbx_error **err)
                            bw, strerror (errnum));
         if (o->seccomp)
           {
-            if (host_seccomp_default_profile (pol->allow_network, &p->bpf, err) < 0)
+            if (host_seccomp_default_profile (pol->allow_network, false, &p->bpf, err) < 0)
               return -1;
             if (host_seccomp_memfd (&p->bpf, &p->seccomp_fd, err) < 0)
               return -1;

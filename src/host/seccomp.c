@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/fs.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -14,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -36,25 +38,117 @@ typedef struct
 {
   const char *name;
   int nr;
-} deny_entry;
+} sys_entry;
 
-#define D(n) { #n, SCMP_SYS (n) }
+#define D(n)                                                                                       \
+  {                                                                                                \
+#n, SCMP_SYS(n)                                                                                \
+  }
 /* Denied outright with EPERM. */
-static const deny_entry deny_always[] = {
-  D (ptrace),         D (process_vm_readv),  D (process_vm_writev), D (mount),
-  D (umount),         D (umount2),           D (pivot_root),        D (chroot),
-  D (fsopen),         D (fsconfig),          D (fsmount),           D (fspick),
-  D (move_mount),     D (open_tree),         D (mount_setattr),     D (kexec_load),
-  D (kexec_file_load), D (bpf),              D (perf_event_open),   D (keyctl),
-  D (add_key),        D (request_key),       D (init_module),       D (finit_module),
-  D (delete_module),  D (reboot),            D (swapon),            D (swapoff),
-  D (io_uring_setup), D (io_uring_enter),    D (io_uring_register), D (userfaultfd),
-  D (acct),           D (settimeofday),      D (clock_settime),     D (adjtimex),
-  D (clock_adjtime),  D (lookup_dcookie),    D (quotactl),          D (nfsservctl),
-  D (vhangup),        D (iopl),              D (ioperm),            D (syslog),
-  D (uselib),         D (ustat),             D (sysfs),             D (_sysctl),
+static const sys_entry deny_always[] = {
+  D (ptrace),
+  D (process_vm_readv),
+  D (process_vm_writev),
+  D (mount),
+  D (umount),
+  D (umount2),
+  D (pivot_root),
+  D (chroot),
+  D (fsopen),
+  D (fsconfig),
+  D (fsmount),
+  D (fspick),
+  D (move_mount),
+  D (open_tree),
+  D (mount_setattr),
+  D (kexec_load),
+  D (kexec_file_load),
+  D (bpf),
+  D (perf_event_open),
+  D (keyctl),
+  D (add_key),
+  D (request_key),
+  D (init_module),
+  D (finit_module),
+  D (delete_module),
+  D (reboot),
+  D (swapon),
+  D (swapoff),
+  D (io_uring_setup),
+  D (io_uring_enter),
+  D (io_uring_register),
+  D (userfaultfd),
+  D (acct),
+  D (settimeofday),
+  D (clock_settime),
+  D (adjtimex),
+  D (clock_adjtime),
+  D (lookup_dcookie),
+  D (quotactl),
+  D (nfsservctl),
+  D (vhangup),
+  D (iopl),
+  D (ioperm),
+  D (syslog),
+  D (uselib),
+  D (ustat),
+  D (sysfs),
+  D (_sysctl),
+  /* Other processes' memory and files. */
+  D (process_madvise),
+  D (process_mrelease),
+  D (kcmp),
+  /* The machine's identity. */
+  D (sethostname),
+  D (setdomainname),
+  /* Opens by file handle, around path-based checks (needs a capability
+     anyway). */
+  D (open_by_handle_at),
+};
+
+/* System calls newer than libseccomp 2.5.4: their numbers are the same on
+   x86-64 and aarch64 (the unified table every architecture follows since
+   Linux 5.1). */
+#define SYS_FCHMODAT2 452
+#define SYS_SETXATTRAT 463
+#define SYS_REMOVEXATTRAT 466
+#define SYS_FILE_SETATTR 469
+
+/* Supervised (SCMP_ACT_NOTIFY): connecting, and changing the metadata of a
+   file (mode, owner, times, extended attributes, inode flags). */
+static const sys_entry supervised_calls[] = {
+  D (connect),
+  D (chmod),
+  D (fchmod),
+  D (fchmodat),
+  { "fchmodat2", SYS_FCHMODAT2 },
+  D (chown),
+  D (fchown),
+  D (lchown),
+  D (fchownat),
+  D (utime),
+  D (utimes),
+  D (futimesat),
+  D (utimensat),
+  D (setxattr),
+  D (lsetxattr),
+  D (fsetxattr),
+  D (removexattr),
+  D (lremovexattr),
+  D (fremovexattr),
+  { "setxattrat", SYS_SETXATTRAT },
+  { "removexattrat", SYS_REMOVEXATTRAT },
+  { "file_setattr", SYS_FILE_SETATTR },
 };
 #undef D
+
+/* The kernel reads an int argument (ioctl command, socket family, pid,
+   flags...) from the low 32 bits of the register; libseccomp compares all
+   64.  A rule that matches a value must therefore mask: "the low 32 bits
+   equal v".  A rule that matches everything but a value (SCMP_CMP_NE) is
+   left on 64 bits on purpose: it is stricter (a value with high bits set is
+   refused even when the kernel would read it as the allowed one). */
+#define LOW32_EQ(n, v) SCMP_CMP64 ((n), SCMP_CMP_MASKED_EQ, 0xffffffffULL, (uint32_t)(v))
 
 static int
 check (int r, const char *what, sbx_error **err)
@@ -65,47 +159,56 @@ check (int r, const char *what, sbx_error **err)
   return 0;
 }
 
+/* Add one rule; a syscall this architecture does not have (negative pseudo
+   number) cannot be called: nothing to add. */
 static int
-add_rules (scmp_filter_ctx ctx, bool allow_network, sbx_error **err)
+rule (scmp_filter_ctx ctx, uint32_t action, int nr, const char *name, unsigned int n,
+      const struct scmp_arg_cmp *cmp, sbx_error **err)
+{
+  if (nr < 0)
+    return 0;
+  return check (seccomp_rule_add_array (ctx, action, nr, n, cmp), name, err);
+}
+
+#define NCMP(...) (sizeof ((struct scmp_arg_cmp[]){ __VA_ARGS__ }) / sizeof (struct scmp_arg_cmp))
+#define RULE(act, sys, ...)                                                                        \
+  rule (ctx, (act), SCMP_SYS (sys), #sys, NCMP (__VA_ARGS__),                                      \
+        (struct scmp_arg_cmp[]){ __VA_ARGS__ }, err)
+#define RULE0(act, sys) rule (ctx, (act), SCMP_SYS (sys), #sys, 0, NULL, err)
+
+/* Calls that act on another process (argument pid_arg names it; 0 is the
+   caller) are refused unless the pid is 0. */
+static const struct
+{
+  const char *name;
+  int nr;
+  unsigned int pid_arg;
+} self_only[] = {
+  { "prlimit64", SCMP_SYS (prlimit64), 0 },
+  { "sched_setscheduler", SCMP_SYS (sched_setscheduler), 0 },
+  { "sched_setparam", SCMP_SYS (sched_setparam), 0 },
+  { "sched_setattr", SCMP_SYS (sched_setattr), 0 },
+  { "sched_setaffinity", SCMP_SYS (sched_setaffinity), 0 },
+  { "migrate_pages", SCMP_SYS (migrate_pages), 0 },
+  { "move_pages", SCMP_SYS (move_pages), 0 },
+};
+
+static int
+add_rules (scmp_filter_ctx ctx, bool allow_network, bool supervised, sbx_error **err)
 {
   const uint32_t eperm = SCMP_ACT_ERRNO (EPERM);
   for (size_t i = 0; i < sizeof deny_always / sizeof deny_always[0]; i++)
-    {
-      /* A syscall this architecture does not have (negative pseudo number)
-         cannot be called: nothing to deny. */
-      if (deny_always[i].nr < 0)
-        continue;
-      if (check (seccomp_rule_add (ctx, eperm, deny_always[i].nr, 0), deny_always[i].name, err)
-          < 0)
-        return -1;
-    }
+    if (rule (ctx, eperm, deny_always[i].nr, deny_always[i].name, 0, NULL, err) < 0)
+      return -1;
 
   /* User namespaces: unshare and clone with CLONE_NEWUSER, setns into one
      (nstype 0 means "any", so it is denied too).  clone3 passes its flags in
-     memory where seccomp cannot look: ENOSYS makes libc fall back to clone. */
-  if (check (seccomp_rule_add (ctx, eperm, SCMP_SYS (unshare), 1,
-                               SCMP_A0 (SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER)),
-             "unshare", err)
-      < 0)
-    return -1;
-  if (check (seccomp_rule_add (ctx, eperm, SCMP_SYS (clone), 1,
-                               SCMP_A0 (SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER)),
-             "clone", err)
-      < 0)
-    return -1;
-  if (check (seccomp_rule_add (ctx, eperm, SCMP_SYS (setns), 1,
-                               SCMP_A1 (SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER)),
-             "setns", err)
-      < 0)
-    return -1;
-  if (check (seccomp_rule_add (ctx, eperm, SCMP_SYS (setns), 1, SCMP_A1 (SCMP_CMP_EQ, 0)),
-             "setns", err)
-      < 0)
-    return -1;
-  if (SCMP_SYS (clone3) >= 0
-      && check (seccomp_rule_add (ctx, SCMP_ACT_ERRNO (ENOSYS), SCMP_SYS (clone3), 0), "clone3",
-                err)
-             < 0)
+     memory where seccomp cannot look: ENOSYS makes libc fall back to clone.
+     The masks have no high bits, so the compares are on the low 32 bits. */
+  if (RULE (eperm, unshare, SCMP_A0 (SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER)) < 0
+      || RULE (eperm, clone, SCMP_A0 (SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER)) < 0
+      || RULE (eperm, setns, SCMP_A1 (SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER)) < 0
+      || RULE (eperm, setns, LOW32_EQ (1, 0)) < 0 || RULE0 (SCMP_ACT_ERRNO (ENOSYS), clone3) < 0)
     return -1;
 
   /* personality: flags that turn off ASLR or make data executable.  Bit 31
@@ -114,35 +217,61 @@ add_rules (scmp_filter_ctx ctx, bool allow_network, sbx_error **err)
   static const uint32_t bad_persona[]
       = { ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, MMAP_PAGE_ZERO, ADDR_COMPAT_LAYOUT };
   for (size_t i = 0; i < sizeof bad_persona / sizeof bad_persona[0]; i++)
-    if (check (seccomp_rule_add (ctx, eperm, SCMP_SYS (personality), 1,
-                                 SCMP_A0_32 (SCMP_CMP_MASKED_EQ, bad_persona[i] | 0x80000000U,
-                                             bad_persona[i])),
-               "personality", err)
+    if (RULE (eperm, personality,
+              SCMP_A0 (SCMP_CMP_MASKED_EQ, bad_persona[i] | 0x80000000U, bad_persona[i]))
         < 0)
       return -1;
 
-  /* Terminal injection. */
-  if (check (seccomp_rule_add (ctx, eperm, SCMP_SYS (ioctl), 1,
-                               SCMP_A1_32 (SCMP_CMP_EQ, (uint32_t) TIOCSTI)),
-             "ioctl", err)
-      < 0)
+  /* Terminal injection (TIOCSTI types into the terminal, TIOCLINUX can
+     paste the console selection), and inode flags (chattr: immutable,
+     append-only) whatever the high bits of the command. */
+  static const uint32_t bad_ioctl[] = { TIOCSTI, TIOCLINUX, FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR };
+  for (size_t i = 0; i < sizeof bad_ioctl / sizeof bad_ioctl[0]; i++)
+    if (RULE (eperm, ioctl, LOW32_EQ (1, bad_ioctl[i])) < 0)
+      return -1;
+
+  /* Other processes: limits, scheduling, memory placement of any pid but
+     the caller's own (0). */
+  for (size_t i = 0; i < sizeof self_only / sizeof self_only[0]; i++)
+    {
+      struct scmp_arg_cmp c = SCMP_CMP64 (self_only[i].pid_arg, SCMP_CMP_NE, 0);
+      if (rule (ctx, eperm, self_only[i].nr, self_only[i].name, 1, &c, err) < 0)
+        return -1;
+    }
+  /* setpriority and ioprio_set: only (PRIO_PROCESS / IOPRIO_WHO_PROCESS, 0),
+     the caller itself; process groups and users are other processes. */
+  if (RULE (eperm, setpriority, SCMP_A0 (SCMP_CMP_NE, PRIO_PROCESS)) < 0
+      || RULE (eperm, setpriority, SCMP_A1 (SCMP_CMP_NE, 0)) < 0
+      || RULE (eperm, ioprio_set, SCMP_A0 (SCMP_CMP_NE, 1 /* IOPRIO_WHO_PROCESS */)) < 0
+      || RULE (eperm, ioprio_set, SCMP_A1 (SCMP_CMP_NE, 0)) < 0)
     return -1;
-  if (check (seccomp_rule_add (ctx, eperm, SCMP_SYS (ioctl), 1,
-                               SCMP_A1_32 (SCMP_CMP_EQ, (uint32_t) TIOCLINUX)),
-             "ioctl", err)
-      < 0)
+
+  /* Device nodes: no character or block device, whatever the permission
+     bits (FIFOs and sockets stay allowed). */
+  if (RULE (eperm, mknod, SCMP_A1 (SCMP_CMP_MASKED_EQ, S_IFMT, S_IFCHR)) < 0
+      || RULE (eperm, mknod, SCMP_A1 (SCMP_CMP_MASKED_EQ, S_IFMT, S_IFBLK)) < 0
+      || RULE (eperm, mknodat, SCMP_A2 (SCMP_CMP_MASKED_EQ, S_IFMT, S_IFCHR)) < 0
+      || RULE (eperm, mknodat, SCMP_A2 (SCMP_CMP_MASKED_EQ, S_IFMT, S_IFBLK)) < 0)
     return -1;
 
   if (!allow_network)
     {
-      if (check (seccomp_rule_add (ctx, eperm, SCMP_SYS (socket), 1,
-                                   SCMP_A0_32 (SCMP_CMP_NE, AF_UNIX)),
-                 "socket", err)
-          < 0)
+      if (RULE (eperm, socket, SCMP_A0 (SCMP_CMP_NE, AF_UNIX)) < 0
+          || RULE (eperm, socketpair, SCMP_A0 (SCMP_CMP_NE, AF_UNIX)) < 0)
         return -1;
-      if (check (seccomp_rule_add (ctx, eperm, SCMP_SYS (socketpair), 1,
-                                   SCMP_A0_32 (SCMP_CMP_NE, AF_UNIX)),
-                 "socketpair", err)
+    }
+
+  if (supervised)
+    {
+      for (size_t i = 0; i < sizeof supervised_calls / sizeof supervised_calls[0]; i++)
+        if (rule (ctx, SCMP_ACT_NOTIFY, supervised_calls[i].nr, supervised_calls[i].name, 0, NULL,
+                  err)
+            < 0)
+          return -1;
+      /* An unconnected datagram socket can sendto() any socket path without
+         connect(): refused (the type without SOCK_NONBLOCK/SOCK_CLOEXEC). */
+      if (RULE (SCMP_ACT_ERRNO (EACCES), socket, LOW32_EQ (0, AF_UNIX),
+                SCMP_A1 (SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM))
           < 0)
         return -1;
     }
@@ -157,7 +286,7 @@ release_ctx (scmp_filter_ctx *ctx)
 }
 
 int
-host_seccomp_default_profile (bool allow_network, host_bpf *out, sbx_error **err)
+host_seccomp_default_profile (bool allow_network, bool supervised, host_bpf *out, sbx_error **err)
 {
   memset (out, 0, sizeof *out);
   uint32_t arch = seccomp_arch_native ();
@@ -171,11 +300,10 @@ host_seccomp_default_profile (bool allow_network, host_bpf *out, sbx_error **err
     return sbx_fail (err, SBX_ERR_GENERIC, "cannot initialise libseccomp");
   /* Calls of another architecture (i386 int 0x80, x32) kill the process:
      their numbers mean something else and would pass the filter. */
-  if (check (seccomp_attr_set (ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "badarch",
-             err)
+  if (check (seccomp_attr_set (ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "badarch", err)
       < 0)
     return -1;
-  if (add_rules (ctx, allow_network, err) < 0)
+  if (add_rules (ctx, allow_network, supervised, err) < 0)
     return -1;
 
   _cleanup_close_ int fd = memfd_create ("sbx-seccomp", MFD_CLOEXEC);
@@ -189,17 +317,17 @@ host_seccomp_default_profile (bool allow_network, host_bpf *out, sbx_error **err
     return sbx_fail_errno (err, errno, "fstat of the seccomp filter");
   if (st.st_size <= 0 || st.st_size % sizeof (struct sock_filter) != 0)
     return sbx_fail (err, SBX_ERR_GENERIC, "libseccomp exported a filter of %lld bytes",
-                     (long long) st.st_size);
-  _cleanup_free_ unsigned char *data = xmalloc ((size_t) st.st_size);
+                     (long long)st.st_size);
+  _cleanup_free_ unsigned char *data = xmalloc ((size_t)st.st_size);
   size_t done = 0;
-  while (done < (size_t) st.st_size)
+  while (done < (size_t)st.st_size)
     {
-      ssize_t n = pread (fd, data + done, (size_t) st.st_size - done, (off_t) done);
+      ssize_t n = pread (fd, data + done, (size_t)st.st_size - done, (off_t)done);
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
         return sbx_fail_errno (err, n < 0 ? errno : EIO, "reading the exported seccomp filter");
-      done += (size_t) n;
+      done += (size_t)n;
     }
   out->data = steal_pointer (&data);
   out->len = done;
@@ -210,13 +338,37 @@ int
 host_seccomp_enforce (const host_bpf *bpf)
 {
   struct sock_fprog prog = {
-    .len = (unsigned short) (bpf->len / sizeof (struct sock_filter)),
-    .filter = (struct sock_filter *) bpf->data,
+    .len = (unsigned short)(bpf->len / sizeof (struct sock_filter)),
+    .filter = (struct sock_filter *)bpf->data,
   };
   if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return -errno;
   if (syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
     return -errno;
+  return 0;
+}
+
+int
+host_seccomp_enforce_listener (const host_bpf *bpf, int *listener)
+{
+  struct sock_fprog prog = {
+    .len = (unsigned short)(bpf->len / sizeof (struct sock_filter)),
+    .filter = (struct sock_filter *)bpf->data,
+  };
+  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return -errno;
+  /* WAIT_KILLABLE_RECV (Linux 5.19): once the supervisor has received a
+     notification, only a fatal signal interrupts the call, so a program
+     that signals itself often (Go's preemption) does not restart it
+     forever.  Older kernels: without. */
+  long fd
+      = syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                 SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
+  if (fd < 0 && errno == EINVAL)
+    fd = syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  if (fd < 0)
+    return -errno;
+  *listener = (int)fd;
   return 0;
 }
 

@@ -55,7 +55,7 @@ seccomp_child (void *ud)
 {
   bool network = *(bool *) ud;
   host_bpf bpf;
-  if (host_seccomp_default_profile (network, &bpf, NULL) < 0)
+  if (host_seccomp_default_profile (network, false, &bpf, NULL) < 0)
     return 100;
   if (host_seccomp_enforce (&bpf) < 0)
     return 101;
@@ -122,8 +122,8 @@ Test (kernel_seccomp, exported_bpf)
 {
   host_bpf a, b;
   sbx_error *err = NULL;
-  cr_assert_eq (host_seccomp_default_profile (false, &a, &err), 0, "%s", err ? err->msg : "");
-  cr_assert_eq (host_seccomp_default_profile (true, &b, &err), 0);
+  cr_assert_eq (host_seccomp_default_profile (false, false, &a, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (host_seccomp_default_profile (true, false, &b, &err), 0);
   cr_expect_gt (a.len, 0);
   cr_expect_eq (a.len % sizeof (struct sock_filter), 0);
   cr_expect_gt (a.len, b.len, "the network-off filter has the socket rules");

@@ -82,3 +82,20 @@ Test (nsjail, kafel_policy_follows_network)
   cr_expect_not_null (strstr (on, "mount"));
   cr_expect_not_null (strstr (on, "ERRNO(38) { clone3 }"));
 }
+
+Test (nsjail, kafel_policy_mirrors_the_seccomp_filter)
+{
+  _cleanup_free_ char *p = host_nsjail_kafel_policy (true);
+  /* ioctl numbers on their low 32 bits: TIOCSTI and TIOCLINUX. */
+  cr_expect_not_null (strstr (p, "(cmd & 0xffffffff) == 0x5412"));
+  cr_expect_not_null (strstr (p, "(cmd & 0xffffffff) == 0x541c"));
+  /* Other processes: only pid 0 (the caller). */
+  cr_expect_not_null (strstr (p, "prlimit64(pid) { pid != 0 }"));
+  cr_expect_not_null (strstr (p, "sched_setaffinity(pid) { pid != 0 }"));
+  cr_expect_not_null (strstr (p, "setpriority(which, who) { which != 0 || who != 0 }"));
+  cr_expect_not_null (strstr (p, "ioprio_set(which, who) { which != 1 || who != 0 }"));
+  cr_expect_not_null (strstr (p, "kcmp"));
+  /* Root: no device nodes, no hostname. */
+  cr_expect_not_null (strstr (p, "(mode & 0xf000) == 0x2000 || (mode & 0xf000) == 0x6000"));
+  cr_expect_not_null (strstr (p, "sethostname, setdomainname"));
+}
