@@ -38,17 +38,17 @@ typedef struct sbx_kernel_caps
   bool mount_ns;       /* a mount namespace for this user */
 } sbx_kernel_caps;
 
-void sbx_kernel_caps_probe(sbx_kernel_caps *k);
-const char *sbx_guarantee_name(sbx_guarantee g);
-const char *sbx_guarantee_text(sbx_guarantee g);
+void sbx_kernel_caps_probe (sbx_kernel_caps *k);
+const char *sbx_guarantee_name (sbx_guarantee g);
+const char *sbx_guarantee_text (sbx_guarantee g);
 /* Whether backend gives g with these kernel features; *how says by what, or
    why not (static strings). */
-bool sbx_guarantee_given(sbx_backend b, sbx_guarantee g, const sbx_kernel_caps *k,
-                         const char **how);
+bool sbx_guarantee_given (sbx_backend b, sbx_guarantee g, const sbx_kernel_caps *k,
+                          const char **how);
 /* The first row that backend misses here, or SBX_G_COUNT. */
-sbx_guarantee sbx_guarantee_first_missing(sbx_backend b, const sbx_kernel_caps *k);
+sbx_guarantee sbx_guarantee_first_missing (sbx_backend b, const sbx_kernel_caps *k);
 /* {"name": {"text":..., "off": {"given":b,"how":s}, "default": ..., ...}} for
    the backend each level selects with probes p. */
-json_t *sbx_guarantees_report(const sbx_probes *p, const sbx_kernel_caps *k);
+json_t *sbx_guarantees_report (const sbx_probes *p, const sbx_kernel_caps *k);
 
 #endif

@@ -33,18 +33,18 @@ typedef struct devenv_status
   char *why;             /* why stale, or NULL */
 } devenv_status;
 
-int devenv_status_get(engine_client *c, const sbx_project *p, const devenv_options *o,
-                      devenv_status *st, sbx_error **err);
-void devenv_status_clear(devenv_status *st);
+int devenv_status_get (engine_client *c, const sbx_project *p, const devenv_options *o,
+                       devenv_status *st, sbx_error **err);
+void devenv_status_clear (devenv_status *st);
 /* Stale: the image of the current key is missing, or the project container
    runs an image of another key. */
-int devenv_is_stale(engine_client *c, const sbx_project *p, const devenv_options *o, bool *stale,
-                    sbx_error **err);
+int devenv_is_stale (engine_client *c, const sbx_project *p, const devenv_options *o, bool *stale,
+                     sbx_error **err);
 /* Make the next GetOrBuild rebuild without the layer cache: the image of the
    current key loses its key tag and is tagged <repo>:invalidated. *had_image
    (may be NULL): whether there was one. */
-int devenv_invalidate(engine_client *c, const sbx_project *p, const devenv_options *o,
-                      bool *had_image, sbx_error **err);
+int devenv_invalidate (engine_client *c, const sbx_project *p, const devenv_options *o,
+                       bool *had_image, sbx_error **err);
 
 /* ---- gc ---- */
 
@@ -67,7 +67,7 @@ typedef struct devenv_gc_report
 
 /* Remove exited sbx containers and sbx images that no container uses,
    except each project's newest.  dry_run: only report. */
-int devenv_gc(engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **err);
-void devenv_gc_report_clear(devenv_gc_report *rep);
+int devenv_gc (engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **err);
+void devenv_gc_report_clear (devenv_gc_report *rep);
 
 #endif
