@@ -1,7 +1,6 @@
 /* gc.c: remove exited sbx containers, and sbx images that no container
    uses, keeping each project's newest image. */
 #include "devenv/devenv.h"
-#include "devenv/container/container.h"
 #include "util.h"
 
 #include <string.h>

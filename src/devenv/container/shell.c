@@ -1,7 +1,6 @@
-/* shell.c: an interactive session in the project container (see shell.h). */
-#include "devenv/container/shell.h"
-#include "devenv/container/agent_client.h"
+/* shell.c: an interactive session in the project container (see container.h). */
 #include "devenv/container/container.h"
+#include "devenv/container/agent_client.h"
 #include "util.h"
 
 #include <fcntl.h>
