@@ -11,9 +11,15 @@ typedef struct sbx_project
   char *dir;            /* real, absolute path */
   char *id;             /* 12 hex digits */
   char *basename;       /* sanitized: [a-z0-9_.-], never empty */
-  char *container_name; /* sbx-<basename>-<id> */
-  char *image_repo;     /* sbx-devenv/<basename>-<id> */
+  char *container_name; /* SBX_CONTAINER_NAME_FMT: sbx-<basename>-<id> */
+  char *image_repo;     /* SBX_IMAGE_REPO_FMT: sbx-devenv/<basename>-<id> */
 } sbx_project;
+
+/* The names a project has in the engine, from its basename and id.  Every
+   other name and tag sbx gives is derived from these two in
+   devenv/labels.h. */
+#define SBX_CONTAINER_NAME_FMT "sbx-%s-%s"
+#define SBX_IMAGE_REPO_FMT "sbx-devenv/%s-%s"
 
 /* The project directory only (no identity computed): *root is the real path
    of dir, or of the git root above it unless explicit_dir. */

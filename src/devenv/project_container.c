@@ -21,7 +21,7 @@ note (const devenv_hooks *h, const char *fmt, ...)
 char *
 devenv_current_tag (const sbx_project *p)
 {
-  return xasprintf ("%s:current", p->image_repo);
+  return xasprintf ("%s:%s", p->image_repo, DEVENV_TAG_CURRENT);
 }
 
 int

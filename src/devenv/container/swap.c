@@ -86,8 +86,8 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
   /* 1. the new container, under a temporary name, answering. */
   char stamp[13];
   sbx_random_hex (stamp, 6);
-  _cleanup_free_ char *next_name = xasprintf ("%s-next-%s", p->container_name, stamp);
-  _cleanup_free_ char *old_name = xasprintf ("%s-old-%s", p->container_name, stamp);
+  _cleanup_free_ char *next_name = xasprintf (DEVENV_SWAP_NEXT_FMT, p->container_name, stamp);
+  _cleanup_free_ char *old_name = xasprintf (DEVENV_SWAP_OLD_FMT, p->container_name, stamp);
   /* Recorded in the lock file: if this process dies while the engine still
      creates the container, recovery knows what to wait for. */
   if (ftruncate (lock_fd, 0) < 0 || pwrite (lock_fd, next_name, strlen (next_name), 0) < 0)
