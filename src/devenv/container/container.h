@@ -1,6 +1,8 @@
 /* container.h: the project container (src/devenv/container/), the one
    header this half exports; devenv.h includes it.  Each section is
    defined by the file it names:
+     state.c      the engine's view of an sbx container, parsed once, and
+                  the decisions taken on it
      container.c  the hardened create body; finding, starting and removing
                   the project container
      exec.c       running a command through the engine's exec API
@@ -25,6 +27,59 @@
 #include "engine/hijack.h"
 
 #include "devenv/labels.h"
+
+/* ---- state.c: the engine's view of an sbx container, parsed once ---- */
+
+/* From an inspect answer or a list entry.  The strings point into json, of
+   which the struct holds a reference: valid until devenv_ctr_clear.  A
+   string is NULL when the engine did not say (a label sbx did not set). */
+typedef struct devenv_ctr
+{
+  json_t *json; /* NULL: no container */
+  const char *id;
+  const char *name;       /* without the engine's leading '/' */
+  const char *image_id;   /* the image it was created from (sha256:...) */
+  const char *state;      /* "created", "running", "exited", "dead"... */
+  bool running;
+  const char *started_at; /* inspect only: RFC 3339 */
+  const char *status;     /* list only: "Up 2 minutes", for people */
+  long long created;      /* list only: Unix seconds */
+  /* Its dev.sbx.* labels (labels.h). */
+  bool managed;
+  const char *project;   /* the project directory */
+  const char *image;     /* the image reference it was created from */
+  const char *image_key; /* the devenv key of that image ("" when none) */
+  const char *isolation; /* sbx_level_name */
+  const char *profile;   /* devenv_profile */
+  const char *runtime;   /* maximum: the gVisor runtime */
+  const char *agent;     /* its socket's name in the agent directory */
+} devenv_ctr;
+
+void devenv_ctr_parse (json_t *j, devenv_ctr *out);
+void devenv_ctr_clear (devenv_ctr *s);
+#define _cleanup_ctr_ __attribute__ ((cleanup (devenv_ctr_clear)))
+/* The containers that carry label ("key" or "key=value"), as
+   engine_container_list lists them (all: stopped ones too). */
+typedef struct devenv_ctrs
+{
+  devenv_ctr *v;
+  size_t n;
+} devenv_ctrs;
+int devenv_ctr_list (engine_client *c, const char *label, bool all, devenv_ctrs *out,
+                     sbx_error **err);
+void devenv_ctrs_clear (devenv_ctrs *l);
+#define _cleanup_ctrs_ __attribute__ ((cleanup (devenv_ctrs_clear)))
+
+/* Is its state (State.Status, or the list's State) state? */
+bool devenv_ctr_in_state (const devenv_ctr *s, const char *state);
+/* The level it runs at (its dev.sbx.isolation label); false when it has
+   none that sbx_level_parse takes. */
+bool devenv_ctr_level (const devenv_ctr *s, sbx_level *level);
+/* Why it cannot serve as a container of image, at *level, with profile
+   (each NULL: any): "image", "isolation" or "configuration", the first
+   that differs; NULL when it can.  Replacing it is the caller's choice. */
+const char *devenv_ctr_mismatch (const devenv_ctr *s, const char *image, const sbx_level *level,
+                                 const char *profile);
 
 /* ---- container.c: the project container ---- */
 
@@ -57,9 +112,11 @@ char *devenv_profile (sbx_level level, const sbx_config *cfg);
 /* The create body for the spec (pure: no I/O). */
 json_t *devenv_container_config (const devenv_spec *spec);
 
-/* Inspect the project container; *out is NULL (and 0 returned) when there is
-   none. */
-int devenv_container_find (engine_client *c, const sbx_project *p, json_t **out, sbx_error **err);
+/* Inspect the project container (during a swap: the newest running one
+   with the project's label); out->json is NULL (and 0 returned) when there
+   is none.  SBX_ERR_CONFLICT: a container of its name is not sbx's. */
+int devenv_container_find (engine_client *c, const sbx_project *p, devenv_ctr *out,
+                           sbx_error **err);
 
 /* Does the engine know an OCI runtime called name? */
 int devenv_runtime_available (engine_client *c, const char *name, bool *available, char **known,

@@ -100,9 +100,9 @@ devenv_exec_fast (const sbx_project *p, const char *engine_host, const char *wan
 
 /* Seconds since the container started (large when unknown). */
 static long
-started_ago (json_t *ins)
+started_ago (const devenv_ctr *ctr)
 {
-  const char *at = json_string_value (json_object_get (json_object_get (ins, "State"), "StartedAt"));
+  const char *at = ctr->started_at;
   struct tm tm = { 0 };
   if (!at || !strptime (at, "%Y-%m-%dT%H:%M:%S", &tm))
     return 1L << 30;
@@ -116,6 +116,7 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
   *why = NULL;
   *out = NULL;
   _cleanup_json_ json_t *ins = NULL;
+  _cleanup_ctr_ devenv_ctr ctr = { 0 };
   _cleanup_free_ char *dir = NULL;
   const char *name = NULL;
   if (devenv_agent_disabled ())
@@ -125,8 +126,8 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
     }
   if (engine_container_inspect (c, container, &ins, err) < 0)
     return -1;
-  name = json_string_value (
-      json_object_get (json_object_get (json_object_get (ins, "Config"), "Labels"), DEVENV_LABEL_AGENT));
+  devenv_ctr_parse (ins, &ctr);
+  name = ctr.agent;
   if (!name)
     {
       *why = xstrdup ("the container has no agent socket");
@@ -140,7 +141,7 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
       return 0;
     }
   _cleanup_free_ char *path = xasprintf ("%s/%s", dir, name);
-  long ago = started_ago (ins);
+  long ago = started_ago (&ctr);
   for (int attempt = 0;; attempt++)
     {
       free (*why);

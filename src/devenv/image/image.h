@@ -127,7 +127,12 @@ void devenv_plan_free (devenv_plan *plan);
 void devenv_plan_freep (devenv_plan **plan);
 #define _cleanup_plan_ __attribute__ ((cleanup (devenv_plan_freep)))
 
-/* ---- GetOrBuild ---- */
+/* ---- cache.c: the image cache in the engine ---- */
+
+/* A dev.sbx.* label (labels.h) of an image, from an inspect answer
+   (Config.Labels) or a list entry (Labels); NULL when it has none.  The
+   string lives in img. */
+const char *devenv_image_label (const json_t *img, const char *label);
 
 typedef struct devenv_failure
 {
