@@ -11,7 +11,8 @@
      swap.c       replacing the container without a gap
      shell.c      an interactive session
    Private to the half: agent_client.h (sbx's side of the agent protocol,
-   a path that exec_auto.c and shell.c choose on their own).  Nothing in
+   a path that exec_auto.c and shell.c choose on their own) and
+   exec_auto.h (finding the project container's agent).  Nothing in
    this half includes the image half (devenv/image/), nor the reverse. */
 #ifndef SBX_DEVENV_CONTAINER_H
 #define SBX_DEVENV_CONTAINER_H

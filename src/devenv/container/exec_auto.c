@@ -1,7 +1,7 @@
 /* exec_auto.c: choosing how a command reaches the project container: its
    sbx-agent when one answers (a Unix socket round trip), else the engine's
    exec API (devenv_exec). */
-#include "devenv/container/agent_client.h"
+#include "devenv/container/exec_auto.h"
 #include "devenv/container/container.h"
 #include "lock.h"
 #include "util.h"

@@ -1,6 +1,6 @@
 /* shell.c: an interactive session in the project container (see container.h). */
 #include "devenv/container/container.h"
-#include "devenv/container/agent_client.h"
+#include "devenv/container/exec_auto.h"
 #include "util.h"
 
 #include <fcntl.h>
