@@ -90,7 +90,7 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
   if (cli_opt_no_operands (ctx, &op, &rc) < 0)
     return rc;
 
-  sbx_project *p = NULL;
+  _cleanup_project_ sbx_project *p = NULL;
   sbx_config cfg;
   if (cli_open_project (ctx, &p, &cfg, &err) < 0)
     return cli_report (ctx, err);
@@ -154,6 +154,5 @@ out:
   if (err)
     rc = cli_report (ctx, err);
   sbx_config_clear (&cfg);
-  sbx_project_free (p);
   return rc;
 }

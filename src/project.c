@@ -91,6 +91,13 @@ sbx_project_open (const char *dir, int explicit_dir, sbx_project **out, sbx_erro
 }
 
 void
+sbx_project_freep (sbx_project **p)
+{
+  sbx_project_free (*p);
+  *p = NULL;
+}
+
+void
 sbx_project_free (sbx_project *p)
 {
   if (!p)

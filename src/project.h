@@ -29,5 +29,7 @@ int sbx_project_locate (const char *dir, int explicit_dir, char **root, sbx_erro
    --project and is used as is (no git-root search). */
 int sbx_project_open (const char *dir, int explicit_dir, sbx_project **out, sbx_error **err);
 void sbx_project_free (sbx_project *p);
+void sbx_project_freep (sbx_project **p);
+#define _cleanup_project_ __attribute__ ((cleanup (sbx_project_freep)))
 
 #endif

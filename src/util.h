@@ -9,10 +9,14 @@
 #include <dirent.h>
 #include <jansson.h>
 
+/* Each *p helper releases what *p holds and leaves *p empty (NULL, -1),
+   so that calling it twice, or by hand before the scope ends, is safe. */
 static inline void
 sbx_freep (void *p)
 {
-  free (*(void **) p);
+  void **pp = p;
+  free (*pp);
+  *pp = NULL;
 }
 
 static inline void
@@ -23,6 +27,7 @@ sbx_closep (int *fd)
       int saved = errno;
       close (*fd);
       errno = saved;
+      *fd = -1;
     }
 }
 
@@ -31,6 +36,7 @@ sbx_fclosep (FILE **f)
 {
   if (*f)
     fclose (*f);
+  *f = NULL;
 }
 
 static inline void
@@ -38,12 +44,14 @@ sbx_closedirp (DIR **d)
 {
   if (*d)
     closedir (*d);
+  *d = NULL;
 }
 
 static inline void
 sbx_json_decrefp (json_t **j)
 {
   json_decref (*j);
+  *j = NULL;
 }
 
 static inline void
@@ -55,6 +63,7 @@ sbx_strvfreep (char ***v)
         free (*p);
       free (*v);
     }
+  *v = NULL;
 }
 
 #define _cleanup_free_ __attribute__ ((cleanup (sbx_freep)))

@@ -15,7 +15,7 @@
 #include "devenv/image/image.h"
 #include "devenv/container/container.h"
 
-/* ---- IsStale, status, Invalidate ---- */
+/* ---- status.c: devenv_status_get, devenv_is_stale, devenv_invalidate ---- */
 
 typedef struct devenv_status
 {
@@ -47,13 +47,13 @@ int devenv_is_stale(engine_client *c, const sbx_project *p, const devenv_options
 int devenv_container_outdated (engine_client *c, const sbx_project *p, const sbx_config *cfg,
                                const devenv_ctr *ctr, const devenv_options *o, bool *outdated,
                                sbx_error **err);
-/* Make the next GetOrBuild rebuild without the layer cache: the image of the
+/* Make the next devenv_get_or_build rebuild without the layer cache: the image of the
    current key loses its key tag and is tagged <repo>:invalidated. *had_image
    (may be NULL): whether there was one. */
 int devenv_invalidate(engine_client *c, const sbx_project *p, const devenv_options *o,
                       bool *had_image, sbx_error **err);
 
-/* ---- gc ---- */
+/* ---- gc.c ---- */
 
 typedef struct devenv_gc_item
 {

@@ -1,5 +1,6 @@
-/* status.c: IsStale, status and Invalidate: the engine's images and the
-   project container compared with the key of the project as it is now. */
+/* status.c: devenv_status_get, devenv_is_stale, devenv_container_outdated
+   and devenv_invalidate: the engine's images and the project container
+   compared with the key of the project as it is now. */
 #include "devenv/devenv.h"
 #include "util.h"
 

@@ -394,7 +394,7 @@ devenv_container_running_commands (engine_client *c, const char *id, int *count,
   const char *name = ctr.agent, *project = ctr.project;
   if (!name || !project || !ctr.running)
     return 0;
-  sbx_project *p = NULL;
+  _cleanup_project_ sbx_project *p = NULL;
   sbx_error *e = NULL;
   _cleanup_free_ char *dir = NULL;
   if (sbx_project_open (project, 1, &p, &e) == 0
@@ -406,6 +406,5 @@ devenv_container_running_commands (engine_client *c, const char *id, int *count,
         *count += n;
     }
   sbx_error_free (e);
-  sbx_project_free (p);
   return 0;
 }

@@ -1,4 +1,4 @@
-/* cache.c: GetOrBuild: reuse the image tagged with the key, else build it
+/* cache.c: devenv_get_or_build: reuse the image tagged with the key, else build it
    through the engine (one build at a time per project), following the
    builder's progress in bounded buffers. */
 #include "devenv/image/image.h"

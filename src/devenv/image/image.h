@@ -25,7 +25,7 @@
 
 #define DEVENV_KEY_VERSION 1
 
-/* ---- which Dockerfile ---- */
+/* ---- discover.c: which Dockerfile ---- */
 
 typedef enum
 {
@@ -102,7 +102,7 @@ typedef struct devenv_options
   volatile sig_atomic_t *cancel; /* also set on the engine client */
 } devenv_options;
 
-/* ---- the plan: discovery, Dockerfile check and key; no engine ---- */
+/* ---- plan.c: the plan: discovery, Dockerfile check and key; no engine ---- */
 
 struct devenv_plan
 {
