@@ -1,5 +1,8 @@
 /* transport.c: the engine client and its HTTP requests (libcurl).  One easy
-   handle per client, reused so that its connection is kept alive. */
+   handle per client, reused so that its connection is kept alive.  The
+   first request that needs an API version starts with the handshake: a
+   /_ping, whose Api-Version header is negotiated (api_version.c) once per
+   client. */
 #include "engine.h"
 #include "engine_internal.h"
 #include "util.h"
@@ -104,6 +107,33 @@ void
 engine_client_set_cancel (engine_client *c, volatile sig_atomic_t *flag)
 {
   c->cancel = flag;
+}
+
+int
+engine_ping (engine_client *c, char **api_version, sbx_error **err)
+{
+  free (c->ping_version);
+  c->ping_version = NULL;
+  engine_request req = { .method = "GET", .path = "/_ping", .versionless = true,
+                         .timeout_ms = 5000 };
+  sbx_error *e = NULL;
+  if (engine_call (c, &req, NULL, NULL, &e) < 0)
+    {
+      if (e->http_status == 0)
+        {
+          *err = e;
+          return -1;
+        }
+      /* Something answered, but not as a Docker engine does. */
+      sbx_fail (err, SBX_ERR_UNREACHABLE,
+                "cannot reach the Docker engine at %s: /_ping answered HTTP %d, not OK; is DOCKER_HOST right?",
+                engine_client_address (c), e->http_status);
+      sbx_error_free (e);
+      return -1;
+    }
+  if (api_version)
+    *api_version = c->ping_version ? xstrdup (c->ping_version) : NULL;
+  return 0;
 }
 
 int
