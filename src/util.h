@@ -2,6 +2,7 @@
 #ifndef SBX_UTIL_H
 #define SBX_UTIL_H
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -119,7 +120,23 @@ void sbx_sleep_ms (long ms);
    (/dev/urandom; the clock and pid if it cannot be read). */
 void sbx_random_hex (char *out, size_t nbytes);
 
-/* Write all of buf to fd, retrying on EINTR and short writes. */
+/* The write-everything loop, for any sink.  step takes what it can of
+   buf[0..len): how many bytes (> 0), 0 when it can take none now, or -1 on
+   an error (which step has recorded, in errno or through ud).  wait
+   (NULL: none) blocks until the sink may take more: 0, or -1 on an error.
+   0 once all of buf went; -1 as soon as a step or a wait fails, or when a
+   step takes nothing and there is no wait (errno EIO). */
+typedef ssize_t (*sbx_write_step) (void *ud, const void *buf, size_t len);
+typedef int (*sbx_write_wait) (void *ud);
+int sbx_write_loop (sbx_write_step step, sbx_write_wait wait, void *ud, const void *buf,
+                    size_t len);
+
+/* Write all of buf to fd, retrying on EINTR and short writes; a write that
+   takes nothing is an error (EIO). */
 int write_all (int fd, const void *buf, size_t len);
+
+/* 32-bit FNV-1a of the string s: a cheap hash for tables and names, not
+   for anything an adversary chooses. */
+uint32_t sbx_fnv1a (const char *s);
 
 #endif

@@ -19,12 +19,12 @@
 #include <time.h>
 
 #define HEAD_MAX (16 * 1024)
-#define ERROR_BODY_MAX (64 * 1024)
 #define HEAD_TIMEOUT_MS 120000L /* a runsc sandbox may take its time */
 #define ERROR_BODY_TIMEOUT_MS 5000L
 #define IN_BUF (64 * 1024)
 #define OUT_BUF (32 * 1024)
 #define RECV_ROUNDS 16 /* reads in a row before stdin gets a turn */
+#define CANCEL_POLL_MS 100 /* how often a wait looks at the cancel flag */
 
 struct engine_hijack
 {
@@ -204,7 +204,7 @@ cancelled (engine_hijack *h)
 }
 
 /* Wait until fd is ready for events or deadline (ms, monotonic) passes,
-   looking at the cancel flag every 100 ms. */
+   looking at the cancel flag every CANCEL_POLL_MS. */
 static int
 wait_fd (engine_hijack *h, short events, long deadline, const char *what, sbx_error **err)
 {
@@ -217,7 +217,7 @@ wait_fd (engine_hijack *h, short events, long deadline, const char *what, sbx_er
         return sbx_fail (err, SBX_ERR_TIMEOUT, "%s: no answer from the engine at %s", what,
                          h->c->addr.display);
       struct pollfd p = { .fd = h->fd, .events = events };
-      int n = poll (&p, 1, left < 100 ? (int) left : 100);
+      int n = poll (&p, 1, left < CANCEL_POLL_MS ? (int) left : CANCEL_POLL_MS);
       if (n < 0 && errno != EINTR)
         return sbx_fail_errno (err, errno, "%s: poll", what);
       if (n > 0)
@@ -225,27 +225,42 @@ wait_fd (engine_hijack *h, short events, long deadline, const char *what, sbx_er
     }
 }
 
+/* sbx_write_loop's sink: the hijacked connection, until deadline. */
+typedef struct sending
+{
+  engine_hijack *h;
+  long deadline;
+  const char *what;
+  sbx_error **err;
+} sending;
+
+static ssize_t
+send_step (void *ud, const void *buf, size_t len)
+{
+  sending *s = ud;
+  size_t n = 0;
+  CURLcode rc = curl_easy_send (s->h->curl, buf, len, &n);
+  if (rc == CURLE_AGAIN)
+    return 0;
+  if (rc != CURLE_OK)
+    return sbx_fail (s->err, SBX_ERR_UNREACHABLE, "%s: sending to the engine at %s: %s", s->what,
+                     s->h->c->addr.display, curl_easy_strerror (rc));
+  return (ssize_t) n;
+}
+
+static int
+send_wait (void *ud)
+{
+  sending *s = ud;
+  return wait_fd (s->h, POLLOUT, s->deadline, s->what, s->err);
+}
+
 static int
 send_all (engine_hijack *h, const char *buf, size_t len, long deadline, const char *what,
           sbx_error **err)
 {
-  while (len > 0)
-    {
-      size_t n = 0;
-      CURLcode rc = curl_easy_send (h->curl, buf, len, &n);
-      if (rc == CURLE_AGAIN)
-        {
-          if (wait_fd (h, POLLOUT, deadline, what, err) < 0)
-            return -1;
-          continue;
-        }
-      if (rc != CURLE_OK)
-        return sbx_fail (err, SBX_ERR_UNREACHABLE, "%s: sending to the engine at %s: %s", what,
-                         h->c->addr.display, curl_easy_strerror (rc));
-      buf += n;
-      len -= n;
-    }
-  return 0;
+  sending s = { .h = h, .deadline = deadline, .what = what, .err = err };
+  return sbx_write_loop (send_step, send_wait, &s, buf, len);
 }
 
 /* Read at most len bytes, waiting up to deadline; *n 0 at end of stream. */
@@ -287,12 +302,12 @@ hijack_connect (engine_hijack *h, sbx_error **err)
     {
       long os_errno = 0;
       curl_easy_getinfo (k, CURLINFO_OS_ERRNO, &os_errno);
-      return sbx_fail (err, SBX_ERR_UNREACHABLE,
-                       "cannot reach the Docker engine at %s: %s; is dockerd running (or set DOCKER_HOST)?",
-                       c->addr.display,
-                       os_errno && rc == CURLE_COULDNT_CONNECT ? strerror ((int) os_errno)
-                       : errbuf[0]                             ? errbuf
-                                                               : curl_easy_strerror (rc));
+      return engine_fail_unreachable (c,
+                                      os_errno && rc == CURLE_COULDNT_CONNECT
+                                          ? strerror ((int) os_errno)
+                                      : errbuf[0] ? errbuf
+                                                  : curl_easy_strerror (rc),
+                                      NULL, err);
     }
   curl_socket_t s = CURL_SOCKET_BAD;
   if (curl_easy_getinfo (k, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK || s == CURL_SOCKET_BAD)
@@ -309,9 +324,9 @@ error_from_answer (engine_hijack *h, const engine_http_head *hd, char *buf, size
                    sbx_error **err)
 {
   long deadline = sbx_now_ms () + ERROR_BODY_TIMEOUT_MS;
-  size_t want = hd->content_length >= 0 && hd->content_length < ERROR_BODY_MAX
+  size_t want = hd->content_length >= 0 && hd->content_length < ENGINE_ERROR_BODY_MAX
                     ? (size_t) hd->content_length
-                    : ERROR_BODY_MAX;
+                    : ENGINE_ERROR_BODY_MAX;
   while (have < want)
     {
       size_t n = 0;
@@ -374,7 +389,8 @@ engine_exec_start_hijack (engine_client *c, const char *exec_id, bool tty, engin
     return -1;
 
   /* The head, and whatever stream bytes came with it. */
-  _cleanup_free_ char *buf = xmalloc (ERROR_BODY_MAX > HEAD_MAX ? ERROR_BODY_MAX : HEAD_MAX);
+  _cleanup_free_ char *buf
+      = xmalloc (ENGINE_ERROR_BODY_MAX > HEAD_MAX ? ENGINE_ERROR_BODY_MAX : HEAD_MAX);
   size_t have = 0;
   engine_http_head hd;
   long head_len = 0;
@@ -628,8 +644,8 @@ engine_hijack_pump (engine_hijack *h, const engine_pump_opts *o, sbx_error **err
         }
       /* A signal that raises the cancel flag between the check and poll
          is seen at the next round. */
-      if ((o->stop_on_cancel || o->on_cancel) && (wait < 0 || wait > 100))
-        wait = 100;
+      if ((o->stop_on_cancel || o->on_cancel) && (wait < 0 || wait > CANCEL_POLL_MS))
+        wait = CANCEL_POLL_MS;
       int n = poll (p, (nfds_t) np, maybe_data ? 0 : wait);
       if (n < 0)
         {

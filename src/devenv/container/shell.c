@@ -9,6 +9,8 @@
 
 #define RESIZE_TRIES 20
 #define WAIT_EXIT_MS 15000L
+#define RESIZE_BACKOFF_MS 10L    /* the i-th retry waits (i + 1) times this */
+#define WAIT_EXIT_POLL_MAX_MS 50 /* the exit poll doubles from 2 ms up to this */
 
 struct devenv_shell
 {
@@ -104,7 +106,7 @@ initial_resize (devenv_shell *s, unsigned rows, unsigned cols)
       sbx_error_free (e);
       if (!again)
         return;
-      sbx_sleep_ms (10L * (i + 1));
+      sbx_sleep_ms (RESIZE_BACKOFF_MS * (i + 1));
     }
 }
 
@@ -195,7 +197,7 @@ devenv_shell_wait (devenv_shell *s, int *exit_code, sbx_error **err)
                          s->exec_id);
       sbx_sleep_ms (step);
       waited += step;
-      if (step < 50)
+      if (step < WAIT_EXIT_POLL_MAX_MS)
         step *= 2;
     }
   *exit_code = st.exit_code;

@@ -20,6 +20,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* Polling periods (ms). */
+#define DRAIN_POLL_MS 20    /* counting the old container's commands */
+#define REMOVE_RETRY_MS 100 /* removing a container the engine still creates */
+#define REMOVE_RETRIES 50
+
 void
 devenv_swap_result_clear (devenv_swap_result *r)
 {
@@ -131,7 +136,7 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
         first = n;
       if (n == 0 || sbx_now_ms () >= deadline)
         break;
-      sbx_sleep_ms (20);
+      sbx_sleep_ms (DRAIN_POLL_MS);
     }
   res->drained = first > 0 ? first - n : 0;
   res->cut = n;
@@ -196,7 +201,7 @@ devenv_swap_recover (engine_client *c, const sbx_project *p, sbx_error **err)
 static void
 remove_being_created (engine_client *c, const char *ref)
 {
-  for (int k = 0; k < 50; k++)
+  for (int k = 0; k < REMOVE_RETRIES; k++)
     {
       sbx_error *e = NULL;
       if (engine_container_remove (c, ref, true, &e) == 0)
@@ -205,7 +210,7 @@ remove_being_created (engine_client *c, const char *ref)
       sbx_error_free (e);
       if (!missing)
         return;
-      sbx_sleep_ms (100);
+      sbx_sleep_ms (REMOVE_RETRY_MS);
     }
 }
 
