@@ -52,6 +52,53 @@ check_stale (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx_con
   return r;
 }
 
+/* The container found before anything is created: replaced when it runs
+   another image or level than asked (devenv_ctr_mismatch; a new image
+   keeps its level: *level, *level_set), else checked for staleness. */
+static int
+settle_existing (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx_config *cfg,
+                 const char *image_arg, sbx_level *level, bool *level_set, bool swap,
+                 sbx_error **err)
+{
+  _cleanup_ctr_ devenv_ctr ctr = { 0 };
+  if (devenv_container_find (c, p, &ctr, err) < 0)
+    return -1;
+  if (!ctr.json)
+    return 0;
+  if (!*level_set && devenv_ctr_level (&ctr, level))
+    *level_set = true;
+  const char *why = devenv_ctr_mismatch (&ctr, image_arg, *level_set ? level : NULL, NULL);
+  if (!why)
+    return check_stale (ctx, c, p, cfg, &ctr, swap, err);
+  cli_verbose (ctx, "replacing %s (%s changed)", p->container_name, why);
+  return devenv_container_remove_all (c, p, NULL, err);
+}
+
+/* Say what runs now (text or --json). */
+static int
+report_up (cli_ctx *ctx, engine_client *c, const sbx_project *p, const char *id, sbx_error **err)
+{
+  _cleanup_json_ json_t *ins = NULL;
+  if (engine_container_inspect (c, id, &ins, err) < 0)
+    return -1;
+  _cleanup_ctr_ devenv_ctr ctr = { 0 };
+  devenv_ctr_parse (ins, &ctr);
+  const char *img = ctr.image, *lvl = ctr.isolation;
+  if (ctx->json)
+    {
+      _cleanup_json_ json_t *o
+          = json_pack ("{s:s,s:s,s:s,s:s,s:s}", "container", p->container_name, "id", id, "image",
+                       img ? img : "", "isolation", lvl ? lvl : "", "project", p->dir);
+      cli_print_json (o);
+    }
+  else if (ctx->verbosity >= 0)
+    printf ("%s running (image %s, isolation %s)\n", p->container_name, img ? img : "?",
+            lvl ? lvl : "?");
+  else
+    printf ("%s\n", p->container_name);
+  return 0;
+}
+
 int
 cmd_up (cli_ctx *ctx, int argc, char **argv)
 {
@@ -95,8 +142,6 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
   if (cli_open_project (ctx, &p, &cfg, &err) < 0)
     return cli_report (ctx, err);
   _cleanup_engine_ engine_client *c = NULL;
-  _cleanup_json_ json_t *ins = NULL;
-  _cleanup_ctr_ devenv_ctr ctr = { 0 };
   _cleanup_free_ char *id = NULL;
   rc = SBX_EXIT_ERROR;
   if (runtime)
@@ -110,45 +155,13 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
   /* The image is checked (and remembered) before a running container is
      touched. */
   if ((image_arg && devenv_remember_image (c, p, image_arg, &err) < 0)
-      || devenv_container_find (c, p, &ctr, &err) < 0)
+      || settle_existing (ctx, c, p, &cfg, image_arg, &level, &level_set, swap, &err) < 0)
     goto out;
-  if (ctr.json)
-    {
-      if (!level_set && devenv_ctr_level (&ctr, &level))
-        level_set = true; /* a new image keeps the container's level */
-      const char *why = devenv_ctr_mismatch (&ctr, image_arg, level_set ? &level : NULL, NULL);
-      if (why)
-        {
-          cli_verbose (ctx, "replacing %s (%s changed)", p->container_name, why);
-          if (devenv_container_remove_all (c, p, NULL, &err) < 0)
-            goto out;
-        }
-      else if (check_stale (ctx, c, p, &cfg, &ctr, swap, &err) < 0)
-        goto out;
-    }
-  devenv_container_req req = { .level = level, .level_set = level_set, .image = image_arg,
-                            .match_config = true };
-  if (cli_ensure_project_container (ctx, c, p, &cfg, &req, &id, &err) < 0)
+  devenv_container_req req
+      = { .level = level, .level_set = level_set, .image = image_arg, .match_config = true };
+  if (cli_ensure_project_container (ctx, c, p, &cfg, &req, &id, &err) < 0
+      || report_up (ctx, c, p, id, &err) < 0)
     goto out;
-  if (engine_container_inspect (c, id, &ins, &err) < 0)
-    goto out;
-  devenv_ctr_clear (&ctr);
-  devenv_ctr_parse (ins, &ctr);
-  {
-    const char *img = ctr.image, *lvl = ctr.isolation;
-    if (ctx->json)
-      {
-        _cleanup_json_ json_t *o = json_pack ("{s:s,s:s,s:s,s:s,s:s}", "container",
-                                              p->container_name, "id", id, "image", img ? img : "",
-                                              "isolation", lvl ? lvl : "", "project", p->dir);
-        cli_print_json (o);
-      }
-    else if (ctx->verbosity >= 0)
-      printf ("%s running (image %s, isolation %s)\n", p->container_name, img ? img : "?",
-              lvl ? lvl : "?");
-    else
-      printf ("%s\n", p->container_name);
-  }
   rc = 0;
 out:
   if (err)
