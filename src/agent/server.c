@@ -68,14 +68,6 @@ typedef struct session
 } session;
 
 static session *sessions[MAX_SESSIONS];
-static struct rlimit nofile = { RLIM_INFINITY, RLIM_INFINITY };
-
-void
-agent_restore_limits (void)
-{
-  if (nofile.rlim_cur != RLIM_INFINITY || nofile.rlim_max != RLIM_INFINITY)
-    setrlimit (RLIMIT_NOFILE, &nofile);
-}
 static int retired;
 static const char *agent_tag = "";
 
@@ -599,12 +591,7 @@ agent_serve (const char *path, const char *tag)
     }
   /* Room for every session's descriptors; commands get the container's
      own limit back (agent_restore_limits). */
-  if (getrlimit (RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 8 * MAX_SESSIONS)
-    {
-      struct rlimit rl = nofile;
-      rl.rlim_cur = rl.rlim_max < 8 * MAX_SESSIONS ? rl.rlim_max : 8 * MAX_SESSIONS;
-      setrlimit (RLIMIT_NOFILE, &rl);
-    }
+  agent_raise_nofile (8 * MAX_SESSIONS);
   /* Without the socket (a file system that cannot hold one), the agent is
      still the container's init: clients fall back to the engine. */
   int lfd = listen_on (path);
