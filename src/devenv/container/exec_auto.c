@@ -12,6 +12,7 @@
 
 #define OPEN_TIMEOUT_MS 1000
 #define START_WAIT_S 5 /* a container started this recently may not listen yet */
+#define START_POLL_MS 20 /* how often its socket is tried meanwhile */
 
 /* Open the agent at path if it serves (not retired, tag as wanted): 1 open,
    0 not (why). */
@@ -155,9 +156,10 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
           return 1;
         }
       /* Just started: its agent may not listen yet. */
-      if (ago + attempt / 50 >= START_WAIT_S || attempt >= 250)
+      if (ago + attempt / (1000 / START_POLL_MS) >= START_WAIT_S
+          || attempt >= START_WAIT_S * (1000 / START_POLL_MS))
         return 0;
-      sbx_sleep_ms (20);
+      sbx_sleep_ms (START_POLL_MS);
     }
 }
 
