@@ -77,7 +77,6 @@ int cli_open_project (cli_ctx *ctx, sbx_project **project, sbx_config *cfg, sbx_
 int cli_open_project_dir (cli_ctx *ctx, char **dir, sbx_config *cfg, sbx_error **err);
 int cli_open_engine (cli_ctx *ctx, engine_client **client, sbx_error **err);
 
-
 /* The verbs. */
 int cmd_version (cli_ctx *ctx, int argc, char **argv);
 int cmd_doctor (cli_ctx *ctx, int argc, char **argv);

@@ -26,7 +26,7 @@ typedef struct cli_exec_opts
   long timeout_ms;
   bool stdin; /* pass stdin on (else the command reads /dev/null) */
   sbx_level level;
-  bool level_set; /* false: the container's existing level, else the config's */
+  bool level_set;        /* false: the container's existing level, else the config's */
   const sbx_config *cfg; /* explicit configuration (sbx run): the container must run with it;
                             NULL: the project's, and the container as it is */
 } cli_exec_opts;

@@ -26,11 +26,11 @@ cmd_ps (cli_ctx *ctx, int argc, char **argv)
   for (i = 0; i < list.n; i++)
     {
       const devenv_ctr *r = &list.v[i];
-      json_array_append_new (
-          rows, json_pack ("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", r->name ?: "", "id", r->id,
-                           "state", r->state ?: "", "status", r->status ?: "", "image",
-                           r->image ?: "", "isolation", r->isolation ?: "", "project",
-                           r->project ?: ""));
+      json_array_append_new (rows,
+                             json_pack ("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", r->name ?: "",
+                                        "id", r->id, "state", r->state ?: "", "status",
+                                        r->status ?: "", "image", r->image ?: "", "isolation",
+                                        r->isolation ?: "", "project", r->project ?: ""));
     }
   if (ctx->json)
     {

@@ -38,9 +38,9 @@ typedef struct devenv_ctr
 {
   json_t *json; /* NULL: no container */
   const char *id;
-  const char *name;       /* without the engine's leading '/' */
-  const char *image_id;   /* the image it was created from (sha256:...) */
-  const char *state;      /* "created", "running", "exited", "dead"... */
+  const char *name;     /* without the engine's leading '/' */
+  const char *image_id; /* the image it was created from (sha256:...) */
+  const char *state;    /* "created", "running", "exited", "dead"... */
   bool running;
   const char *started_at; /* inspect only: RFC 3339 */
   const char *status;     /* list only: "Up 2 minutes", for people */

@@ -45,7 +45,7 @@ devenv_ctr_parse (json_t *j, devenv_ctr *out)
       out->running = out->state && strcmp (out->state, "running") == 0;
     }
   out->status = str (j, "Status");
-  out->created = (long long)json_integer_value (json_object_get (j, "Created"));
+  out->created = (long long) json_integer_value (json_object_get (j, "Created"));
   out->managed = str (labels, DEVENV_LABEL_MANAGED) != NULL;
   out->project = str (labels, DEVENV_LABEL_PROJECT);
   out->image = str (labels, DEVENV_LABEL_IMAGE);
