@@ -3,7 +3,10 @@
 #include "host.h"
 #include "util.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void
 host_probe_run (host_probe *p, bool probe_bwrap)
