@@ -59,6 +59,7 @@ typedef struct devenv_ctr
 void devenv_ctr_parse (json_t *j, devenv_ctr *out);
 void devenv_ctr_clear (devenv_ctr *s);
 #define _cleanup_ctr_ __attribute__ ((cleanup (devenv_ctr_clear)))
+
 /* The containers that carry label ("key" or "key=value"), as
    engine_container_list lists them (all: stopped ones too). */
 typedef struct devenv_ctrs
