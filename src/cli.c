@@ -74,22 +74,17 @@ cli_env_append (char ***env, const char *arg, sbx_error **err)
 int
 cli_open_project (cli_ctx *ctx, sbx_project **project, sbx_config *cfg, sbx_error **err)
 {
-  sbx_project *p = NULL;
+  _cleanup_project_ sbx_project *p = NULL;
   if (sbx_project_open (ctx->project_arg, ctx->project_arg != NULL, &p, err) < 0)
     return -1;
   if (cfg)
     {
       sbx_config_init_default (cfg);
       if (sbx_config_load (cfg, p->dir, err) < 0)
-        {
-          sbx_project_free (p);
-          return -1;
-        }
+        return -1;
     }
   if (project)
-    *project = p;
-  else
-    sbx_project_free (p);
+    *project = steal_pointer (&p);
   return 0;
 }
 

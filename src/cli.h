@@ -77,24 +77,6 @@ int cli_open_project (cli_ctx *ctx, sbx_project **project, sbx_config *cfg, sbx_
 int cli_open_project_dir (cli_ctx *ctx, char **dir, sbx_config *cfg, sbx_error **err);
 int cli_open_engine (cli_ctx *ctx, engine_client **client, sbx_error **err);
 
-
-/* Run argv in the project container (starting or creating it as needed) with
-   the given isolation level (container or maximum); stdout/stderr passed
-   through; returns the exit status to use (124 on timeout, 125 on error). */
-typedef struct cli_exec_opts
-{
-  char *const *argv;
-  char *const *env; /* "K=V" */
-  const char *workdir;
-  long timeout_ms;
-  bool stdin; /* pass stdin on (else the command reads /dev/null) */
-  sbx_level level;
-  bool level_set; /* false: the container's existing level, else the config's */
-  const sbx_config *cfg; /* explicit configuration (sbx run): the container must run with it;
-                            NULL: the project's, and the container as it is */
-} cli_exec_opts;
-int cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *opts);
-
 /* The verbs. */
 int cmd_version (cli_ctx *ctx, int argc, char **argv);
 int cmd_doctor (cli_ctx *ctx, int argc, char **argv);

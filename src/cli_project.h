@@ -15,4 +15,21 @@ int cli_ensure_project_container (cli_ctx *ctx, engine_client *c, const sbx_proj
    path), else the project directory. */
 char *cli_exec_workdir (const sbx_project *p, const char *w);
 
+/* Run argv in the project container (starting or creating it as needed) with
+   the given isolation level (container or maximum); stdout/stderr passed
+   through; returns the exit status to use (124 on timeout, 125 on error). */
+typedef struct cli_exec_opts
+{
+  char *const *argv;
+  char *const *env; /* "K=V" */
+  const char *workdir;
+  long timeout_ms;
+  bool stdin; /* pass stdin on (else the command reads /dev/null) */
+  sbx_level level;
+  bool level_set;        /* false: the container's existing level, else the config's */
+  const sbx_config *cfg; /* explicit configuration (sbx run): the container must run with it;
+                            NULL: the project's, and the container as it is */
+} cli_exec_opts;
+int cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *opts);
+
 #endif

@@ -273,13 +273,12 @@ cmd_devenv (cli_ctx *ctx, int argc, char **argv)
       return rc;
     }
   _cleanup_error_ sbx_error *err = NULL;
-  sbx_project *p = NULL;
+  _cleanup_project_ sbx_project *p = NULL;
   _cleanup_engine_ engine_client *c = NULL;
   if (cli_open_project (ctx, &p, NULL, &err) < 0 || cli_open_engine (ctx, &c, &err) < 0)
     rc = cli_report (ctx, err);
   else
     rc = fn (ctx, p, c, &a);
-  sbx_project_free (p);
   strv_free (a.build_args);
   return rc;
 }

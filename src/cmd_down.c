@@ -15,7 +15,7 @@ cmd_down (cli_ctx *ctx, int argc, char **argv)
   if (cli_opt_bare (ctx, argc, argv, usage, &rc))
     return rc;
   _cleanup_error_ sbx_error *err = NULL;
-  sbx_project *p = NULL;
+  _cleanup_project_ sbx_project *p = NULL;
   if (cli_open_project (ctx, &p, NULL, &err) < 0)
     return cli_report (ctx, err);
   _cleanup_engine_ engine_client *c = NULL;
@@ -43,6 +43,5 @@ cmd_down (cli_ctx *ctx, int argc, char **argv)
 out:
   if (err)
     rc = cli_report (ctx, err);
-  sbx_project_free (p);
   return rc;
 }

@@ -1,5 +1,6 @@
 /* cmd_exec.c: sbx exec [-i] [--timeout DUR] [-e K=V]... [-w DIR] -- CMD... */
 #include "cli.h"
+#include "cli_project.h"
 #include "util.h"
 
 #include <getopt.h>

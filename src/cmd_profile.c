@@ -88,12 +88,11 @@ cmd_profile (cli_ctx *ctx, int argc, char **argv)
     return rc;
 
   _cleanup_error_ sbx_error *err = NULL;
-  sbx_project *project = NULL;
+  _cleanup_project_ sbx_project *project = NULL;
   __attribute__ ((cleanup (sbx_config_clear))) sbx_config cfg = { 0 };
   if (cli_open_project (ctx, &project, &cfg, &err) < 0)
     return cli_report (ctx, err);
   _cleanup_free_ char *project_dir = xstrdup (project->dir);
-  sbx_project_free (project);
 
   for (char **d = ro; d && *d; d++)
     strv_append (&cfg.read_only_dirs, *d);

@@ -1,6 +1,6 @@
 /* cmd_ps.c: sbx ps: the containers sbx manages, on this engine. */
 #include "cli.h"
-#include "devenv/container/container.h"
+#include "devenv/devenv.h"
 #include "util.h"
 
 #include <string.h>
@@ -16,27 +16,21 @@ cmd_ps (cli_ctx *ctx, int argc, char **argv)
     return rc;
   _cleanup_error_ sbx_error *err = NULL;
   _cleanup_engine_ engine_client *c = NULL;
-  _cleanup_json_ json_t *list = NULL;
+  _cleanup_ctrs_ devenv_ctrs list = { 0 };
   if (cli_open_engine (ctx, &c, &err) < 0
-      || engine_container_list (c, DEVENV_LABEL_MANAGED "=true", true, &list, &err) < 0)
+      || devenv_ctr_list (c, DEVENV_LABEL_MANAGED "=true", true, &list, &err) < 0)
     return cli_report (ctx, err);
   _cleanup_json_ json_t *rows = json_array ();
   size_t i;
   json_t *ct;
-  json_array_foreach (list, i, ct)
+  for (i = 0; i < list.n; i++)
     {
-      json_t *labels = json_object_get (ct, "Labels");
-      const char *name = json_string_value (json_array_get (json_object_get (ct, "Names"), 0));
-      json_array_append_new (
-          rows, json_pack ("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", name ? name + (*name == '/') : "",
-                           "id", json_string_value (json_object_get (ct, "Id")), "state",
-                           json_string_value (json_object_get (ct, "State")) ?: "", "status",
-                           json_string_value (json_object_get (ct, "Status")) ?: "", "image",
-                           json_string_value (json_object_get (labels, DEVENV_LABEL_IMAGE)) ?: "",
-                           "isolation",
-                           json_string_value (json_object_get (labels, DEVENV_LABEL_ISOLATION)) ?: "",
-                           "project",
-                           json_string_value (json_object_get (labels, DEVENV_LABEL_PROJECT)) ?: ""));
+      const devenv_ctr *r = &list.v[i];
+      json_array_append_new (rows,
+                             json_pack ("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", r->name ?: "",
+                                        "id", r->id, "state", r->state ?: "", "status",
+                                        r->status ?: "", "image", r->image ?: "", "isolation",
+                                        r->isolation ?: "", "project", r->project ?: ""));
     }
   if (ctx->json)
     {

@@ -5,6 +5,7 @@
    (select.h), or in the project container for the container and maximum
    levels.  Flags win over the configuration files. */
 #include "cli.h"
+#include "cli_project.h"
 #include "host/host.h"
 #include "select.h"
 #include "util.h"

@@ -8,7 +8,7 @@
    the output streams are passed as they are and stdin EOF is passed on. */
 #include "cli.h"
 #include "cli_project.h"
-#include "devenv/container/shell.h"
+#include "devenv/devenv.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -202,7 +202,7 @@ run_shell (cli_ctx *ctx, char *const *cmd, char *const *env_in, const char *w, b
            bool raw)
 {
   _cleanup_error_ sbx_error *err = NULL;
-  sbx_project *p = NULL;
+  _cleanup_project_ sbx_project *p = NULL;
   sbx_config cfg;
   if (cli_open_project (ctx, &p, &cfg, &err) < 0)
     return cli_report (ctx, err);
@@ -287,7 +287,6 @@ out:
   if (err)
     rc = cli_report (ctx, err);
   sbx_config_clear (&cfg);
-  sbx_project_free (p);
   return rc;
 }
 

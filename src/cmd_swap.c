@@ -54,7 +54,7 @@ cmd_swap (cli_ctx *ctx, int argc, char **argv)
   if (cli_opt_no_operands (ctx, &op, &rc) < 0)
     return rc;
 
-  sbx_project *p = NULL;
+  _cleanup_project_ sbx_project *p = NULL;
   sbx_config cfg;
   if (cli_open_project (ctx, &p, &cfg, &err) < 0)
     return cli_report (ctx, err);
@@ -72,6 +72,5 @@ out:
     rc = cli_report (ctx, err);
   devenv_swap_result_clear (&res);
   sbx_config_clear (&cfg);
-  sbx_project_free (p);
   return rc;
 }

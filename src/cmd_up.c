@@ -25,16 +25,11 @@ help (void)
    so, or swap it (--swap). */
 static int
 check_stale (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx_config *cfg,
-             json_t *ins, bool swap, sbx_error **err)
+             const devenv_ctr *ctr, bool swap, sbx_error **err)
 {
-  json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
-  const char *key = json_string_value (json_object_get (labels, DEVENV_LABEL_IMAGE_KEY));
-  if (!key || !*key || cfg->image
-      || !json_is_true (json_object_get (json_object_get (ins, "State"), "Running")))
-    return 0;
   devenv_options o = { .cancel = ctx->cancel };
   bool stale = false;
-  if (devenv_is_stale (c, p, &o, &stale, err) < 0)
+  if (devenv_container_outdated (c, p, cfg, ctr, &o, &stale, err) < 0)
     return -1;
   if (!stale)
     return 0;
@@ -55,6 +50,53 @@ check_stale (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx_con
              res.total_ms);
   devenv_swap_result_clear (&res);
   return r;
+}
+
+/* The container found before anything is created: replaced when it runs
+   another image or level than asked (devenv_ctr_mismatch; a new image
+   keeps its level: *level, *level_set), else checked for staleness. */
+static int
+settle_existing (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx_config *cfg,
+                 const char *image_arg, sbx_level *level, bool *level_set, bool swap,
+                 sbx_error **err)
+{
+  _cleanup_ctr_ devenv_ctr ctr = { 0 };
+  if (devenv_container_find (c, p, &ctr, err) < 0)
+    return -1;
+  if (!ctr.json)
+    return 0;
+  if (!*level_set && devenv_ctr_level (&ctr, level))
+    *level_set = true;
+  const char *why = devenv_ctr_mismatch (&ctr, image_arg, *level_set ? level : NULL, NULL);
+  if (!why)
+    return check_stale (ctx, c, p, cfg, &ctr, swap, err);
+  cli_verbose (ctx, "replacing %s (%s changed)", p->container_name, why);
+  return devenv_container_remove_all (c, p, NULL, err);
+}
+
+/* Say what runs now (text or --json). */
+static int
+report_up (cli_ctx *ctx, engine_client *c, const sbx_project *p, const char *id, sbx_error **err)
+{
+  _cleanup_json_ json_t *ins = NULL;
+  if (engine_container_inspect (c, id, &ins, err) < 0)
+    return -1;
+  _cleanup_ctr_ devenv_ctr ctr = { 0 };
+  devenv_ctr_parse (ins, &ctr);
+  const char *img = ctr.image, *lvl = ctr.isolation;
+  if (ctx->json)
+    {
+      _cleanup_json_ json_t *o
+          = json_pack ("{s:s,s:s,s:s,s:s,s:s}", "container", p->container_name, "id", id, "image",
+                       img ? img : "", "isolation", lvl ? lvl : "", "project", p->dir);
+      cli_print_json (o);
+    }
+  else if (ctx->verbosity >= 0)
+    printf ("%s running (image %s, isolation %s)\n", p->container_name, img ? img : "?",
+            lvl ? lvl : "?");
+  else
+    printf ("%s\n", p->container_name);
+  return 0;
 }
 
 int
@@ -95,12 +137,11 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
   if (cli_opt_no_operands (ctx, &op, &rc) < 0)
     return rc;
 
-  sbx_project *p = NULL;
+  _cleanup_project_ sbx_project *p = NULL;
   sbx_config cfg;
   if (cli_open_project (ctx, &p, &cfg, &err) < 0)
     return cli_report (ctx, err);
   _cleanup_engine_ engine_client *c = NULL;
-  _cleanup_json_ json_t *ins = NULL;
   _cleanup_free_ char *id = NULL;
   rc = SBX_EXIT_ERROR;
   if (runtime)
@@ -114,57 +155,17 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
   /* The image is checked (and remembered) before a running container is
      touched. */
   if ((image_arg && devenv_remember_image (c, p, image_arg, &err) < 0)
-      || devenv_container_find (c, p, &ins, &err) < 0)
+      || settle_existing (ctx, c, p, &cfg, image_arg, &level, &level_set, swap, &err) < 0)
     goto out;
-  if (ins)
-    {
-      json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
-      const char *have_image = json_string_value (json_object_get (labels, DEVENV_LABEL_IMAGE));
-      const char *have_level = json_string_value (json_object_get (labels, DEVENV_LABEL_ISOLATION));
-      if (!level_set && have_level && sbx_level_parse (have_level, &level, NULL) == 0)
-        level_set = true; /* a new image keeps the container's level */
-      bool other_image = image_arg && (!have_image || strcmp (have_image, image_arg) != 0);
-      bool other_level = level_set && (!have_level || strcmp (have_level, sbx_level_name (level)) != 0);
-      if (other_image || other_level)
-        {
-          cli_verbose (ctx, "replacing %s (%s changed)", p->container_name,
-                       other_image ? "image" : "isolation");
-          if (devenv_container_remove_all (c, p, NULL, &err) < 0)
-            goto out;
-        }
-      else if (check_stale (ctx, c, p, &cfg, ins, swap, &err) < 0)
-        goto out;
-    }
-  devenv_container_req req = { .level = level, .level_set = level_set, .image = image_arg,
-                            .match_config = true };
-  if (cli_ensure_project_container (ctx, c, p, &cfg, &req, &id, &err) < 0)
+  devenv_container_req req
+      = { .level = level, .level_set = level_set, .image = image_arg, .match_config = true };
+  if (cli_ensure_project_container (ctx, c, p, &cfg, &req, &id, &err) < 0
+      || report_up (ctx, c, p, id, &err) < 0)
     goto out;
-  json_decref (ins);
-  ins = NULL;
-  if (engine_container_inspect (c, id, &ins, &err) < 0)
-    goto out;
-  {
-    json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
-    const char *img = json_string_value (json_object_get (labels, DEVENV_LABEL_IMAGE));
-    const char *lvl = json_string_value (json_object_get (labels, DEVENV_LABEL_ISOLATION));
-    if (ctx->json)
-      {
-        _cleanup_json_ json_t *o = json_pack ("{s:s,s:s,s:s,s:s,s:s}", "container",
-                                              p->container_name, "id", id, "image", img ? img : "",
-                                              "isolation", lvl ? lvl : "", "project", p->dir);
-        cli_print_json (o);
-      }
-    else if (ctx->verbosity >= 0)
-      printf ("%s running (image %s, isolation %s)\n", p->container_name, img ? img : "?",
-              lvl ? lvl : "?");
-    else
-      printf ("%s\n", p->container_name);
-  }
   rc = 0;
 out:
   if (err)
     rc = cli_report (ctx, err);
   sbx_config_clear (&cfg);
-  sbx_project_free (p);
   return rc;
 }

@@ -1,5 +1,5 @@
 /* config.h: sbx configuration (.sbx/config.json, $XDG_CONFIG_HOME/sbx/config.json,
-   $SBX_CONFIG), merged over DefaultConfig; command-line flags win over it. */
+   $SBX_CONFIG), merged over sbx_config_init_default's; command-line flags win over it. */
 #ifndef SBX_CONFIG_H
 #define SBX_CONFIG_H
 

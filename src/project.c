@@ -84,10 +84,17 @@ sbx_project_open (const char *dir, int explicit_dir, sbx_project **out, sbx_erro
   sbx_sha256_hex (p->dir, strlen (p->dir), hex);
   p->id = xstrndup (hex, 12);
   p->basename = sanitize_basename (p->dir);
-  p->container_name = xasprintf ("sbx-%s-%s", p->basename, p->id);
-  p->image_repo = xasprintf ("sbx-devenv/%s-%s", p->basename, p->id);
+  p->container_name = xasprintf (SBX_CONTAINER_NAME_FMT, p->basename, p->id);
+  p->image_repo = xasprintf (SBX_IMAGE_REPO_FMT, p->basename, p->id);
   *out = p;
   return 0;
+}
+
+void
+sbx_project_freep (sbx_project **p)
+{
+  sbx_project_free (*p);
+  *p = NULL;
 }
 
 void

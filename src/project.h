@@ -11,9 +11,15 @@ typedef struct sbx_project
   char *dir;            /* real, absolute path */
   char *id;             /* 12 hex digits */
   char *basename;       /* sanitized: [a-z0-9_.-], never empty */
-  char *container_name; /* sbx-<basename>-<id> */
-  char *image_repo;     /* sbx-devenv/<basename>-<id> */
+  char *container_name; /* SBX_CONTAINER_NAME_FMT: sbx-<basename>-<id> */
+  char *image_repo;     /* SBX_IMAGE_REPO_FMT: sbx-devenv/<basename>-<id> */
 } sbx_project;
+
+/* The names a project has in the engine, from its basename and id.  Every
+   other name and tag sbx gives is derived from these two in
+   devenv/labels.h. */
+#define SBX_CONTAINER_NAME_FMT "sbx-%s-%s"
+#define SBX_IMAGE_REPO_FMT "sbx-devenv/%s-%s"
 
 /* The project directory only (no identity computed): *root is the real path
    of dir, or of the git root above it unless explicit_dir. */
@@ -23,5 +29,7 @@ int sbx_project_locate (const char *dir, int explicit_dir, char **root, sbx_erro
    --project and is used as is (no git-root search). */
 int sbx_project_open (const char *dir, int explicit_dir, sbx_project **out, sbx_error **err);
 void sbx_project_free (sbx_project *p);
+void sbx_project_freep (sbx_project **p);
+#define _cleanup_project_ __attribute__ ((cleanup (sbx_project_freep)))
 
 #endif

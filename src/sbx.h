@@ -5,11 +5,12 @@
 
      devenv/   project images and the project container:
                devenv_get_or_build, devenv_is_stale, devenv_invalidate,
-               devenv_gc (devenv.h); devenv_container_ensure,
-               devenv_exec / devenv_exec_auto (agent when it answers, else the
-               engine's exec API), devenv_profile (container.h); devenv_swap
-               (swap.h); devenv_shell_* (shell.h); the project container as
-               a whole: devenv_project_container, devenv_project_swap,
+               devenv_gc (devenv.h); devenv_get_or_build (image/image.h);
+               devenv_container_ensure, devenv_exec / devenv_exec_auto
+               (agent when it answers, else the engine's exec API),
+               devenv_profile, devenv_swap, devenv_shell_*
+               (container/container.h); the project container as a whole:
+               devenv_project_container, devenv_project_swap,
                devenv_resolve_image (project_container.h)
      engine/   the Docker Engine API client (engine.h, build.h, hijack.h)
      host/     host confinement: Landlock, seccomp, bwrap, nsjail, Seatbelt
@@ -36,11 +37,7 @@
 #include "engine/build.h"
 #include "engine/hijack.h"
 #include "devenv/devenv.h"
-#include "devenv/container/container.h"
-#include "devenv/container/swap.h"
 #include "devenv/project_container.h"
-#include "devenv/container/shell.h"
-#include "devenv/container/agent_client.h"
 #include "host/host.h"
 
 /* The version of libsbx ("0.1.0"). */

@@ -118,22 +118,55 @@ strv_free (char **v)
 }
 
 int
-write_all (int fd, const void *buf, size_t len)
+sbx_write_loop (sbx_write_step step, sbx_write_wait wait, void *ud, const void *buf, size_t len)
 {
   const char *p = buf;
   while (len > 0)
     {
-      ssize_t n = write (fd, p, len);
+      ssize_t n = step (ud, p, len);
       if (n < 0)
+        return -1;
+      if (n == 0)
         {
-          if (errno == EINTR)
-            continue;
-          return -1;
+          if (!wait)
+            {
+              errno = EIO;
+              return -1;
+            }
+          if (wait (ud) < 0)
+            return -1;
+          continue;
         }
       p += n;
       len -= (size_t) n;
     }
   return 0;
+}
+
+static ssize_t
+fd_write_step (void *ud, const void *buf, size_t len)
+{
+  for (;;)
+    {
+      ssize_t n = write (*(int *) ud, buf, len);
+      if (n >= 0 || errno != EINTR)
+        return n;
+    }
+}
+
+int
+write_all (int fd, const void *buf, size_t len)
+{
+  return sbx_write_loop (fd_write_step, NULL, &fd, buf, len);
+}
+
+uint32_t
+sbx_fnv1a (const char *s)
+{
+  uint32_t h = 2166136261u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char) *s) * 16777619u;
+  return h;
 }
 
 void

@@ -2,6 +2,7 @@
 #ifndef SBX_UTIL_H
 #define SBX_UTIL_H
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -9,10 +10,14 @@
 #include <dirent.h>
 #include <jansson.h>
 
+/* Each *p helper releases what *p holds and leaves *p empty (NULL, -1),
+   so that calling it twice, or by hand before the scope ends, is safe. */
 static inline void
 sbx_freep (void *p)
 {
-  free (*(void **) p);
+  void **pp = p;
+  free (*pp);
+  *pp = NULL;
 }
 
 static inline void
@@ -23,6 +28,7 @@ sbx_closep (int *fd)
       int saved = errno;
       close (*fd);
       errno = saved;
+      *fd = -1;
     }
 }
 
@@ -31,6 +37,7 @@ sbx_fclosep (FILE **f)
 {
   if (*f)
     fclose (*f);
+  *f = NULL;
 }
 
 static inline void
@@ -38,12 +45,14 @@ sbx_closedirp (DIR **d)
 {
   if (*d)
     closedir (*d);
+  *d = NULL;
 }
 
 static inline void
 sbx_json_decrefp (json_t **j)
 {
   json_decref (*j);
+  *j = NULL;
 }
 
 static inline void
@@ -55,6 +64,7 @@ sbx_strvfreep (char ***v)
         free (*p);
       free (*v);
     }
+  *v = NULL;
 }
 
 #define _cleanup_free_ __attribute__ ((cleanup (sbx_freep)))
@@ -110,7 +120,23 @@ void sbx_sleep_ms (long ms);
    (/dev/urandom; the clock and pid if it cannot be read). */
 void sbx_random_hex (char *out, size_t nbytes);
 
-/* Write all of buf to fd, retrying on EINTR and short writes. */
+/* The write-everything loop, for any sink.  step takes what it can of
+   buf[0..len): how many bytes (> 0), 0 when it can take none now, or -1 on
+   an error (which step has recorded, in errno or through ud).  wait
+   (NULL: none) blocks until the sink may take more: 0, or -1 on an error.
+   0 once all of buf went; -1 as soon as a step or a wait fails, or when a
+   step takes nothing and there is no wait (errno EIO). */
+typedef ssize_t (*sbx_write_step) (void *ud, const void *buf, size_t len);
+typedef int (*sbx_write_wait) (void *ud);
+int sbx_write_loop (sbx_write_step step, sbx_write_wait wait, void *ud, const void *buf,
+                    size_t len);
+
+/* Write all of buf to fd, retrying on EINTR and short writes; a write that
+   takes nothing is an error (EIO). */
 int write_all (int fd, const void *buf, size_t len);
+
+/* 32-bit FNV-1a of the string s: a cheap hash for tables and names, not
+   for anything an adversary chooses. */
+uint32_t sbx_fnv1a (const char *s);
 
 #endif

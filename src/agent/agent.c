@@ -13,7 +13,11 @@
      sbx-agent kill TOKEN      SIGKILLs every process whose environment holds
                                SBX_EXEC_ID=TOKEN (the processes of one exec, whatever
                                they did with their process group or session)
-     sbx-agent kill -N TOKEN   sends signal N to each of them, once */
+     sbx-agent kill -N TOKEN   sends signal N to each of them, once
+
+   This file is main and the small verbs; serve is server.c (with spawn.c
+   for the commands it starts), kill is killtoken.c, and what they all use
+   is lib.c. */
 #include "agent/agent.h"
 
 #include <errno.h>
@@ -23,37 +27,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-void
-agent_say (const char *a, const char *b, const char *c)
-{
-  char buf[1024];
-  int n = snprintf (buf, sizeof buf, "sbx: %s%s%s\n", a, b, c);
-  if (n > 0)
-    (void) !write (2, buf, (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1);
-}
-
-int
-agent_exec_command (char **argv)
-{
-  /* Signals ignored or blocked by the engine's exec path or by the agent
-     must not leak into the command. */
-  sigset_t none;
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-  for (int s = 1; s < NSIG; s++)
-    if (s != SIGKILL && s != SIGSTOP)
-      signal (s, SIG_DFL);
-  execvp (argv[0], argv);
-  int e = errno;
-  if (e == ENOENT || e == ENOTDIR)
-    {
-      agent_say (argv[0], ": command not found", "");
-      return 127;
-    }
-  agent_say (argv[0], ": cannot execute: ", strerror (e));
-  return 126;
-}
 
 static int
 init_main (void)

@@ -68,14 +68,6 @@ typedef struct session
 } session;
 
 static session *sessions[MAX_SESSIONS];
-static struct rlimit nofile = { RLIM_INFINITY, RLIM_INFINITY };
-
-void
-agent_restore_limits (void)
-{
-  if (nofile.rlim_cur != RLIM_INFINITY || nofile.rlim_max != RLIM_INFINITY)
-    setrlimit (RLIMIT_NOFILE, &nofile);
-}
 static int retired;
 static const char *agent_tag = "";
 
@@ -579,10 +571,12 @@ listen_on (const char *path)
   return fd;
 }
 
-int
-agent_serve (const char *path, const char *tag)
+/* Setup: the signals PID 1 handles arrive on *sfd, room for every
+   session's descriptors, the socket on *lfd (-1 when it cannot be made).
+   -1 when the agent cannot run at all. */
+static int
+serve_setup (const char *path, int *sfd, int *lfd)
 {
-  agent_tag = tag;
   sigset_t set;
   sigemptyset (&set);
   sigaddset (&set, SIGCHLD);
@@ -591,24 +585,26 @@ agent_serve (const char *path, const char *tag)
   sigaddset (&set, SIGHUP);
   sigprocmask (SIG_BLOCK, &set, NULL);
   signal (SIGPIPE, SIG_IGN);
-  int sfd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (sfd < 0)
+  *sfd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (*sfd < 0)
     {
       agent_say ("serve: signalfd: ", strerror (errno), "");
-      return 125;
+      return -1;
     }
   /* Room for every session's descriptors; commands get the container's
      own limit back (agent_restore_limits). */
-  if (getrlimit (RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 8 * MAX_SESSIONS)
-    {
-      struct rlimit rl = nofile;
-      rl.rlim_cur = rl.rlim_max < 8 * MAX_SESSIONS ? rl.rlim_max : 8 * MAX_SESSIONS;
-      setrlimit (RLIMIT_NOFILE, &rl);
-    }
+  agent_raise_nofile (8 * MAX_SESSIONS);
   /* Without the socket (a file system that cannot hold one), the agent is
      still the container's init: clients fall back to the engine. */
-  int lfd = listen_on (path);
+  *lfd = listen_on (path);
+  return 0;
+}
 
+/* The loop: one poll over the signals, the socket, every client and every
+   command's pipes; then the deadlines.  Returns the program's status. */
+static int
+serve_loop (const char *path, int sfd, int lfd)
+{
   static struct pollfd pfd[2 + 4 * MAX_SESSIONS];
   static struct
   {
@@ -752,4 +748,14 @@ agent_serve (const char *path, const char *tag)
       if (lfd >= 0 && r > 0 && pfd[1].revents)
         accept_clients (lfd);
     }
+}
+
+int
+agent_serve (const char *path, const char *tag)
+{
+  agent_tag = tag;
+  int sfd, lfd;
+  if (serve_setup (path, &sfd, &lfd) < 0)
+    return 125;
+  return serve_loop (path, sfd, lfd);
 }

@@ -15,7 +15,7 @@
 #include "devenv/image/image.h"
 #include "devenv/container/container.h"
 
-/* ---- IsStale, status, Invalidate ---- */
+/* ---- status.c: devenv_status_get, devenv_is_stale, devenv_invalidate ---- */
 
 typedef struct devenv_status
 {
@@ -40,13 +40,20 @@ void devenv_status_clear (devenv_status *st);
    runs an image of another key. */
 int devenv_is_stale (engine_client *c, const sbx_project *p, const devenv_options *o, bool *stale,
                      sbx_error **err);
-/* Make the next GetOrBuild rebuild without the layer cache: the image of the
+/* Whether ctr, the project container, runs an older devenv image than the
+   project's key names now (devenv_is_stale); never for a container that
+   is not running or runs an image that is not the devenv image (cfg's
+   "image", `sbx up --image`). */
+int devenv_container_outdated (engine_client *c, const sbx_project *p, const sbx_config *cfg,
+                               const devenv_ctr *ctr, const devenv_options *o, bool *outdated,
+                               sbx_error **err);
+/* Make the next devenv_get_or_build rebuild without the layer cache: the image of the
    current key loses its key tag and is tagged <repo>:invalidated. *had_image
    (may be NULL): whether there was one. */
 int devenv_invalidate (engine_client *c, const sbx_project *p, const devenv_options *o,
                        bool *had_image, sbx_error **err);
 
-/* ---- gc ---- */
+/* ---- gc.c ---- */
 
 typedef struct devenv_gc_item
 {

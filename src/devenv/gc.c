@@ -1,7 +1,6 @@
 /* gc.c: remove exited sbx containers, and sbx images that no container
    uses, keeping each project's newest image. */
 #include "devenv/devenv.h"
-#include "devenv/container/container.h"
 #include "util.h"
 
 #include <string.h>
@@ -42,12 +41,6 @@ add_error (devenv_gc_report *rep, sbx_error *e, const char *what)
   _cleanup_free_ char *m = xasprintf ("%s: %s", what, e->msg);
   strv_append (&rep->errors, m);
   sbx_error_free (e);
-}
-
-static const char *
-label_of (json_t *obj, const char *labels_key, const char *name)
-{
-  return json_string_value (json_object_get (json_object_get (obj, labels_key), name));
 }
 
 static bool
@@ -153,26 +146,21 @@ int
 devenv_gc (engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **err)
 {
   memset (rep, 0, sizeof *rep);
-  _cleanup_json_ json_t *ctrs = NULL, *imgs = NULL;
-  if (engine_container_list (c, DEVENV_LABEL_MANAGED, true, &ctrs, err) < 0)
+  _cleanup_json_ json_t *imgs = NULL;
+  _cleanup_ctrs_ devenv_ctrs ctrs = { 0 };
+  if (devenv_ctr_list (c, DEVENV_LABEL_MANAGED, true, &ctrs, err) < 0)
     return sbx_error_prefix (err, "listing sbx containers");
   if (engine_image_list (c, DEVENV_LABEL_PROJECT, &imgs, err) < 0)
     return sbx_error_prefix (err, "listing sbx images");
 
   _cleanup_strv_ char **used = xcalloc (1, sizeof *used);
   size_t i;
-  json_t *ct;
-  json_array_foreach (ctrs, i, ct)
+  for (i = 0; i < ctrs.n; i++)
     {
-      const char *id = json_string_value (json_object_get (ct, "Id"));
-      const char *state = json_string_value (json_object_get (ct, "State"));
-      const char *image_id = json_string_value (json_object_get (ct, "ImageID"));
-      json_t *names = json_object_get (ct, "Names");
-      const char *name = json_string_value (json_array_get (names, 0));
-      if (name && name[0] == '/')
-        name++;
-      const char *project = label_of (ct, "Labels", DEVENV_LABEL_PROJECT);
-      if (id && state && (strcmp (state, "exited") == 0 || strcmp (state, "dead") == 0))
+      const devenv_ctr *ct = &ctrs.v[i];
+      const char *id = ct->id, *state = ct->state, *image_id = ct->image_id, *name = ct->name;
+      const char *project = ct->project;
+      if (id && (devenv_ctr_in_state (ct, "exited") || devenv_ctr_in_state (ct, "dead")))
         {
           sbx_error *e = NULL;
           if (!dry_run && engine_container_remove (c, id, false, &e) < 0)
@@ -195,7 +183,7 @@ devenv_gc (engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **er
   json_t *im;
   json_array_foreach (imgs, i, im)
     {
-      const char *project = label_of (im, "Labels", DEVENV_LABEL_PROJECT);
+      const char *project = devenv_image_label (im, DEVENV_LABEL_PROJECT);
       if (!project)
         continue;
       refs[k++] = (image_ref) { .img = im, .project = project, .created = created_ns (c, im) };

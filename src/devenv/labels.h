@@ -1,19 +1,28 @@
 /* labels.h: every dev.sbx.* label that sbx puts on images and containers,
-   the image tags it gives, and where the agent is mounted in the project
-   container.  The engine is the database: these strings are its schema, so
-   they live in one place.  (Container and image names are derived from the
-   project in project.c: sbx-<basename>-<id>, sbx-devenv/<basename>-<id>.) */
+   the names and tags it gives them, and where the agent is mounted in the
+   project container.  The engine is the database: these strings are its
+   schema, so they live in one place.  The two names every other one is
+   derived from are the project's own (project.h, made by project.c):
+     container  SBX_CONTAINER_NAME_FMT  sbx-<basename>-<id>
+     image repo SBX_IMAGE_REPO_FMT      sbx-devenv/<basename>-<id>
+   Included by both halves of devenv/; includes nothing. */
 #ifndef SBX_DEVENV_LABELS_H
 #define SBX_DEVENV_LABELS_H
 
 /* ---- images and containers ---- */
-#define DEVENV_LABEL_PROJECT "dev.sbx.project" /* the project id */
+#define DEVENV_LABEL_PROJECT "dev.sbx.project" /* the project directory */
 
 /* ---- images ---- */
 #define DEVENV_LABEL_KEY "dev.sbx.key"               /* the full content key */
 #define DEVENV_LABEL_DOCKERFILE "dev.sbx.dockerfile" /* the Dockerfile, for people */
+
+/* ---- image names: <image repo>:<tag> ---- */
+/* The devenv image of a key: <repo>:<first 12 hex digits of the key>. */
+#define DEVENV_IMAGE_KEY_FMT "%s:%.12s"
 /* Tag that marks an invalidated image: the next build skips the layer cache. */
 #define DEVENV_TAG_INVALIDATED "invalidated"
+/* Tag of the image given last to `sbx up --image`. */
+#define DEVENV_TAG_CURRENT "current"
 
 /* ---- containers ---- */
 #define DEVENV_LABEL_MANAGED "dev.sbx.managed"
@@ -26,6 +35,10 @@
 #define DEVENV_LABEL_PROFILE "dev.sbx.profile"
 /* The name of the container's socket in the agent directory. */
 #define DEVENV_LABEL_AGENT "dev.sbx.agent"
+
+/* ---- container names during a swap: <container name>-next|old-<12 hex> ---- */
+#define DEVENV_SWAP_NEXT_FMT "%s-next-%s" /* the new container, until it answers */
+#define DEVENV_SWAP_OLD_FMT "%s-old-%s"   /* the old one, until it drained */
 
 /* ---- the agent inside the project container ---- */
 #define DEVENV_AGENT_TARGET "/.sbx/agent"   /* sbx-agent, read-only */

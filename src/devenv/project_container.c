@@ -21,7 +21,7 @@ note (const devenv_hooks *h, const char *fmt, ...)
 char *
 devenv_current_tag (const sbx_project *p)
 {
-  return xasprintf ("%s:current", p->image_repo);
+  return xasprintf ("%s:%s", p->image_repo, DEVENV_TAG_CURRENT);
 }
 
 int
@@ -116,24 +116,18 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
   sbx_level level = req->level;
   if (devenv_container_level (cfg, &level, req->level_set, err) < 0)
     return -1;
-  _cleanup_json_ json_t *ins = NULL;
-  if (devenv_swap_recover (c, p, err) < 0 || devenv_container_find (c, p, &ins, err) < 0)
+  _cleanup_ctr_ devenv_ctr ctr = { 0 };
+  if (devenv_swap_recover (c, p, err) < 0 || devenv_container_find (c, p, &ctr, err) < 0)
     return -1;
-  if (ins)
+  if (ctr.json)
     {
-      json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
-      const char *have_level = json_string_value (json_object_get (labels, DEVENV_LABEL_ISOLATION));
-      const char *have_profile = json_string_value (json_object_get (labels, DEVENV_LABEL_PROFILE));
       _cleanup_free_ char *want_profile = req->match_config ? devenv_profile (level, cfg) : NULL;
-      const char *why = NULL;
-      if (req->level_set && (!have_level || strcmp (have_level, sbx_level_name (level)) != 0))
-        why = "isolation";
-      else if (want_profile && (!have_profile || strcmp (have_profile, want_profile) != 0))
-        why = "configuration";
+      const char *why
+          = devenv_ctr_mismatch (&ctr, NULL, req->level_set ? &level : NULL, want_profile);
       if (!why)
         {
-          const char *cid = json_string_value (json_object_get (ins, "Id"));
-          if (!json_is_true (json_object_get (json_object_get (ins, "State"), "Running")))
+          const char *cid = ctr.id;
+          if (!ctr.running)
             {
               note (h, "starting container %s", p->container_name);
               if (devenv_container_prepare (c, p, err) < 0
@@ -166,15 +160,14 @@ devenv_project_swap (engine_client *c, const sbx_project *p, const sbx_config *c
                      const char *image_arg, long drain_ms, bool force, const devenv_hooks *h,
                      devenv_swap_result *res, char **image_out, sbx_error **err)
 {
-  _cleanup_json_ json_t *cur = NULL;
+  _cleanup_ctr_ devenv_ctr cur = { 0 };
   _cleanup_free_ char *image = NULL, *key = NULL, *agent = NULL;
   sbx_level level = SBX_LEVEL_CONTAINER;
   memset (res, 0, sizeof *res);
   if (devenv_container_find (c, p, &cur, err) < 0)
     return -1;
   /* The level stays what the container runs at. */
-  json_t *labels = json_object_get (json_object_get (cur, "Config"), "Labels");
-  const char *lvl = json_string_value (json_object_get (labels, DEVENV_LABEL_ISOLATION));
+  const char *lvl = cur.isolation;
   if (lvl ? sbx_level_parse (lvl, &level, err) < 0 : devenv_container_level (cfg, &level, false, err) < 0)
     return -1;
   if (image_arg)

@@ -6,9 +6,7 @@
 #ifndef SBX_DEVENV_PROJECT_CONTAINER_H
 #define SBX_DEVENV_PROJECT_CONTAINER_H
 
-#include "devenv/container/container.h"
 #include "devenv/devenv.h"
-#include "devenv/container/swap.h"
 
 /* How a caller follows what happens. */
 typedef struct devenv_hooks

@@ -1,7 +1,7 @@
-/* status.c: IsStale, status and Invalidate: the engine's images and the
-   project container compared with the key of the project as it is now. */
+/* status.c: devenv_status_get, devenv_is_stale, devenv_container_outdated
+   and devenv_invalidate: the engine's images and the project container
+   compared with the key of the project as it is now. */
 #include "devenv/devenv.h"
-#include "devenv/container/container.h"
 #include "util.h"
 
 #include <string.h>
@@ -44,13 +44,13 @@ devenv_status_get (engine_client *c, const sbx_project *p, const devenv_options 
   if (devenv_plan_new (p, o, &st->plan, err) < 0)
     return -1;
   const devenv_plan *plan = st->plan;
-  _cleanup_json_ json_t *img = NULL, *marker = NULL, *ctr = NULL;
+  _cleanup_json_ json_t *img = NULL, *marker = NULL;
+  _cleanup_ctr_ devenv_ctr ctr = { 0 };
   if (inspect_optional (c, plan->image, &img, err) < 0)
     return -1;
   if (img)
     {
-      json_t *labels = json_object_get (json_object_get (img, "Config"), "Labels");
-      const char *k = json_string_value (json_object_get (labels, DEVENV_LABEL_KEY));
+      const char *k = devenv_image_label (img, DEVENV_LABEL_KEY);
       st->image_present = k && strcmp (k, plan->key) == 0;
       if (st->image_present)
         {
@@ -65,17 +65,12 @@ devenv_status_get (engine_client *c, const sbx_project *p, const devenv_options 
   st->invalidated = marker != NULL;
   if (devenv_container_find (c, p, &ctr, err) < 0)
     return -1;
-  if (ctr)
+  if (ctr.json)
     {
-      json_t *labels = json_object_get (json_object_get (ctr, "Config"), "Labels");
-      const char *k = json_string_value (json_object_get (labels, DEVENV_LABEL_IMAGE_KEY));
-      const char *im = json_string_value (json_object_get (labels, DEVENV_LABEL_IMAGE));
-      const char *state = json_string_value (json_object_get (json_object_get (ctr, "State"), "Status"));
-      const char *name = json_string_value (json_object_get (ctr, "Name"));
-      st->container = xstrdup (name ? (name[0] == '/' ? name + 1 : name) : p->container_name);
-      st->container_state = xstrdup (state ? state : "unknown");
-      st->container_key = xstrdup (k ? k : "");
-      st->container_image = xstrdup (im ? im : "");
+      st->container = xstrdup (ctr.name ? ctr.name : p->container_name);
+      st->container_state = xstrdup (ctr.state ? ctr.state : "unknown");
+      st->container_key = xstrdup (ctr.image_key ? ctr.image_key : "");
+      st->container_image = xstrdup (ctr.image ? ctr.image : "");
     }
   if (!st->image_present)
     {
@@ -103,6 +98,19 @@ devenv_is_stale (engine_client *c, const sbx_project *p, const devenv_options *o
     *stale = st.stale;
   devenv_status_clear (&st);
   return r;
+}
+
+int
+devenv_container_outdated (engine_client *c, const sbx_project *p, const sbx_config *cfg,
+                           const devenv_ctr *ctr, const devenv_options *o, bool *outdated,
+                           sbx_error **err)
+{
+  *outdated = false;
+  /* Only a running container of the devenv image can be behind its key:
+     an image given with --image or the configuration's "image" has none. */
+  if (!ctr->running || !ctr->image_key || !*ctr->image_key || cfg->image)
+    return 0;
+  return devenv_is_stale (c, p, o, outdated, err);
 }
 
 int

@@ -17,7 +17,7 @@
 #define ENGINE_API_MAX "1.43"
 #define ENGINE_DEFAULT_HOST "unix:///var/run/docker.sock"
 
-/* ---- addresses and versions (pure, unit-tested) ---- */
+/* ---- address.c and api_version.c: addresses and versions (pure, unit-tested) ---- */
 
 typedef enum
 {
@@ -48,7 +48,7 @@ int engine_version_compare (const char *a, const char *b);
 int engine_version_negotiate (const char *server, const char *env_override, char **out,
                               sbx_error **err);
 
-/* ---- the client ---- */
+/* ---- transport.c: the client ---- */
 
 typedef struct engine_client engine_client;
 
@@ -62,6 +62,9 @@ void engine_client_freep (engine_client **c);
 const char *engine_client_address (const engine_client *c);
 /* Negotiated API version (negotiates on first use). */
 int engine_client_api_version (engine_client *c, const char **out, sbx_error **err);
+/* GET /_ping, the handshake's first step: *api_version (may be NULL) the
+   engine's Api-Version header, or NULL when it sent none. */
+int engine_ping (engine_client *c, char **api_version, sbx_error **err);
 /* A flag checked during every transfer: when it becomes non-zero the transfer
    is aborted with SBX_ERR_INTERRUPTED (the connection is dropped). */
 void engine_client_set_cancel (engine_client *c, volatile sig_atomic_t *flag);
@@ -115,9 +118,8 @@ char *engine_urlencode (const char *s);
 /* "filters" query value selecting by label ("key" or "key=value"). */
 char *engine_label_filter (const char *label);
 
-/* ---- system ---- */
+/* ---- system.c ---- */
 
-int engine_ping (engine_client *c, char **api_version, sbx_error **err);
 int engine_version (engine_client *c, json_t **out, sbx_error **err);
 int engine_info (engine_client *c, json_t **out, sbx_error **err);
 

@@ -22,6 +22,15 @@ struct engine_client
    reported in under a second. */
 #define ENGINE_CONNECT_TIMEOUT_MS 900L
 
+/* The most of an error answer's body that is read (its message is quoted
+   in the error). */
+#define ENGINE_ERROR_BODY_MAX (64 * 1024)
+
+/* SBX_ERR_UNREACHABLE: "cannot reach the Docker engine at <address>: why;
+   hint" (hint NULL: is dockerd running (or set DOCKER_HOST)?).  -1. */
+int engine_fail_unreachable (const engine_client *c, const char *why, const char *hint,
+                             sbx_error **err);
+
 /* The options every connection to the engine takes: url, error buffer,
    timeouts, unix socket or TLS material. */
 void engine_curl_connection_opts (engine_client *c, CURL *h, const char *url, char *errbuf);

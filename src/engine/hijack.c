@@ -19,12 +19,12 @@
 #include <time.h>
 
 #define HEAD_MAX (16 * 1024)
-#define ERROR_BODY_MAX (64 * 1024)
 #define HEAD_TIMEOUT_MS 120000L /* a runsc sandbox may take its time */
 #define ERROR_BODY_TIMEOUT_MS 5000L
 #define IN_BUF (64 * 1024)
 #define OUT_BUF (32 * 1024)
 #define RECV_ROUNDS 16 /* reads in a row before stdin gets a turn */
+#define CANCEL_POLL_MS 100 /* how often a wait looks at the cancel flag */
 
 struct engine_hijack
 {
@@ -204,7 +204,7 @@ cancelled (engine_hijack *h)
 }
 
 /* Wait until fd is ready for events or deadline (ms, monotonic) passes,
-   looking at the cancel flag every 100 ms. */
+   looking at the cancel flag every CANCEL_POLL_MS. */
 static int
 wait_fd (engine_hijack *h, short events, long deadline, const char *what, sbx_error **err)
 {
@@ -217,7 +217,7 @@ wait_fd (engine_hijack *h, short events, long deadline, const char *what, sbx_er
         return sbx_fail (err, SBX_ERR_TIMEOUT, "%s: no answer from the engine at %s", what,
                          h->c->addr.display);
       struct pollfd p = { .fd = h->fd, .events = events };
-      int n = poll (&p, 1, left < 100 ? (int) left : 100);
+      int n = poll (&p, 1, left < CANCEL_POLL_MS ? (int) left : CANCEL_POLL_MS);
       if (n < 0 && errno != EINTR)
         return sbx_fail_errno (err, errno, "%s: poll", what);
       if (n > 0)
@@ -225,27 +225,42 @@ wait_fd (engine_hijack *h, short events, long deadline, const char *what, sbx_er
     }
 }
 
+/* sbx_write_loop's sink: the hijacked connection, until deadline. */
+typedef struct sending
+{
+  engine_hijack *h;
+  long deadline;
+  const char *what;
+  sbx_error **err;
+} sending;
+
+static ssize_t
+send_step (void *ud, const void *buf, size_t len)
+{
+  sending *s = ud;
+  size_t n = 0;
+  CURLcode rc = curl_easy_send (s->h->curl, buf, len, &n);
+  if (rc == CURLE_AGAIN)
+    return 0;
+  if (rc != CURLE_OK)
+    return sbx_fail (s->err, SBX_ERR_UNREACHABLE, "%s: sending to the engine at %s: %s", s->what,
+                     s->h->c->addr.display, curl_easy_strerror (rc));
+  return (ssize_t) n;
+}
+
+static int
+send_wait (void *ud)
+{
+  sending *s = ud;
+  return wait_fd (s->h, POLLOUT, s->deadline, s->what, s->err);
+}
+
 static int
 send_all (engine_hijack *h, const char *buf, size_t len, long deadline, const char *what,
           sbx_error **err)
 {
-  while (len > 0)
-    {
-      size_t n = 0;
-      CURLcode rc = curl_easy_send (h->curl, buf, len, &n);
-      if (rc == CURLE_AGAIN)
-        {
-          if (wait_fd (h, POLLOUT, deadline, what, err) < 0)
-            return -1;
-          continue;
-        }
-      if (rc != CURLE_OK)
-        return sbx_fail (err, SBX_ERR_UNREACHABLE, "%s: sending to the engine at %s: %s", what,
-                         h->c->addr.display, curl_easy_strerror (rc));
-      buf += n;
-      len -= n;
-    }
-  return 0;
+  sending s = { .h = h, .deadline = deadline, .what = what, .err = err };
+  return sbx_write_loop (send_step, send_wait, &s, buf, len);
 }
 
 /* Read at most len bytes, waiting up to deadline; *n 0 at end of stream. */
@@ -287,12 +302,12 @@ hijack_connect (engine_hijack *h, sbx_error **err)
     {
       long os_errno = 0;
       curl_easy_getinfo (k, CURLINFO_OS_ERRNO, &os_errno);
-      return sbx_fail (err, SBX_ERR_UNREACHABLE,
-                       "cannot reach the Docker engine at %s: %s; is dockerd running (or set DOCKER_HOST)?",
-                       c->addr.display,
-                       os_errno && rc == CURLE_COULDNT_CONNECT ? strerror ((int) os_errno)
-                       : errbuf[0]                             ? errbuf
-                                                               : curl_easy_strerror (rc));
+      return engine_fail_unreachable (c,
+                                      os_errno && rc == CURLE_COULDNT_CONNECT
+                                          ? strerror ((int) os_errno)
+                                      : errbuf[0] ? errbuf
+                                                  : curl_easy_strerror (rc),
+                                      NULL, err);
     }
   curl_socket_t s = CURL_SOCKET_BAD;
   if (curl_easy_getinfo (k, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK || s == CURL_SOCKET_BAD)
@@ -309,9 +324,9 @@ error_from_answer (engine_hijack *h, const engine_http_head *hd, char *buf, size
                    sbx_error **err)
 {
   long deadline = sbx_now_ms () + ERROR_BODY_TIMEOUT_MS;
-  size_t want = hd->content_length >= 0 && hd->content_length < ERROR_BODY_MAX
+  size_t want = hd->content_length >= 0 && hd->content_length < ENGINE_ERROR_BODY_MAX
                     ? (size_t) hd->content_length
-                    : ERROR_BODY_MAX;
+                    : ENGINE_ERROR_BODY_MAX;
   while (have < want)
     {
       size_t n = 0;
@@ -374,7 +389,8 @@ engine_exec_start_hijack (engine_client *c, const char *exec_id, bool tty, engin
     return -1;
 
   /* The head, and whatever stream bytes came with it. */
-  _cleanup_free_ char *buf = xmalloc (ERROR_BODY_MAX > HEAD_MAX ? ERROR_BODY_MAX : HEAD_MAX);
+  _cleanup_free_ char *buf
+      = xmalloc (ENGINE_ERROR_BODY_MAX > HEAD_MAX ? ENGINE_ERROR_BODY_MAX : HEAD_MAX);
   size_t have = 0;
   engine_http_head hd;
   long head_len = 0;
@@ -451,30 +467,32 @@ typedef struct sink
 } sink;
 
 /* Write it all, also to a descriptor someone made non-blocking (a terminal
-   shared with another program). */
+   shared with another program): sbx_write_loop with a step that takes
+   EAGAIN for "not now" and a wait for POLLOUT. */
+static ssize_t
+fd_step (void *ud, const void *buf, size_t len)
+{
+  for (;;)
+    {
+      ssize_t n = write (*(int *) ud, buf, len);
+      if (n >= 0 || errno != EINTR)
+        return n < 0 && errno == EAGAIN ? 0 : n;
+    }
+}
+
+static int
+fd_wait (void *ud)
+{
+  struct pollfd w = { .fd = *(int *) ud, .events = POLLOUT };
+  if (poll (&w, 1, -1) < 0 && errno != EINTR)
+    return -1;
+  return 0;
+}
+
 static int
 write_fully (int fd, const char *p, size_t len)
 {
-  while (len > 0)
-    {
-      ssize_t n = write (fd, p, len);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          if (errno == EAGAIN)
-            {
-              struct pollfd w = { .fd = fd, .events = POLLOUT };
-              if (poll (&w, 1, -1) < 0 && errno != EINTR)
-                return -1;
-              continue;
-            }
-          return -1;
-        }
-      p += n;
-      len -= (size_t) n;
-    }
-  return 0;
+  return sbx_write_loop (fd_step, fd_wait, &fd, p, len);
 }
 
 static int
@@ -501,165 +519,244 @@ deliver (engine_hijack *h, sink *s, const char *data, size_t len, sbx_error **er
   return engine_demux_feed (&h->demux, data, len, err);
 }
 
-static int
-stream_ended (engine_hijack *h, sbx_error **err)
+/* The pump turns three phases until one of them ends it: receive (engine
+   -> out_fd/err_fd), stdin (in[] -> engine, and the end of in_fd), wait
+   (poll the socket, in_fd and wake_fd, look at the cancel flag and the
+   deadline, read in_fd).  Each phase returns -1 on an error, else 0, with
+   done and status set when the pump is over. */
+typedef struct pump
 {
-  if (!h->tty && engine_demux_finish (&h->demux, err) < 0)
+  engine_hijack *h;
+  const engine_pump_opts *o;
+  sink s;
+  char *in; /* IN_BUF: read from in_fd, in[in_off..in_len) still to send */
+  size_t in_len, in_off;
+  char *out; /* OUT_BUF */
+  bool in_open;
+  bool in_eof;     /* in_fd ended; its action is due once in[] is sent */
+  bool want_out;   /* the last send would have blocked */
+  bool maybe_data; /* the socket (or the TLS layer) may hold bytes */
+  bool done;
+  engine_pump_status status;
+} pump;
+
+static int
+pump_end (pump *p, engine_pump_status status)
+{
+  p->done = true;
+  p->status = status;
+  return 0;
+}
+
+static int
+stream_ended (pump *p, sbx_error **err)
+{
+  if (!p->h->tty && engine_demux_finish (&p->h->demux, err) < 0)
     return -1;
-  return ENGINE_PUMP_ENDED;
+  return pump_end (p, ENGINE_PUMP_ENDED);
+}
+
+/* Up to RECV_ROUNDS reads in a row, so that stdin gets its turn. */
+static int
+pump_receive (pump *p, sbx_error **err)
+{
+  engine_hijack *h = p->h;
+  if (!p->maybe_data)
+    return 0;
+  int round = 0;
+  for (; round < RECV_ROUNDS; round++)
+    {
+      size_t n = 0;
+      CURLcode rc = curl_easy_recv (h->curl, p->out, OUT_BUF, &n);
+      if (rc == CURLE_AGAIN)
+        break;
+      /* A TLS peer (or a proxy in front of the engine) may close
+         without close_notify; the exit status, asked next, tells
+         whether the process really ended. */
+      if (rc == CURLE_RECV_ERROR && h->c->addr.tls)
+        return stream_ended (p, err);
+      if (rc != CURLE_OK)
+        return sbx_fail (err, SBX_ERR_UNREACHABLE, "reading the exec's stream from %s: %s",
+                         h->c->addr.display, curl_easy_strerror (rc));
+      if (n == 0)
+        return stream_ended (p, err);
+      if (deliver (h, &p->s, p->out, n, err) < 0)
+        return -1;
+    }
+  p->maybe_data = round == RECV_ROUNDS;
+  return 0;
+}
+
+/* stdin -> engine, as much as the socket takes; then, once in_fd ended
+   and in[] is sent, its end as on_eof says.  *again: an EOT was queued,
+   to be sent before waiting. */
+static int
+pump_stdin (pump *p, bool *again, sbx_error **err)
+{
+  engine_hijack *h = p->h;
+  *again = false;
+  p->want_out = false;
+  while (p->in_off < p->in_len)
+    {
+      size_t n = 0;
+      CURLcode rc = curl_easy_send (h->curl, p->in + p->in_off, p->in_len - p->in_off, &n);
+      if (rc == CURLE_AGAIN)
+        {
+          p->want_out = true;
+          break;
+        }
+      if (rc != CURLE_OK)
+        return sbx_fail (err, SBX_ERR_UNREACHABLE, "sending stdin to the engine at %s: %s",
+                         h->c->addr.display, curl_easy_strerror (rc));
+      p->in_off += n;
+      h->stdin_sent += n;
+    }
+  if (p->in_off == p->in_len)
+    p->in_off = p->in_len = 0;
+  if (!p->in_eof || p->in_len != 0)
+    return 0;
+  p->in_eof = false;
+  switch (p->o->on_eof)
+    {
+    case ENGINE_EOF_STOP:
+      return pump_end (p, ENGINE_PUMP_STDIN_EOF);
+    case ENGINE_EOF_SEND_EOT:
+      p->in[0] = 0x04;
+      p->in_len = 1;
+      *again = true;
+      break;
+    case ENGINE_EOF_HALF_CLOSE:
+      if (shutdown (h->fd, SHUT_WR) < 0 && errno != ENOTCONN)
+        return sbx_fail_errno (err, errno, "closing the exec's stdin");
+      h->write_closed = true;
+      break;
+    }
+  return 0;
+}
+
+/* How long the wait may block: until the deadline, and no longer than
+   CANCEL_POLL_MS when the cancel flag matters; -1: no bound. */
+static int
+wait_bound (pump *p, int *wait, sbx_error **err)
+{
+  const engine_pump_opts *o = p->o;
+  *wait = -1;
+  if (o->deadline)
+    {
+      long left = o->deadline - sbx_now_ms ();
+      if (left <= 0)
+        return sbx_fail (err, SBX_ERR_TIMEOUT, "the exec's stream: deadline passed");
+      *wait = left < INT_MAX ? (int) left : INT_MAX;
+    }
+  /* A signal that raises the cancel flag between the check and poll
+     is seen at the next round. */
+  if ((o->stop_on_cancel || o->on_cancel) && (*wait < 0 || *wait > CANCEL_POLL_MS))
+    *wait = CANCEL_POLL_MS;
+  return 0;
+}
+
+static int
+pump_wait (pump *p, sbx_error **err)
+{
+  engine_hijack *h = p->h;
+  const engine_pump_opts *o = p->o;
+  struct pollfd fds[3];
+  int np = 0, ip = -1, wp = -1;
+  fds[np++] = (struct pollfd){ .fd = h->fd, .events = POLLIN | (p->want_out ? POLLOUT : 0) };
+  if (p->in_open && p->in_len == 0)
+    {
+      ip = np;
+      fds[np++] = (struct pollfd){ .fd = o->in_fd, .events = POLLIN };
+    }
+  if (o->wake_fd >= 0)
+    {
+      wp = np;
+      fds[np++] = (struct pollfd){ .fd = o->wake_fd, .events = POLLIN };
+    }
+  if (o->on_cancel && cancelled (h))
+    {
+      int value = (int) *h->c->cancel;
+      *h->c->cancel = 0;
+      if (o->on_cancel (o->ud, value, err) < 0)
+        return -1;
+    }
+  else if (o->stop_on_cancel && cancelled (h))
+    return sbx_fail (err, SBX_ERR_INTERRUPTED, "the exec's stream: interrupted");
+  int wait;
+  if (wait_bound (p, &wait, err) < 0)
+    return -1;
+  int n = poll (fds, (nfds_t) np, p->maybe_data ? 0 : wait);
+  if (n < 0)
+    {
+      if (errno == EINTR)
+        return 0;
+      return sbx_fail_errno (err, errno, "waiting for the exec's stream");
+    }
+  if (wp >= 0 && fds[wp].revents)
+    {
+      int r = o->on_wake ? o->on_wake (o->ud, err) : 0;
+      if (r < 0)
+        return -1;
+      if (r > 0)
+        return pump_end (p, ENGINE_PUMP_STOPPED);
+    }
+  if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
+    p->maybe_data = true;
+  if (ip >= 0 && fds[ip].revents)
+    {
+      ssize_t k = read (o->in_fd, p->in, IN_BUF);
+      if (k > 0)
+        p->in_len = (size_t) k;
+      else if (k == 0 || (errno != EINTR && errno != EAGAIN))
+        {
+          /* End of file, or a terminal that hung up (EIO). */
+          p->in_open = false;
+          p->in_eof = true;
+        }
+    }
+  return 0;
 }
 
 int
 engine_hijack_pump (engine_hijack *h, const engine_pump_opts *o, sbx_error **err)
 {
-  sink s = { .out_fd = o->out_fd, .err_fd = o->err_fd, .output = o->output,
-             .output_ud = o->output_ud };
   _cleanup_free_ char *in = xmalloc (IN_BUF);
-  size_t in_len = 0, in_off = 0;
-  _cleanup_free_ char *outbuf = xmalloc (OUT_BUF);
-  bool in_open = o->in_fd >= 0 && !h->write_closed;
-  bool in_eof = false;     /* in_fd ended; its action is due once in[] is sent */
-  bool want_out = false;   /* the last send would have blocked */
-  bool maybe_data = true;  /* the socket (or the TLS layer) may hold bytes */
+  _cleanup_free_ char *out = xmalloc (OUT_BUF);
+  pump p = {
+    .h = h,
+    .o = o,
+    .s
+    = { .out_fd = o->out_fd, .err_fd = o->err_fd, .output = o->output, .output_ud = o->output_ud },
+    .in = in,
+    .out = out,
+    .in_open = o->in_fd >= 0 && !h->write_closed,
+    .maybe_data = true
+  };
 
   if (h->pending_len)
     {
-      _cleanup_free_ char *p = steal_pointer (&h->pending);
+      _cleanup_free_ char *pending = steal_pointer (&h->pending);
       size_t n = h->pending_len;
       h->pending_len = 0;
-      if (deliver (h, &s, p, n, err) < 0)
+      if (deliver (h, &p.s, pending, n, err) < 0)
         return -1;
     }
 
-  for (;;)
+  while (!p.done)
     {
-      if (maybe_data)
-        {
-          int round = 0;
-          for (; round < RECV_ROUNDS; round++)
-            {
-              size_t n = 0;
-              CURLcode rc = curl_easy_recv (h->curl, outbuf, OUT_BUF, &n);
-              if (rc == CURLE_AGAIN)
-                break;
-              /* A TLS peer (or a proxy in front of the engine) may close
-                 without close_notify; the exit status, asked next, tells
-                 whether the process really ended. */
-              if (rc == CURLE_RECV_ERROR && h->c->addr.tls)
-                return stream_ended (h, err);
-              if (rc != CURLE_OK)
-                return sbx_fail (err, SBX_ERR_UNREACHABLE, "reading the exec's stream from %s: %s",
-                                 h->c->addr.display, curl_easy_strerror (rc));
-              if (n == 0)
-                return stream_ended (h, err);
-              if (deliver (h, &s, outbuf, n, err) < 0)
-                return -1;
-            }
-          maybe_data = round == RECV_ROUNDS;
-        }
-
-      /* stdin -> engine */
-      want_out = false;
-      while (in_off < in_len)
-        {
-          size_t n = 0;
-          CURLcode rc = curl_easy_send (h->curl, in + in_off, in_len - in_off, &n);
-          if (rc == CURLE_AGAIN)
-            {
-              want_out = true;
-              break;
-            }
-          if (rc != CURLE_OK)
-            return sbx_fail (err, SBX_ERR_UNREACHABLE, "sending stdin to the engine at %s: %s",
-                             h->c->addr.display, curl_easy_strerror (rc));
-          in_off += n;
-          h->stdin_sent += n;
-        }
-      if (in_off == in_len)
-        in_off = in_len = 0;
-      if (in_eof && in_len == 0)
-        {
-          in_eof = false;
-          switch (o->on_eof)
-            {
-            case ENGINE_EOF_STOP:
-              return ENGINE_PUMP_STDIN_EOF;
-            case ENGINE_EOF_SEND_EOT:
-              in[0] = 0x04;
-              in_len = 1;
-              continue;
-            case ENGINE_EOF_HALF_CLOSE:
-              if (shutdown (h->fd, SHUT_WR) < 0 && errno != ENOTCONN)
-                return sbx_fail_errno (err, errno, "closing the exec's stdin");
-              h->write_closed = true;
-              break;
-            }
-        }
-
-      struct pollfd p[3];
-      int np = 0, ip = -1, wp = -1;
-      p[np++] = (struct pollfd) { .fd = h->fd, .events = POLLIN | (want_out ? POLLOUT : 0) };
-      if (in_open && in_len == 0)
-        {
-          ip = np;
-          p[np++] = (struct pollfd) { .fd = o->in_fd, .events = POLLIN };
-        }
-      if (o->wake_fd >= 0)
-        {
-          wp = np;
-          p[np++] = (struct pollfd) { .fd = o->wake_fd, .events = POLLIN };
-        }
-      if (o->on_cancel && cancelled (h))
-        {
-          int value = (int) *h->c->cancel;
-          *h->c->cancel = 0;
-          if (o->on_cancel (o->ud, value, err) < 0)
-            return -1;
-        }
-      else if (o->stop_on_cancel && cancelled (h))
-        return sbx_fail (err, SBX_ERR_INTERRUPTED, "the exec's stream: interrupted");
-      int wait = -1;
-      if (o->deadline)
-        {
-          long left = o->deadline - sbx_now_ms ();
-          if (left <= 0)
-            return sbx_fail (err, SBX_ERR_TIMEOUT, "the exec's stream: deadline passed");
-          wait = left < INT_MAX ? (int) left : INT_MAX;
-        }
-      /* A signal that raises the cancel flag between the check and poll
-         is seen at the next round. */
-      if ((o->stop_on_cancel || o->on_cancel) && (wait < 0 || wait > 100))
-        wait = 100;
-      int n = poll (p, (nfds_t) np, maybe_data ? 0 : wait);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return sbx_fail_errno (err, errno, "waiting for the exec's stream");
-        }
-      if (wp >= 0 && p[wp].revents)
-        {
-          int r = o->on_wake ? o->on_wake (o->ud, err) : 0;
-          if (r < 0)
-            return -1;
-          if (r > 0)
-            return ENGINE_PUMP_STOPPED;
-        }
-      if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
-        maybe_data = true;
-      if (ip >= 0 && p[ip].revents)
-        {
-          ssize_t k = read (o->in_fd, in, IN_BUF);
-          if (k > 0)
-            in_len = (size_t) k;
-          else if (k == 0 || (errno != EINTR && errno != EAGAIN))
-            {
-              /* End of file, or a terminal that hung up (EIO). */
-              in_open = false;
-              in_eof = true;
-            }
-        }
+      bool again;
+      if (pump_receive (&p, err) < 0)
+        return -1;
+      if (p.done)
+        break;
+      if (pump_stdin (&p, &again, err) < 0)
+        return -1;
+      if (p.done || again)
+        continue;
+      if (pump_wait (&p, err) < 0)
+        return -1;
     }
+  return p.status;
 }
 
 /* ---- resize ---- */

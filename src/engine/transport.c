@@ -1,5 +1,8 @@
 /* transport.c: the engine client and its HTTP requests (libcurl).  One easy
-   handle per client, reused so that its connection is kept alive. */
+   handle per client, reused so that its connection is kept alive.  The
+   first request that needs an API version starts with the handshake: a
+   /_ping, whose Api-Version header is negotiated (api_version.c) once per
+   client. */
 #include "engine.h"
 #include "engine_internal.h"
 #include "util.h"
@@ -7,9 +10,7 @@
 #include <curl/curl.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
-#define ERROR_BODY_MAX (64 * 1024)
 #define JSON_BODY_MAX (64 * 1024 * 1024)
 
 static void
@@ -107,6 +108,33 @@ engine_client_set_cancel (engine_client *c, volatile sig_atomic_t *flag)
 }
 
 int
+engine_ping (engine_client *c, char **api_version, sbx_error **err)
+{
+  free (c->ping_version);
+  c->ping_version = NULL;
+  engine_request req = { .method = "GET", .path = "/_ping", .versionless = true,
+                         .timeout_ms = 5000 };
+  sbx_error *e = NULL;
+  if (engine_call (c, &req, NULL, NULL, &e) < 0)
+    {
+      if (e->http_status == 0)
+        {
+          *err = e;
+          return -1;
+        }
+      /* Something answered, but not as a Docker engine does. */
+      char why[64];
+      snprintf (why, sizeof why, "/_ping answered HTTP %d, not OK", e->http_status);
+      engine_fail_unreachable (c, why, "is DOCKER_HOST right?", err);
+      sbx_error_free (e);
+      return -1;
+    }
+  if (api_version)
+    *api_version = c->ping_version ? xstrdup (c->ping_version) : NULL;
+  return 0;
+}
+
+int
 engine_client_api_version (engine_client *c, const char **out, sbx_error **err)
 {
   if (!c->api_version)
@@ -128,6 +156,13 @@ engine_client_api_version (engine_client *c, const char **out, sbx_error **err)
     }
   *out = c->api_version;
   return 0;
+}
+
+int
+engine_fail_unreachable (const engine_client *c, const char *why, const char *hint, sbx_error **err)
+{
+  return sbx_fail (err, SBX_ERR_UNREACHABLE, "cannot reach the Docker engine at %s: %s; %s",
+                   c->addr.display, why, hint ? hint : "is dockerd running (or set DOCKER_HOST)?");
 }
 
 void
@@ -164,8 +199,7 @@ typedef struct transfer
   sbx_error **err;
   bool callback_failed;
   /* timing */
-  struct timespec deadline;
-  bool has_deadline;
+  long deadline_ms; /* sbx_now_ms () clock; 0: none */
   bool timed_out, cancelled;
 } transfer;
 
@@ -199,7 +233,7 @@ on_write (char *data, size_t size, size_t nmemb, void *ud)
     curl_easy_getinfo (t->c->curl, CURLINFO_RESPONSE_CODE, &t->status);
   if (t->status >= 400 || t->req->on_data == NULL)
     {
-      t->max = t->status >= 400 ? ERROR_BODY_MAX : JSON_BODY_MAX;
+      t->max = t->status >= 400 ? ENGINE_ERROR_BODY_MAX : JSON_BODY_MAX;
       buffer_append (t, data, n);
       return n;
     }
@@ -253,16 +287,10 @@ on_progress (void *ud, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_
       t->cancelled = true;
       return 1;
     }
-  if (t->has_deadline)
+  if (t->deadline_ms && sbx_now_ms () >= t->deadline_ms)
     {
-      struct timespec ts;
-      clock_gettime (CLOCK_MONOTONIC, &ts);
-      if (ts.tv_sec > t->deadline.tv_sec
-          || (ts.tv_sec == t->deadline.tv_sec && ts.tv_nsec >= t->deadline.tv_nsec))
-        {
-          t->timed_out = true;
-          return 1;
-        }
+      t->timed_out = true;
+      return 1;
     }
   return 0;
 }
@@ -343,9 +371,7 @@ transport_error (transfer *t, CURLcode rc, const char *errbuf, sbx_error **err)
         snprintf (why, sizeof why, "%s", strerror ((int) os_errno));
       else
         snprintf (why, sizeof why, "%s", cause);
-      return sbx_fail (err, SBX_ERR_UNREACHABLE,
-                       "cannot reach the Docker engine at %s: %s; is dockerd running (or set DOCKER_HOST)?",
-                       c->addr.display, why);
+      return engine_fail_unreachable (c, why, NULL, err);
     }
   return sbx_fail (err, SBX_ERR_UNREACHABLE, "%s %s on %s: %s", t->req->method, t->req->path,
                    c->addr.display, errbuf[0] ? errbuf : curl_easy_strerror (rc));
@@ -413,12 +439,7 @@ engine_call (engine_client *c, const engine_request *req, long *status, json_t *
   if (req->timeout_ms > 0 || c->cancel)
     {
       if (req->timeout_ms > 0)
-        {
-          long end = sbx_now_ms () + req->timeout_ms;
-          t.deadline.tv_sec = end / 1000;
-          t.deadline.tv_nsec = (end % 1000) * 1000000L;
-          t.has_deadline = true;
-        }
+        t.deadline_ms = sbx_now_ms () + req->timeout_ms;
       curl_easy_setopt (h, CURLOPT_NOPROGRESS, 0L);
       curl_easy_setopt (h, CURLOPT_XFERINFOFUNCTION, on_progress);
       curl_easy_setopt (h, CURLOPT_XFERINFODATA, &t);

@@ -40,15 +40,6 @@ devenv_agent_disabled (void)
 
 /* ---- the directory ---- */
 
-static uint32_t
-fnv1a (const char *s)
-{
-  uint32_t h = 2166136261u;
-  for (; *s; s++)
-    h = (h ^ (unsigned char) *s) * 16777619u;
-  return h;
-}
-
 static int
 check_own_dir (const char *dir, sbx_error **err)
 {
@@ -82,7 +73,7 @@ devenv_agent_dir (const char *project_id, const char *host, bool create, char **
       engine_address_clear (&a);
       return 0;
     }
-  uint32_t h = fnv1a (a.socket_path);
+  uint32_t h = sbx_fnv1a (a.socket_path);
   engine_address_clear (&a);
 
   /* The runtime directory of sbx's locks (src/lock.c). */
@@ -160,6 +151,7 @@ void
 devenv_agent_freep (devenv_agent **a)
 {
   devenv_agent_free (*a);
+  *a = NULL;
 }
 
 const char *
@@ -174,30 +166,47 @@ devenv_agent_is_retired (const devenv_agent *a)
   return a->flags & SBX_STATUS_RETIRED;
 }
 
+/* sbx_write_loop's sink: the agent's socket, until deadline. */
+typedef struct sending
+{
+  devenv_agent *a;
+  long deadline;
+  sbx_error **err;
+} sending;
+
+static ssize_t
+send_step (void *ud, const void *buf, size_t len)
+{
+  sending *s = ud;
+  for (;;)
+    {
+      ssize_t n = send (s->a->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return 0;
+      if (n < 0)
+        return sbx_fail_errno (s->err, errno, "writing to the sbx agent");
+      return n;
+    }
+}
+
+static int
+send_wait (void *ud)
+{
+  sending *s = ud;
+  long left = s->deadline - sbx_now_ms ();
+  struct pollfd pfd = { .fd = s->a->fd, .events = POLLOUT };
+  if (left <= 0 || poll (&pfd, 1, (int) left) == 0)
+    return sbx_fail (s->err, SBX_ERR_TIMEOUT, "the sbx agent does not take requests");
+  return 0;
+}
 
 static int
 send_all (devenv_agent *a, const void *buf, size_t len, long deadline, sbx_error **err)
 {
-  const uint8_t *p = buf;
-  while (len)
-    {
-      ssize_t n = send (a->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && errno == EAGAIN)
-        {
-          long left = deadline - sbx_now_ms ();
-          struct pollfd pfd = { .fd = a->fd, .events = POLLOUT };
-          if (left <= 0 || poll (&pfd, 1, (int) left) == 0)
-            return sbx_fail (err, SBX_ERR_TIMEOUT, "the sbx agent does not take requests");
-          continue;
-        }
-      if (n < 0)
-        return sbx_fail_errno (err, errno, "writing to the sbx agent");
-      p += n;
-      len -= (size_t) n;
-    }
-  return 0;
+  sending s = { .a = a, .deadline = deadline, .err = err };
+  return sbx_write_loop (send_step, send_wait, &s, buf, len);
 }
 
 static int

@@ -67,13 +67,6 @@ int devenv_agent_resize (devenv_agent *a, unsigned rows, unsigned cols, sbx_erro
 /* Kill every process of the command and wait (bounded) for its end. */
 int devenv_agent_kill (devenv_agent *a, sbx_error **err);
 
-/* The agent of the project container `container` (its dev.sbx.agent
-   socket, waiting a few seconds for a freshly started one), made the
-   project's "current": 1 with *out open, 0 when there is none to use (*why
-   says why), -1 on an engine error. */
-int devenv_agent_open_container (engine_client *c, const sbx_project *p, const char *container,
-                                 devenv_agent **out, char **why, sbx_error **err);
-
 /* Tell the agent at path to accept no more commands (its container is
    being replaced) and how many it still runs.  SBX_ERR_UNAVAILABLE when no
    agent answers there. */

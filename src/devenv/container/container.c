@@ -169,27 +169,29 @@ find_by_label (engine_client *c, const sbx_project *p, json_t **out, sbx_error *
 }
 
 int
-devenv_container_find (engine_client *c, const sbx_project *p, json_t **out, sbx_error **err)
+devenv_container_find (engine_client *c, const sbx_project *p, devenv_ctr *out, sbx_error **err)
 {
   sbx_error *e = NULL;
-  *out = NULL;
-  if (engine_container_inspect (c, p->container_name, out, &e) < 0)
+  _cleanup_json_ json_t *ins = NULL;
+  devenv_ctr_parse (NULL, out);
+  if (engine_container_inspect (c, p->container_name, &ins, &e) < 0)
     {
       if (e->code == SBX_ERR_NOT_FOUND)
         {
           sbx_error_free (e);
-          return find_by_label (c, p, out, err);
+          if (find_by_label (c, p, &ins, err) < 0)
+            return -1;
+          devenv_ctr_parse (ins, out);
+          return 0;
         }
       *err = e;
       return -1;
     }
+  devenv_ctr_parse (ins, out);
   /* A container of that name that sbx does not manage is not ours. */
-  json_t *labels = json_object_get (json_object_get (*out, "Config"), "Labels");
-  const char *proj = json_string_value (json_object_get (labels, DEVENV_LABEL_PROJECT));
-  if (!proj || strcmp (proj, p->dir) != 0)
+  if (!out->project || strcmp (out->project, p->dir) != 0)
     {
-      json_decref (*out);
-      *out = NULL;
+      devenv_ctr_clear (out);
       return sbx_fail (err, SBX_ERR_CONFLICT,
                        "a container named %s exists but is not the sbx container of %s; remove or rename it",
                        p->container_name, p->dir);
@@ -291,16 +293,15 @@ int
 devenv_container_ensure (engine_client *c, const devenv_spec *spec, char **id, bool *created,
                          sbx_error **err)
 {
-  _cleanup_json_ json_t *ins = NULL;
+  _cleanup_ctr_ devenv_ctr ctr = { 0 };
   if (created)
     *created = false;
-  if (devenv_container_find (c, spec->project, &ins, err) < 0)
+  if (devenv_container_find (c, spec->project, &ctr, err) < 0)
     return -1;
-  if (ins)
+  if (ctr.json)
     {
-      const char *cid = json_string_value (json_object_get (ins, "Id"));
-      json_t *state = json_object_get (ins, "State");
-      if (!json_is_true (json_object_get (state, "Running")))
+      const char *cid = ctr.id;
+      if (!ctr.running)
         {
           if (devenv_container_prepare (c, spec->project, err) < 0
               || engine_container_start (c, cid, err) < 0)
@@ -388,13 +389,12 @@ devenv_container_running_commands (engine_client *c, const char *id, int *count,
     }
   /* And what its agent runs; from now on it takes no new command (clients
      then look the project container up again, and find the new one). */
-  const char *name = json_string_value (
-      json_object_get (json_object_get (json_object_get (ins, "Config"), "Labels"), DEVENV_LABEL_AGENT));
-  const char *project = json_string_value (
-      json_object_get (json_object_get (json_object_get (ins, "Config"), "Labels"), DEVENV_LABEL_PROJECT));
-  if (!name || !project || !json_is_true (json_object_get (json_object_get (ins, "State"), "Running")))
+  _cleanup_ctr_ devenv_ctr ctr = { 0 };
+  devenv_ctr_parse (ins, &ctr);
+  const char *name = ctr.agent, *project = ctr.project;
+  if (!name || !project || !ctr.running)
     return 0;
-  sbx_project *p = NULL;
+  _cleanup_project_ sbx_project *p = NULL;
   sbx_error *e = NULL;
   _cleanup_free_ char *dir = NULL;
   if (sbx_project_open (project, 1, &p, &e) == 0
@@ -406,6 +406,5 @@ devenv_container_running_commands (engine_client *c, const char *id, int *count,
         *count += n;
     }
   sbx_error_free (e);
-  sbx_project_free (p);
   return 0;
 }

@@ -1,5 +1,19 @@
-/* container.h: the project container: its hardened create body, finding,
-   starting, replacing and removing it, and running commands in it. */
+/* container.h: the project container (src/devenv/container/), the one
+   header this half exports; devenv.h includes it.  Each section is
+   defined by the file it names:
+     state.c      the engine's view of an sbx container, parsed once, and
+                  the decisions taken on it
+     container.c  the hardened create body; finding, starting and removing
+                  the project container
+     exec.c       running a command through the engine's exec API
+     exec_auto.c  running it through the container's sbx-agent when one
+                  answers, else through exec.c
+     swap.c       replacing the container without a gap
+     shell.c      an interactive session
+   Private to the half: agent_client.h (sbx's side of the agent protocol,
+   a path that exec_auto.c and shell.c choose on their own) and
+   exec_auto.h (finding the project container's agent).  Nothing in
+   this half includes the image half (devenv/image/), nor the reverse. */
 #ifndef SBX_DEVENV_CONTAINER_H
 #define SBX_DEVENV_CONTAINER_H
 
@@ -11,17 +25,74 @@
 #include "error.h"
 #include "project.h"
 #include "engine/engine.h"
+#include "engine/hijack.h"
 
 #include "devenv/labels.h"
+
+/* ---- state.c: the engine's view of an sbx container, parsed once ---- */
+
+/* From an inspect answer or a list entry.  The strings point into json, of
+   which the struct holds a reference: valid until devenv_ctr_clear.  A
+   string is NULL when the engine did not say (a label sbx did not set). */
+typedef struct devenv_ctr
+{
+  json_t *json; /* NULL: no container */
+  const char *id;
+  const char *name;     /* without the engine's leading '/' */
+  const char *image_id; /* the image it was created from (sha256:...) */
+  const char *state;    /* "created", "running", "exited", "dead"... */
+  bool running;
+  const char *started_at; /* inspect only: RFC 3339 */
+  const char *status;     /* list only: "Up 2 minutes", for people */
+  long long created;      /* list only: Unix seconds */
+  /* Its dev.sbx.* labels (labels.h). */
+  bool managed;
+  const char *project;   /* the project directory */
+  const char *image;     /* the image reference it was created from */
+  const char *image_key; /* the devenv key of that image ("" when none) */
+  const char *isolation; /* sbx_level_name */
+  const char *profile;   /* devenv_profile */
+  const char *runtime;   /* maximum: the gVisor runtime */
+  const char *agent;     /* its socket's name in the agent directory */
+} devenv_ctr;
+
+void devenv_ctr_parse (json_t *j, devenv_ctr *out);
+void devenv_ctr_clear (devenv_ctr *s);
+#define _cleanup_ctr_ __attribute__ ((cleanup (devenv_ctr_clear)))
+
+/* The containers that carry label ("key" or "key=value"), as
+   engine_container_list lists them (all: stopped ones too). */
+typedef struct devenv_ctrs
+{
+  devenv_ctr *v;
+  size_t n;
+} devenv_ctrs;
+int devenv_ctr_list (engine_client *c, const char *label, bool all, devenv_ctrs *out,
+                     sbx_error **err);
+void devenv_ctrs_clear (devenv_ctrs *l);
+#define _cleanup_ctrs_ __attribute__ ((cleanup (devenv_ctrs_clear)))
+
+/* Is its state (State.Status, or the list's State) state? */
+bool devenv_ctr_in_state (const devenv_ctr *s, const char *state);
+/* The level it runs at (its dev.sbx.isolation label); false when it has
+   none that sbx_level_parse takes. */
+bool devenv_ctr_level (const devenv_ctr *s, sbx_level *level);
+/* Why it cannot serve as a container of image, at *level, with profile
+   (each NULL: any): "image", "isolation" or "configuration", the first
+   that differs; NULL when it can.  Replacing it is the caller's choice. */
+const char *devenv_ctr_mismatch (const devenv_ctr *s, const char *image, const sbx_level *level,
+                                 const char *profile);
+
+/* ---- container.c: the project container ---- */
 
 typedef struct devenv_spec
 {
   const sbx_project *project;
-  const sbx_config *cfg; /* network, memory, cpu */
-  const char *image;     /* reference to run */
-  const char *image_key; /* devenv key of the image, or NULL */
-  sbx_level level;       /* SBX_LEVEL_CONTAINER or SBX_LEVEL_MAXIMUM */
-  const char *runtime;   /* for maximum: the gVisor runtime name */
+  const sbx_config *cfg;  /* network, memory, cpu */
+  const char *image;      /* reference to run */
+  const char *image_key;  /* devenv key of the image, or NULL */
+  sbx_level level;        /* SBX_LEVEL_CONTAINER or SBX_LEVEL_MAXIMUM */
+  const char *runtime;    /* for maximum: the gVisor runtime name */
   const char *agent_path; /* host path of sbx-agent */
   /* The project's agent directory on the host (devenv_agent_dir), mounted
      at /.sbx/run, and the name of the agent's socket in it; NULL: the agent
@@ -43,13 +114,15 @@ char *devenv_profile (sbx_level level, const sbx_config *cfg);
 /* The create body for the spec (pure: no I/O). */
 json_t *devenv_container_config (const devenv_spec *spec);
 
-/* Inspect the project container; *out is NULL (and 0 returned) when there is
-   none. */
-int devenv_container_find (engine_client *c, const sbx_project *p, json_t **out, sbx_error **err);
+/* Inspect the project container (during a swap: the newest running one
+   with the project's label); out->json is NULL (and 0 returned) when there
+   is none.  SBX_ERR_CONFLICT: a container of its name is not sbx's. */
+int devenv_container_find (engine_client *c, const sbx_project *p, devenv_ctr *out,
+                           sbx_error **err);
 
 /* Does the engine know an OCI runtime called name? */
-int devenv_runtime_available (engine_client *c, const char *name, bool *available,
-                              char **known, sbx_error **err);
+int devenv_runtime_available (engine_client *c, const char *name, bool *available, char **known,
+                              sbx_error **err);
 
 /* Make what the project container's mounts need on the host (the agent
    directory); call before starting an existing container. */
@@ -75,7 +148,7 @@ int devenv_container_remove_all (engine_client *c, const sbx_project *p, int *re
 int devenv_container_running_commands (engine_client *c, const char *id, int *count,
                                        sbx_error **err);
 
-/* ---- running commands ---- */
+/* ---- exec.c: running commands through the engine's exec API ---- */
 
 typedef struct devenv_exec_opts
 {
@@ -118,6 +191,8 @@ int devenv_exec_kill (engine_client *c, const char *container, const char *user,
 int devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *opts,
                  devenv_exec_result *res, sbx_error **err);
 
+/* ---- exec_auto.c: through the agent when it answers ---- */
+
 typedef enum
 {
   DEVENV_VIA_API,   /* the engine's exec API */
@@ -139,5 +214,91 @@ int devenv_exec_fast (const sbx_project *p, const char *engine_host, const char 
 int devenv_exec_auto (engine_client *c, const sbx_project *p, const char *container,
                       const devenv_exec_opts *opts, devenv_exec_result *res, devenv_exec_via *via,
                       char **why, sbx_error **err);
+
+/* ---- swap.c: replacing the project container with one on a new image without a
+   moment where commands have nowhere to run, and recovering from a swap that
+   was interrupted. */
+
+typedef struct devenv_swap_result
+{
+  bool swapped;    /* false: already on that image (and not forced) */
+  char *old_image; /* image reference of the replaced container */
+  char *new_id;    /* the project container now */
+  int drained;     /* execs of the old container waited for */
+  int cut;         /* execs still running when the drain bound expired */
+  long ready_ms;   /* from start to the new container answering an exec */
+  long total_ms;
+} devenv_swap_result;
+
+void devenv_swap_result_clear (devenv_swap_result *r);
+
+/* Swap the project container to spec (spec->image, level, config): create
+   and start the new container under a temporary name, check it answers an
+   exec, rename the old one out and the new one in, wait up to drain_ms for
+   the execs still running in the old container, remove it.  If anything
+   before the renames fails the old container keeps serving.  With no
+   project container, this starts one.  force: swap even when the container
+   already runs spec->image's id. */
+int devenv_swap (engine_client *c, const devenv_spec *spec, long drain_ms, bool force,
+                 devenv_swap_result *res, sbx_error **err);
+
+/* After an interrupted swap (its lock file exists but no process holds it):
+   keep exactly one project container (the one with the project's name, else
+   the newest running one, renamed) and remove the others.  Cheap when no
+   swap was interrupted: one stat(). */
+int devenv_swap_recover (engine_client *c, const sbx_project *p, sbx_error **err);
+
+/* ---- shell.c: an interactive session in the project container: an exec (with
+   or without a TTY) whose stdin and output travel over a hijacked engine
+   connection.  The command runs under `sbx-agent run` with its own
+   SBX_EXEC_ID token, so that it can be killed whole (`sbx-agent kill`). */
+
+/* The command when none is given: bash when the image has it on its PATH,
+   else sh, decided inside the container by /bin/sh itself (no extra
+   round trip). */
+#define DEVENV_SHELL_CHOOSER "command -v bash >/dev/null 2>&1 && exec bash; exec sh"
+
+typedef struct devenv_shell_opts
+{
+  char *const *argv;   /* NULL or empty: bash if present, else sh */
+  char *const *env;    /* "K=V", may be NULL */
+  const char *workdir; /* NULL: the container's */
+  const char *user;    /* "uid:gid" */
+  bool tty;            /* allocate a TTY (raw stream) */
+  bool attach_stdin;   /* attach stdin */
+  /* Initial TTY size (0: leave it); sent as soon as the exec runs. */
+  unsigned rows, cols;
+} devenv_shell_opts;
+
+typedef struct devenv_shell devenv_shell;
+
+/* The argv run in the container for opts->argv (allocated). */
+char **devenv_shell_argv (char *const *argv);
+
+/* Start the session through the container's sbx-agent when one serves it,
+   else as devenv_shell_start does (*why: why not the agent, or NULL). */
+int devenv_shell_start_auto (engine_client *c, const sbx_project *p, const char *container,
+                             const devenv_shell_opts *o, devenv_shell **out, char **why,
+                             sbx_error **err);
+bool devenv_shell_via_agent (const devenv_shell *s);
+/* Pass bytes between the terminal (or pipes) and the session until it ends
+   (engine_hijack_pump's options and statuses, on either path). */
+int devenv_shell_pump (devenv_shell *s, const engine_pump_opts *po, sbx_error **err);
+
+/* Create the exec and start it on a hijacked connection. */
+int devenv_shell_start (engine_client *c, const char *container, const devenv_shell_opts *o,
+                        devenv_shell **out, sbx_error **err);
+void devenv_shell_free (devenv_shell *s);
+void devenv_shell_freep (devenv_shell **s);
+#define _cleanup_shell_ __attribute__ ((cleanup (devenv_shell_freep)))
+
+/* Set the TTY size (window change). */
+int devenv_shell_resize (devenv_shell *s, unsigned rows, unsigned cols, sbx_error **err);
+/* After the stream ended: the exit status of the command, once the engine
+   has recorded it. */
+int devenv_shell_wait (devenv_shell *s, int *exit_code, sbx_error **err);
+/* Kill every process of the session inside the container (the client's
+   cancel flag is cleared first: cleanup must not be cancelled). */
+int devenv_shell_kill (devenv_shell *s, sbx_error **err);
 
 #endif

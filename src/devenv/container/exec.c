@@ -71,6 +71,8 @@ forward_signal (void *ud, int sig, sbx_error **err)
    "\r\n", and the exec never gets a pid.  Such a first frame is held back
    until more output comes or the exec is inspected, so that the engine's
    message is never taken for the command's output. */
+#define EXIT_POLL_MS 5       /* asking the engine whether the exec ended */
+#define EXIT_POLL_ROUNDS 400 /* 2 s at most */
 #define HOLD_MAX 4096
 
 typedef struct counted
@@ -144,6 +146,69 @@ stream_exec (engine_client *c, const char *id, const devenv_exec_opts *o, forwar
   return r < 0 ? -1 : 0;
 }
 
+/* The stream failed with e (taken): whatever stopped it, nothing of the
+   command may go on.  A deadline or an interruption is the command's
+   result (124, 130); anything else is the error. */
+static int
+kill_after_stream (engine_client *c, const char *container, const devenv_exec_opts *o,
+                   const char *token, counted *out, sbx_error *e, devenv_exec_result *res,
+                   sbx_error **err)
+{
+  bool stop = e->code == SBX_ERR_TIMEOUT || e->code == SBX_ERR_INTERRUPTED;
+  sbx_error *ke = NULL;
+  if (release_held (out, &ke) < 0)
+    sbx_error_freep (&ke);
+  if (devenv_exec_kill (c, container, o->user, token, &ke) < 0 && stop)
+    {
+      sbx_error_free (e);
+      *err = ke;
+      return sbx_error_prefix (err, "the command outlived its %s and could not be killed",
+                               stop ? "deadline" : "client");
+    }
+  sbx_error_free (ke);
+  if (!stop)
+    {
+      *err = e;
+      return -1;
+    }
+  res->timed_out = e->code == SBX_ERR_TIMEOUT;
+  res->interrupted = e->code == SBX_ERR_INTERRUPTED;
+  res->exit_code = res->timed_out ? 124 : 130;
+  sbx_error_free (e);
+  return 0;
+}
+
+/* The stream ends when the process does; the engine may record its exit
+   a moment later: *st once it no longer runs (or after EXIT_POLL_ROUNDS). */
+static int
+wait_exit (engine_client *c, const char *id, counted *out, engine_exec_state *st, sbx_error **err)
+{
+  for (int i = 0; i < EXIT_POLL_ROUNDS; i++)
+    {
+      sbx_error *ie = NULL;
+      if (engine_exec_inspect (c, id, st, &ie) < 0)
+        {
+          if (ie->code != SBX_ERR_NOT_FOUND)
+            {
+              *err = ie;
+              return -1;
+            }
+          sbx_error_free (ie);
+          if (release_held (out, err) < 0)
+            return -1;
+          return sbx_fail (
+              err, SBX_ERR_ENGINE,
+              "the container was removed (sbx swap or sbx down) while the command ran; "
+              "its exit status is lost: run it again");
+        }
+      if (!st->running)
+        break;
+      struct timespec ts = { 0, EXIT_POLL_MS * 1000 * 1000 };
+      nanosleep (&ts, NULL);
+    }
+  return 0;
+}
+
 int
 devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
              devenv_exec_result *res, sbx_error **err)
@@ -177,57 +242,10 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
   size_t stdin_sent;
   forwarder fw = { .c = c, .container = container, .user = o->user, .token = token };
   if (stream_exec (c, id, o, &fw, &out, &stdin_sent, &e) < 0)
-    {
-      bool stop = e->code == SBX_ERR_TIMEOUT || e->code == SBX_ERR_INTERRUPTED;
-      /* Whatever stopped the stream, nothing of the command may go on. */
-      sbx_error *ke = NULL;
-      if (release_held (&out, &ke) < 0)
-        sbx_error_freep (&ke);
-      if (devenv_exec_kill (c, container, o->user, token, &ke) < 0 && stop)
-        {
-          sbx_error_free (e);
-          *err = ke;
-          return sbx_error_prefix (err, "the command outlived its %s and could not be killed",
-                                   stop ? "deadline" : "client");
-        }
-      sbx_error_free (ke);
-      if (!stop)
-        {
-          *err = e;
-          return -1;
-        }
-      res->timed_out = e->code == SBX_ERR_TIMEOUT;
-      res->interrupted = e->code == SBX_ERR_INTERRUPTED;
-      res->exit_code = res->timed_out ? 124 : 130;
-      sbx_error_free (e);
-      return 0;
-    }
-
-  /* The stream ends when the process does; the engine may record its exit
-     a moment later. */
+    return kill_after_stream (c, container, o, token, &out, e, res, err);
   engine_exec_state st = { 0 };
-  for (int i = 0; i < 400; i++)
-    {
-      sbx_error *ie = NULL;
-      if (engine_exec_inspect (c, id, &st, &ie) < 0)
-        {
-          if (ie->code != SBX_ERR_NOT_FOUND)
-            {
-              *err = ie;
-              return -1;
-            }
-          sbx_error_free (ie);
-          if (release_held (&out, err) < 0)
-            return -1;
-          return sbx_fail (err, SBX_ERR_ENGINE,
-                           "the container was removed (sbx swap or sbx down) while the command ran; "
-                           "its exit status is lost: run it again");
-        }
-      if (!st.running)
-        break;
-      struct timespec ts = { 0, 5 * 1000 * 1000 };
-      nanosleep (&ts, NULL);
-    }
+  if (wait_exit (c, id, &out, &st, err) < 0)
+    return -1;
   if (!st.running && st.pid == 0 && st.exit_code == 126)
     {
       /* The runtime could not start the process, so whatever came is the

@@ -1,7 +1,7 @@
 /* exec_auto.c: choosing how a command reaches the project container: its
    sbx-agent when one answers (a Unix socket round trip), else the engine's
    exec API (devenv_exec). */
-#include "devenv/container/agent_client.h"
+#include "devenv/container/exec_auto.h"
 #include "devenv/container/container.h"
 #include "lock.h"
 #include "util.h"
@@ -12,6 +12,7 @@
 
 #define OPEN_TIMEOUT_MS 1000
 #define START_WAIT_S 5 /* a container started this recently may not listen yet */
+#define START_POLL_MS 20 /* how often its socket is tried meanwhile */
 
 /* Open the agent at path if it serves (not retired, tag as wanted): 1 open,
    0 not (why). */
@@ -100,9 +101,9 @@ devenv_exec_fast (const sbx_project *p, const char *engine_host, const char *wan
 
 /* Seconds since the container started (large when unknown). */
 static long
-started_ago (json_t *ins)
+started_ago (const devenv_ctr *ctr)
 {
-  const char *at = json_string_value (json_object_get (json_object_get (ins, "State"), "StartedAt"));
+  const char *at = ctr->started_at;
   struct tm tm = { 0 };
   if (!at || !strptime (at, "%Y-%m-%dT%H:%M:%S", &tm))
     return 1L << 30;
@@ -116,6 +117,7 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
   *why = NULL;
   *out = NULL;
   _cleanup_json_ json_t *ins = NULL;
+  _cleanup_ctr_ devenv_ctr ctr = { 0 };
   _cleanup_free_ char *dir = NULL;
   const char *name = NULL;
   if (devenv_agent_disabled ())
@@ -125,8 +127,8 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
     }
   if (engine_container_inspect (c, container, &ins, err) < 0)
     return -1;
-  name = json_string_value (
-      json_object_get (json_object_get (json_object_get (ins, "Config"), "Labels"), DEVENV_LABEL_AGENT));
+  devenv_ctr_parse (ins, &ctr);
+  name = ctr.agent;
   if (!name)
     {
       *why = xstrdup ("the container has no agent socket");
@@ -140,7 +142,7 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
       return 0;
     }
   _cleanup_free_ char *path = xasprintf ("%s/%s", dir, name);
-  long ago = started_ago (ins);
+  long ago = started_ago (&ctr);
   for (int attempt = 0;; attempt++)
     {
       free (*why);
@@ -154,9 +156,10 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
           return 1;
         }
       /* Just started: its agent may not listen yet. */
-      if (ago + attempt / 50 >= START_WAIT_S || attempt >= 250)
+      if (ago + attempt / (1000 / START_POLL_MS) >= START_WAIT_S
+          || attempt >= START_WAIT_S * (1000 / START_POLL_MS))
         return 0;
-      sbx_sleep_ms (20);
+      sbx_sleep_ms (START_POLL_MS);
     }
 }
 

@@ -1,7 +1,6 @@
-/* shell.c: an interactive session in the project container (see shell.h). */
-#include "devenv/container/shell.h"
-#include "devenv/container/agent_client.h"
+/* shell.c: an interactive session in the project container (see container.h). */
 #include "devenv/container/container.h"
+#include "devenv/container/exec_auto.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -10,6 +9,8 @@
 
 #define RESIZE_TRIES 20
 #define WAIT_EXIT_MS 15000L
+#define RESIZE_BACKOFF_MS 10L    /* the i-th retry waits (i + 1) times this */
+#define WAIT_EXIT_POLL_MAX_MS 50 /* the exit poll doubles from 2 ms up to this */
 
 struct devenv_shell
 {
@@ -105,7 +106,7 @@ initial_resize (devenv_shell *s, unsigned rows, unsigned cols)
       sbx_error_free (e);
       if (!again)
         return;
-      sbx_sleep_ms (10L * (i + 1));
+      sbx_sleep_ms (RESIZE_BACKOFF_MS * (i + 1));
     }
 }
 
@@ -196,7 +197,7 @@ devenv_shell_wait (devenv_shell *s, int *exit_code, sbx_error **err)
                          s->exec_id);
       sbx_sleep_ms (step);
       waited += step;
-      if (step < 50)
+      if (step < WAIT_EXIT_POLL_MAX_MS)
         step *= 2;
     }
   *exit_code = st.exit_code;

@@ -12,13 +12,18 @@
    A per-project lock serializes swaps; its file is removed at the end, so
    a file whose lock can be taken marks an interrupted swap, repaired by
    devenv_swap_recover. */
-#include "devenv/container/swap.h"
+#include "devenv/container/container.h"
 #include "lock.h"
 #include "util.h"
 
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+/* Polling periods (ms). */
+#define DRAIN_POLL_MS 20    /* counting the old container's commands */
+#define REMOVE_RETRY_MS 100 /* removing a container the engine still creates */
+#define REMOVE_RETRIES 50
 
 void
 devenv_swap_result_clear (devenv_swap_result *r)
@@ -52,12 +57,13 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
 {
   const sbx_project *p = spec->project;
 
-  _cleanup_json_ json_t *old = NULL, *img = NULL;
+  _cleanup_json_ json_t *img = NULL;
+  _cleanup_ctr_ devenv_ctr old = { 0 };
   if (devenv_container_find (c, p, &old, err) < 0)
     return -1;
   if (engine_image_inspect (c, spec->image, &img, err) < 0)
     return sbx_error_prefix (err, "image %s", spec->image);
-  if (!old)
+  if (!old.json)
     {
       /* Nothing to replace: start the project container. */
       if (devenv_container_ensure (c, spec, &res->new_id, NULL, err) < 0)
@@ -66,16 +72,12 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
       res->total_ms = res->ready_ms = sbx_now_ms () - t0;
       return 0;
     }
-  const char *old_id = json_string_value (json_object_get (old, "Id"));
-  json_t *old_labels = json_object_get (json_object_get (old, "Config"), "Labels");
-  const char *old_image = json_string_value (json_object_get (old_labels, DEVENV_LABEL_IMAGE));
-  const char *old_level = json_string_value (json_object_get (old_labels, DEVENV_LABEL_ISOLATION));
-  res->old_image = xstrdup (old_image ? old_image : "");
-  const char *old_image_id = json_string_value (json_object_get (old, "Image"));
+  const char *old_id = old.id;
+  res->old_image = xstrdup (old.image ? old.image : "");
+  const char *old_image_id = old.image_id;
   const char *new_image_id = json_string_value (json_object_get (img, "Id"));
-  bool running = json_is_true (json_object_get (json_object_get (old, "State"), "Running"));
-  bool same_level = old_level && strcmp (old_level, sbx_level_name (spec->level)) == 0;
-  if (!force && running && same_level && old_image_id && new_image_id
+  bool same_level = !devenv_ctr_mismatch (&old, NULL, &spec->level, NULL);
+  if (!force && old.running && same_level && old_image_id && new_image_id
       && strcmp (old_image_id, new_image_id) == 0)
     {
       res->new_id = xstrdup (old_id);
@@ -86,8 +88,8 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
   /* 1. the new container, under a temporary name, answering. */
   char stamp[13];
   sbx_random_hex (stamp, 6);
-  _cleanup_free_ char *next_name = xasprintf ("%s-next-%s", p->container_name, stamp);
-  _cleanup_free_ char *old_name = xasprintf ("%s-old-%s", p->container_name, stamp);
+  _cleanup_free_ char *next_name = xasprintf (DEVENV_SWAP_NEXT_FMT, p->container_name, stamp);
+  _cleanup_free_ char *old_name = xasprintf (DEVENV_SWAP_OLD_FMT, p->container_name, stamp);
   /* Recorded in the lock file: if this process dies while the engine still
      creates the container, recovery knows what to wait for. */
   if (ftruncate (lock_fd, 0) < 0 || pwrite (lock_fd, next_name, strlen (next_name), 0) < 0)
@@ -134,7 +136,7 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
         first = n;
       if (n == 0 || sbx_now_ms () >= deadline)
         break;
-      sbx_sleep_ms (20);
+      sbx_sleep_ms (DRAIN_POLL_MS);
     }
   res->drained = first > 0 ? first - n : 0;
   res->cut = n;
@@ -199,7 +201,7 @@ devenv_swap_recover (engine_client *c, const sbx_project *p, sbx_error **err)
 static void
 remove_being_created (engine_client *c, const char *ref)
 {
-  for (int k = 0; k < 50; k++)
+  for (int k = 0; k < REMOVE_RETRIES; k++)
     {
       sbx_error *e = NULL;
       if (engine_container_remove (c, ref, true, &e) == 0)
@@ -208,7 +210,7 @@ remove_being_created (engine_client *c, const char *ref)
       sbx_error_free (e);
       if (!missing)
         return;
-      sbx_sleep_ms (100);
+      sbx_sleep_ms (REMOVE_RETRY_MS);
     }
 }
 
@@ -216,7 +218,7 @@ remove_being_created (engine_client *c, const char *ref)
    when the file is recent, the engine may still be creating it; wait for
    it to appear, and remove it. */
 static void
-remove_in_flight (engine_client *c, const sbx_project *p, int lock_fd, json_t *list)
+remove_in_flight (engine_client *c, const sbx_project *p, int lock_fd, const devenv_ctrs *list)
 {
   char name[512];
   ssize_t n = pread (lock_fd, name, sizeof name - 1, 0);
@@ -226,14 +228,9 @@ remove_in_flight (engine_client *c, const sbx_project *p, int lock_fd, json_t *l
   name[n] = '\0';
   if (strncmp (name, p->container_name, strlen (p->container_name)) != 0)
     return;
-  size_t i;
-  json_t *ct;
-  json_array_foreach (list, i, ct)
-    {
-      const char *have = json_string_value (json_array_get (json_object_get (ct, "Names"), 0));
-      if (have && strcmp (have + (*have == '/'), name) == 0)
-        return; /* listed: removed with the others */
-    }
+  for (size_t i = 0; i < list->n; i++)
+    if (list->v[i].name && strcmp (list->v[i].name, name) == 0)
+      return; /* listed: removed with the others */
   if (time (NULL) - st.st_mtime > 10)
     return;
   remove_being_created (c, name);
@@ -243,48 +240,32 @@ static int
 recover_locked (engine_client *c, const sbx_project *p, int lock_fd, sbx_error **err)
 {
   _cleanup_free_ char *label = xasprintf ("%s=%s", DEVENV_LABEL_PROJECT, p->dir);
-  _cleanup_json_ json_t *list = NULL;
-  if (engine_container_list (c, label, true, &list, err) < 0)
+  _cleanup_ctrs_ devenv_ctrs list = { 0 };
+  if (devenv_ctr_list (c, label, true, &list, err) < 0)
     return -1;
-  remove_in_flight (c, p, lock_fd, list);
+  remove_in_flight (c, p, lock_fd, &list);
   /* Keep the one with the project's name, else the newest running one. */
-  json_t *keep = NULL;
-  size_t i;
-  json_t *ct;
-  json_array_foreach (list, i, ct)
-    {
-      const char *name = json_string_value (json_array_get (json_object_get (ct, "Names"), 0));
-      if (name && strcmp (name + (*name == '/'), p->container_name) == 0)
-        keep = ct;
-    }
+  const devenv_ctr *keep = NULL;
+  for (size_t i = 0; i < list.n; i++)
+    if (list.v[i].name && strcmp (list.v[i].name, p->container_name) == 0)
+      keep = &list.v[i];
   if (!keep)
-    json_array_foreach (list, i, ct)
-      {
-        const char *state = json_string_value (json_object_get (ct, "State"));
-        if (state && strcmp (state, "running") == 0
-            && (!keep || json_integer_value (json_object_get (ct, "Created"))
-                             > json_integer_value (json_object_get (keep, "Created"))))
-          keep = ct;
-      }
-  json_array_foreach (list, i, ct)
+    for (size_t i = 0; i < list.n; i++)
+      if (list.v[i].running && (!keep || list.v[i].created > keep->created))
+        keep = &list.v[i];
+  for (size_t i = 0; i < list.n; i++)
     {
+      const devenv_ctr *ct = &list.v[i];
       if (ct == keep)
         continue;
-      const char *id = json_string_value (json_object_get (ct, "Id"));
-      const char *state = json_string_value (json_object_get (ct, "State"));
       sbx_error *e = NULL;
-      if (state && strcmp (state, "created") == 0)
-        remove_being_created (c, id);
-      else if (engine_container_remove (c, id, true, &e) < 0)
+      if (devenv_ctr_in_state (ct, "created"))
+        remove_being_created (c, ct->id);
+      else if (engine_container_remove (c, ct->id, true, &e) < 0)
         sbx_error_free (e);
     }
-  if (keep)
-    {
-      const char *name = json_string_value (json_array_get (json_object_get (keep, "Names"), 0));
-      if (!name || strcmp (name + (*name == '/'), p->container_name) != 0)
-        if (engine_container_rename (c, json_string_value (json_object_get (keep, "Id")),
-                                     p->container_name, err) < 0)
-          return sbx_error_prefix (err, "repairing an interrupted swap");
-    }
+  if (keep && (!keep->name || strcmp (keep->name, p->container_name) != 0))
+    if (engine_container_rename (c, keep->id, p->container_name, err) < 0)
+      return sbx_error_prefix (err, "repairing an interrupted swap");
   return 0;
 }

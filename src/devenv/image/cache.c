@@ -1,4 +1,4 @@
-/* cache.c: GetOrBuild: reuse the image tagged with the key, else build it
+/* cache.c: devenv_get_or_build: reuse the image tagged with the key, else build it
    through the engine (one build at a time per project), following the
    builder's progress in bounded buffers. */
 #include "devenv/image/image.h"
@@ -193,6 +193,14 @@ buildargs_json (char *const *args)
   return o;
 }
 
+const char *
+devenv_image_label (const json_t *img, const char *label)
+{
+  json_t *config = json_object_get (img, "Config");
+  json_t *labels = json_object_get (config ? config : img, "Labels");
+  return json_string_value (json_object_get (labels, label));
+}
+
 /* Does the image ref exist with this full key?  *id its id. */
 static int
 lookup (engine_client *c, const char *ref, const char *key, bool *found, char **id,
@@ -211,8 +219,7 @@ lookup (engine_client *c, const char *ref, const char *key, bool *found, char **
       *err = e;
       return sbx_error_prefix (err, "inspecting %s", ref);
     }
-  json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
-  const char *k = json_string_value (json_object_get (labels, DEVENV_LABEL_KEY));
+  const char *k = devenv_image_label (ins, DEVENV_LABEL_KEY);
   if (!k || strcmp (k, key) != 0)
     return 0; /* a tag made by someone else, or a key12 collision: rebuild */
   *found = true;

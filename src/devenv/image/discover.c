@@ -1,5 +1,5 @@
 /* discover.c: which Dockerfile builds the project, with which context, args
-   and target (devenv_discover in devenv.h). */
+   and target (devenv_discover in image.h). */
 #include "devenv/image/image.h"
 #include "devenv/image/dirs.h"
 #include "devenv/image/jsonc.h"

@@ -25,7 +25,7 @@
 
 #define DEVENV_KEY_VERSION 1
 
-/* ---- which Dockerfile ---- */
+/* ---- discover.c: which Dockerfile ---- */
 
 typedef enum
 {
@@ -102,7 +102,7 @@ typedef struct devenv_options
   volatile sig_atomic_t *cancel; /* also set on the engine client */
 } devenv_options;
 
-/* ---- the plan: discovery, Dockerfile check and key; no engine ---- */
+/* ---- plan.c: the plan: discovery, Dockerfile check and key; no engine ---- */
 
 struct devenv_plan
 {
@@ -127,7 +127,12 @@ void devenv_plan_free (devenv_plan *plan);
 void devenv_plan_freep (devenv_plan **plan);
 #define _cleanup_plan_ __attribute__ ((cleanup (devenv_plan_freep)))
 
-/* ---- GetOrBuild ---- */
+/* ---- cache.c: the image cache in the engine ---- */
+
+/* A dev.sbx.* label (labels.h) of an image, from an inspect answer
+   (Config.Labels) or a list entry (Labels); NULL when it has none.  The
+   string lives in img. */
+const char *devenv_image_label (const json_t *img, const char *label);
 
 typedef struct devenv_failure
 {

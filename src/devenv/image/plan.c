@@ -167,7 +167,7 @@ devenv_plan_new (const sbx_project *p, const devenv_options *o, devenv_plan **ou
   plan->whole_context = in->ctx->all;
   plan->whole_reason = in->df->whole_reason ? xstrdup (in->df->whole_reason) : NULL;
   plan->repo = xstrdup (p->image_repo);
-  plan->image = xasprintf ("%s:%.12s", plan->repo, plan->key);
+  plan->image = xasprintf (DEVENV_IMAGE_KEY_FMT, plan->repo, plan->key);
   tar_extras (plan, in);
   *out = steal_pointer (&plan);
   return 0;

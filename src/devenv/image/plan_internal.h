@@ -1,4 +1,5 @@
-/* plan_internal.h: what a devenv_plan keeps for its build (src/devenv only). */
+/* plan_internal.h: what a devenv_plan keeps for its build (src/devenv/image/
+   only, and its unit tests). */
 #ifndef SBX_DEVENV_PLAN_INTERNAL_H
 #define SBX_DEVENV_PLAN_INTERNAL_H
 

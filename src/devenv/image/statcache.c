@@ -38,20 +38,11 @@ struct devenv_statcache
   int64_t now_ns;
 };
 
-static uint64_t
-hash_path (const char *s)
-{
-  uint64_t h = 1469598103934665603ULL;
-  for (; *s; s++)
-    h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-  return h;
-}
-
 static record *
 slot (devenv_statcache *sc, const char *path)
 {
   size_t mask = sc->cap - 1;
-  for (size_t i = hash_path (path) & mask;; i = (i + 1) & mask)
+  for (size_t i = sbx_fnv1a (path) & mask;; i = (i + 1) & mask)
     if (!sc->tab[i].path || strcmp (sc->tab[i].path, path) == 0)
       return &sc->tab[i];
 }
