@@ -8,8 +8,10 @@
                                docs/agent-protocol.md; TAG (the isolation level) is
                                reported to clients
      sbx-agent init            PID 1 without the socket
-     sbx-agent run -- CMD...   runs CMD for an exec: exit 127 when not found, 126 when
-                               it cannot be executed, with a one-line message
+     sbx-agent run -- CMD...   runs CMD for an exec under a supervisor (a subreaper
+                               that outlives it while its orphans run; see
+                               supervise.c), and exits as CMD did: 127 when not found, 126 when it
+                               cannot be executed, with a one-line message
      sbx-agent kill TOKEN      SIGKILLs every process whose environment holds
                                SBX_EXEC_ID=TOKEN (the processes of one exec, whatever
                                they did with their process group or session)
@@ -17,6 +19,8 @@
 #include "agent/agent.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +92,36 @@ run_main (int argc, char **argv)
       agent_say ("run: no command given", "", "");
       return 125;
     }
-  return agent_exec_command (argv + i);
+  /* This process is the exec's (the engine waits for it): it ends with
+     the command; the supervisor below it stays while orphans of the
+     command run.  Both are subreapers, so that killing the tree of the
+     token's holders (sbx-agent kill) loses nothing. */
+  int st[2];
+  if (pipe2 (st, O_CLOEXEC) < 0)
+    {
+      agent_say ("run: pipe: ", strerror (errno), "");
+      return 125;
+    }
+  prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  agent_ignore_signals ();
+  pid_t sup = fork ();
+  if (sup < 0)
+    {
+      agent_say ("run: fork: ", strerror (errno), "");
+      return 125;
+    }
+  if (sup == 0)
+    {
+      close (st[0]);
+      if (agent_supervise (st[1]) < 0)
+        _exit (125);
+      _exit (agent_exec_command (argv + i));
+    }
+  close (st[1]);
+  int status;
+  if (agent_read_status (st[0], &status) <= 0)
+    status = SIGKILL;
+  agent_exit_like (status);
 }
 
 static int
