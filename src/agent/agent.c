@@ -10,7 +10,8 @@
      sbx-agent init            PID 1 without the socket
      sbx-agent run -- CMD...   runs CMD for an exec under a supervisor (a subreaper
                                that outlives it while its orphans run; see
-                               supervise.c), and exits as CMD did: 127 when not found, 126 when it
+                               supervise.c) and the commands' seccomp filter, and
+                               exits as CMD did: 127 when not found, 126 when it
                                cannot be executed, with a one-line message
      sbx-agent kill TOKEN      SIGKILLs every process whose environment holds
                                SBX_EXEC_ID=TOKEN (the processes of one exec, whatever
@@ -115,6 +116,11 @@ run_main (int argc, char **argv)
       close (st[0]);
       if (agent_supervise (st[1]) < 0)
         _exit (125);
+      if (agent_seccomp_install () < 0)
+        {
+          agent_say ("cannot install the seccomp filter of commands: ", strerror (errno), "");
+          _exit (126);
+        }
       _exit (agent_exec_command (argv + i));
     }
   close (st[1]);

@@ -41,6 +41,9 @@ void agent_exit_like (int status) __attribute__ ((noreturn));
 /* Every catchable signal but SIGCHLD ignored. */
 void agent_ignore_signals (void);
 
+/* Install the seccomp filter of commands (src/agent/seccomp.c): no setuid
+   or setgid bit, no device node.  0, or -1 with errno. */
+int agent_seccomp_install (void);
 
 /* The name of the environment variable carrying an exec's token. */
 #define AGENT_TOKEN_VAR "SBX_EXEC_ID"

@@ -2,7 +2,8 @@
    (agent_supervise: the session leader and the subreaper of the exec),
    with pipes (or a pseudo-terminal), its working directory, environment
    (the agent's own, which is the container's, with the request's entries
-   set over it and the exec token added). */
+   set over it and the exec token added) and the commands' seccomp
+   filter. */
 #include "agent/agent.h"
 
 #include <errno.h>
@@ -102,6 +103,11 @@ child_exec (const uint8_t *payload, size_t len, const sbx_exec_request *req, con
           agent_say (msg, "", "");
           _exit (126);
         }
+    }
+  if (agent_seccomp_install () < 0)
+    {
+      agent_say ("cannot install the seccomp filter of commands: ", strerror (errno), "");
+      _exit (126);
     }
   _exit (agent_exec_command (argv));
 }
