@@ -1,5 +1,16 @@
 /* agent_client.c: talking to the project container's sbx-agent over its
-   Unix socket (the frame codec is the agent's own, src/agent/frame.c). */
+   Unix socket (the frame codec is the agent's own, src/agent/frame.c).
+
+   The agent directory is writable from inside the container, so nothing
+   in it is taken on trust: "current" is read as a link target that must
+   be a plain name in the directory, the socket is opened without
+   following a symlink and connected to through /proc/self/fd (the inode
+   checked is the inode connected to, and the length of the host path does
+   not matter), and before a byte is sent the listener must be the
+   container's init: by SO_PEERCRED, PID 1 of a PID namespace one level
+   below ours (and the engine's State.Pid when the caller knows it).  A
+   listener planted by a command is refused like a dead socket: the caller
+   falls back to the engine's exec API. */
 #include "devenv/container/agent_client.h"
 #include "agent/frame.h"
 #include "engine/hijack.h"
@@ -7,6 +18,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -63,40 +75,73 @@ check_own_dir (const char *dir, sbx_error **err)
   return 0;
 }
 
+/* mkdir -p path (0700 for what it creates). */
+static int
+make_parents(const char *path, sbx_error **err)
+{
+  _cleanup_free_ char *p = xstrdup(path);
+  for (char *s = p + 1;; s++)
+    {
+      s = strchr(s, '/');
+      if (s)
+        *s = '\0';
+      if (mkdir(p, 0700) < 0 && errno != EEXIST)
+        return sbx_fail_errno(err, errno, "creating %s", p);
+      if (!s)
+        return 0;
+      *s = '/';
+    }
+}
+
 int
-devenv_agent_dir (const char *project_id, const char *host, bool create, char **out,
-                  sbx_error **err)
+devenv_agent_dir(const char *project_id, const char *host, bool create, char **out, sbx_error **err)
 {
   *out = NULL;
   if (!host || !*host)
-    host = getenv ("DOCKER_HOST");
+    host = getenv("DOCKER_HOST");
   engine_address a;
   sbx_error *e = NULL;
-  if (engine_address_parse (host, false, &a, &e) < 0)
+  if (engine_address_parse(host, false, &a, &e) < 0)
     {
-      sbx_error_free (e);
+      sbx_error_free(e);
       return 0; /* the engine client reports it */
     }
   if (a.kind != ENGINE_ADDR_UNIX)
     {
-      engine_address_clear (&a);
+      engine_address_clear(&a);
       return 0;
     }
-  uint32_t h = fnv1a (a.socket_path);
-  engine_address_clear (&a);
+  uint32_t h = fnv1a(a.socket_path);
+  engine_address_clear(&a);
 
-  /* The runtime directory of sbx's locks (src/lock.c). */
-  const char *rt = getenv ("XDG_RUNTIME_DIR");
+  /* Never under /tmp, which the host levels' sandboxes may write: the
+     user's runtime directory, else the user's state directory. */
+  const char *rt = getenv("XDG_RUNTIME_DIR");
   struct stat st;
-  _cleanup_free_ char *base = NULL;
-  if (rt && *rt && stat (rt, &st) == 0 && S_ISDIR (st.st_mode) && access (rt, W_OK) == 0)
-    base = xasprintf ("%s/sbx", rt);
+  _cleanup_free_ char *base = NULL, *state = NULL;
+  if (rt && *rt == '/' && stat(rt, &st) == 0 && S_ISDIR(st.st_mode) && access(rt, W_OK) == 0)
+    base = xasprintf("%s/sbx", rt);
   else
-    base = xasprintf ("/tmp/sbx-%u", (unsigned) getuid ());
-  _cleanup_free_ char *dir = xasprintf ("%s/%s-%08x.agent", base, project_id, h);
-  if (create && (check_own_dir (base, err) < 0 || check_own_dir (dir, err) < 0))
-    return sbx_error_prefix (err, "the agent directory");
-  *out = steal_pointer (&dir);
+    {
+      const char *xs = getenv("XDG_STATE_HOME");
+      const char *home = getenv("HOME");
+      struct passwd *pw = NULL;
+      if (!(home && *home == '/'))
+        home = (pw = getpwuid(getuid())) && pw->pw_dir && *pw->pw_dir == '/' ? pw->pw_dir : NULL;
+      if (xs && *xs == '/')
+        state = xasprintf("%s/sbx", xs);
+      else if (home)
+        state = xasprintf("%s/.local/state/sbx", home);
+      else
+        return 0; /* nowhere private: the engine's exec API only */
+      base = xasprintf("%s/run", state);
+    }
+  _cleanup_free_ char *dir = xasprintf("%s/%s-%08x.agent", base, project_id, h);
+  if (create && state && make_parents(state, err) < 0)
+    return sbx_error_prefix(err, "the agent directory");
+  if (create && (check_own_dir(base, err) < 0 || check_own_dir(dir, err) < 0))
+    return sbx_error_prefix(err, "the agent directory");
+  *out = steal_pointer(&dir);
   return 0;
 }
 
@@ -128,7 +173,9 @@ devenv_agent_claim (const char *dir, const char *name, sbx_error **err)
   struct dirent *de;
   while (d && (de = readdir (d)))
     {
-      if (strncmp (de->d_name, "a-", 2) != 0 || strcmp (de->d_name, name) == 0)
+      struct stat st;
+      if (strncmp (de->d_name, "a-", 2) != 0 || strcmp (de->d_name, name) == 0
+          || fstatat (dirfd (d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK (st.st_mode))
         continue;
       struct sockaddr_un sa = { .sun_family = AF_UNIX };
       if ((size_t) snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, de->d_name)
@@ -288,51 +335,175 @@ read_status (devenv_agent *a, long deadline, sbx_error **err)
   return 0;
 }
 
+/* The socket at path (dir/name, or dir/current, a link to a name in dir)
+   opened O_PATH without following a symlink; -1 with *why. */
+static int
+open_socket_inode(const char *path, char **why)
+{
+  const char *slash = strrchr(path, '/');
+  if (!slash || !slash[1])
+    {
+      *why = xasprintf("%s is not a socket path", path);
+      return -1;
+    }
+  _cleanup_free_ char *dir = xstrndup(path, (size_t)(slash - path));
+  _cleanup_close_ int dfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    {
+      *why = xasprintf("%s: %s", dir, strerror(errno));
+      return -1;
+    }
+  char name[256];
+  snprintf(name, sizeof name, "%s", slash + 1);
+  if (strcmp(name, DEVENV_AGENT_CURRENT) == 0)
+    {
+      ssize_t n = readlinkat(dfd, DEVENV_AGENT_CURRENT, name, sizeof name - 1);
+      if (n < 0)
+        {
+          *why = xasprintf("%s: %s", path, strerror(errno));
+          return -1;
+        }
+      name[n] = '\0';
+    }
+  /* A name in the directory, nothing else (the link may be planted). */
+  if (!name[0] || name[0] == '.' || strchr(name, '/'))
+    {
+      *why = xasprintf("%s does not name a socket of its directory", path);
+      return -1;
+    }
+  int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+    {
+      *why = xasprintf("%s/%s: %s", dir, name, fd < 0 ? strerror(errno) : "not a socket");
+      if (fd >= 0)
+        close(fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* The NSpid line of /proc/PID/status: how many levels, and the PID in the
+   innermost namespace; -1 when unreadable. */
+static int
+ns_pids(const char *pid, long *inner)
+{
+  _cleanup_free_ char *path = xasprintf("/proc/%s/status", pid);
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return -1;
+  char line[512];
+  int levels = -1;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "NSpid:", 6) == 0)
+      {
+        levels = 0;
+        char *p = line + 6, *end;
+        for (;;)
+          {
+            long v = strtol(p, &end, 10);
+            if (end == p)
+              break;
+            levels++;
+            *inner = v;
+            p = end;
+          }
+        break;
+      }
+  fclose(f);
+  return levels;
+}
+
+/* Is the listener of connected fd a container's init (and expect_pid when
+   > 0)?  0 yes; -1 no, with *why. */
+static int
+check_peer(int fd, pid_t expect_pid, char **why)
+{
+  struct ucred cr;
+  socklen_t len = sizeof cr;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.pid <= 0)
+    {
+      *why = xasprintf("cannot tell who listens: %s", strerror(errno));
+      return -1;
+    }
+  if (expect_pid > 0 && cr.pid != expect_pid)
+    {
+      *why = xasprintf("its listener is process %d, not the container's init (%d)", (int)cr.pid,
+                       (int)expect_pid);
+      return -1;
+    }
+  char pid[24];
+  snprintf(pid, sizeof pid, "%d", (int)cr.pid);
+  long own_inner = 0, inner = 0;
+  int own = ns_pids("self", &own_inner), peer = ns_pids(pid, &inner);
+  if (own < 1 || peer != own + 1 || inner != 1)
+    {
+      *why = xasprintf("its listener (process %d) is not the init of a container", (int)cr.pid);
+      return -1;
+    }
+  return 0;
+}
+
 int
-devenv_agent_open (const char *path, long timeout_ms, devenv_agent **out, sbx_error **err)
+devenv_agent_open(const char *path, long timeout_ms, devenv_agent **out, sbx_error **err)
+{
+  return devenv_agent_open_pid(path, 0, timeout_ms, out, err);
+}
+
+int
+devenv_agent_open_pid(const char *path, pid_t init_pid, long timeout_ms, devenv_agent **out,
+                      sbx_error **err)
 {
   *out = NULL;
-  long deadline = sbx_now_ms () + timeout_ms;
+  long deadline = sbx_now_ms() + timeout_ms;
+  _cleanup_free_ char *why = NULL;
+  _cleanup_close_ int inode = open_socket_inode(path, &why);
+  if (inode < 0)
+    return sbx_fail(err, SBX_ERR_UNAVAILABLE, "no sbx agent at %s: %s", path, why);
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  if (strlen (path) >= sizeof sa.sun_path)
-    return sbx_fail (err, SBX_ERR_UNAVAILABLE, "agent socket path too long: %s", path);
-  strcpy (sa.sun_path, path);
-  devenv_agent *a = xcalloc (1, sizeof *a);
-  a->fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d", inode);
+  devenv_agent *a = xcalloc(1, sizeof *a);
+  a->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (a->fd < 0)
     {
-      devenv_agent_free (a);
-      return sbx_fail_errno (err, errno, "socket");
+      devenv_agent_free(a);
+      return sbx_fail_errno(err, errno, "socket");
     }
   /* A Unix socket connects at once, or is refused, or (backlog full)
      wants EAGAIN: retry that until the deadline. */
   for (;;)
     {
-      if (connect (a->fd, (struct sockaddr *) &sa, sizeof sa) == 0)
+      if (connect(a->fd, (struct sockaddr *)&sa, sizeof sa) == 0)
         break;
       int e = errno;
-      if ((e == EAGAIN || e == EINTR) && sbx_now_ms () < deadline)
+      if ((e == EAGAIN || e == EINTR) && sbx_now_ms() < deadline)
         {
           struct timespec ts = { 0, 2 * 1000 * 1000 };
-          nanosleep (&ts, NULL);
+          nanosleep(&ts, NULL);
           continue;
         }
-      devenv_agent_free (a);
-      return sbx_fail (err, SBX_ERR_UNAVAILABLE, "no sbx agent at %s: %s", path, strerror (e));
+      devenv_agent_free(a);
+      return sbx_fail(err, SBX_ERR_UNAVAILABLE, "no sbx agent at %s: %s", path, strerror(e));
+    }
+  if (check_peer(a->fd, init_pid, &why) < 0)
+    {
+      devenv_agent_free(a);
+      return sbx_fail(err, SBX_ERR_UNAVAILABLE, "the socket %s is not the sbx agent's: %s", path,
+                      why);
     }
   sbx_error *e = NULL;
-  if (send_frame (a, SBX_FRAME_PING, NULL, 0, deadline, &e) < 0 || read_status (a, deadline, &e) < 0)
+  if (send_frame(a, SBX_FRAME_PING, NULL, 0, deadline, &e) < 0 || read_status(a, deadline, &e) < 0)
     {
-      devenv_agent_free (a);
-      sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent at %s does not answer: %s", path, e->msg);
-      sbx_error_free (e);
+      devenv_agent_free(a);
+      sbx_fail(err, SBX_ERR_UNAVAILABLE, "the sbx agent at %s does not answer: %s", path, e->msg);
+      sbx_error_free(e);
       return -1;
     }
   if (a->version != SBX_FRAME_VERSION)
     {
-      devenv_agent_free (a);
-      return sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent at %s speaks another protocol version",
-                       path);
+      devenv_agent_free(a);
+      return sbx_fail(err, SBX_ERR_UNAVAILABLE,
+                      "the sbx agent at %s speaks another protocol version", path);
     }
   *out = a;
   return 0;

@@ -13,14 +13,15 @@
 #define OPEN_TIMEOUT_MS 1000
 #define START_WAIT_S 5 /* a container started this recently may not listen yet */
 
-/* Open the agent at path if it serves (not retired, tag as wanted): 1 open,
-   0 not (why). */
+/* Open the agent at path if it serves (not retired, tag as wanted; its
+   listener the container's init, init_pid when > 0): 1 open, 0 not
+   (why). */
 static int
-open_agent (const char *path, const char *want_tag, devenv_agent **out, char **why)
+open_agent (const char *path, pid_t init_pid, const char *want_tag, devenv_agent **out, char **why)
 {
   _cleanup_agent_ devenv_agent *a = NULL;
   sbx_error *e = NULL;
-  if (devenv_agent_open (path, OPEN_TIMEOUT_MS, &a, &e) < 0)
+  if (devenv_agent_open_pid (path, init_pid, OPEN_TIMEOUT_MS, &a, &e) < 0)
     {
       *why = steal_pointer (&e->msg);
       sbx_error_free (e);
@@ -63,7 +64,7 @@ via_agent (const char *path, const char *want_tag, const devenv_exec_opts *o,
            devenv_exec_result *res, char **why, sbx_error **err)
 {
   _cleanup_agent_ devenv_agent *a = NULL;
-  if (!open_agent (path, want_tag, &a, why))
+  if (!open_agent (path, 0, want_tag, &a, why))
     return 0;
   return exec_on (a, o, res, why, err);
 }
@@ -141,11 +142,12 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
     }
   _cleanup_free_ char *path = xasprintf ("%s/%s", dir, name);
   long ago = started_ago (ins);
+  pid_t init_pid = (pid_t) json_integer_value (json_object_get (json_object_get (ins, "State"), "Pid"));
   for (int attempt = 0;; attempt++)
     {
       free (*why);
       *why = NULL;
-      if (open_agent (path, NULL, out, why))
+      if (open_agent (path, init_pid, NULL, out, why))
         {
           /* Later commands reach it without the engine. */
           sbx_error *ce = NULL;
