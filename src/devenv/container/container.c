@@ -47,6 +47,18 @@ devenv_agent_path (char **out, sbx_error **err)
                    SBX_LIBEXECDIR);
 }
 
+long
+devenv_memory_limit_mb (const sbx_config *cfg)
+{
+  if (cfg && cfg->max_memory_mb > 0)
+    return cfg->max_memory_mb;
+  long pages = sysconf (_SC_PHYS_PAGES), size = sysconf (_SC_PAGESIZE);
+  long half = pages > 0 && size > 0
+                  ? (long) ((unsigned long long) pages * (unsigned long long) size / 2 >> 20)
+                  : 0;
+  return half > 0 && half < DEVENV_MEMORY_DEFAULT_MAX_MB ? half : DEVENV_MEMORY_DEFAULT_MAX_MB;
+}
+
 char *
 devenv_profile (sbx_level level, const sbx_config *cfg)
 {
@@ -54,7 +66,7 @@ devenv_profile (sbx_level level, const sbx_config *cfg)
      from the configuration, hashed. */
   _cleanup_json_ json_t *j = json_pack (
       "{s:b,s:b,s:I,s:i,s:s,s:O,s:O}", "network", cfg && cfg->allow_network, "write",
-      !cfg || cfg->allow_write, "memory_mb", (json_int_t) (cfg ? cfg->max_memory_mb : 0), "cpu_pct",
+      !cfg || cfg->allow_write, "memory_mb", (json_int_t) devenv_memory_limit_mb (cfg), "cpu_pct",
       cfg ? cfg->max_cpu_pct : 0, "runtime",
       level == SBX_LEVEL_MAXIMUM && cfg && cfg->runtime ? cfg->runtime : "", "ro", json_null (),
       "rw", json_null ());
@@ -111,8 +123,10 @@ devenv_container_config (const devenv_spec *s)
                             4096, "NetworkMode", cfg && cfg->allow_network ? "bridge" : "none",
                             "ReadonlyRootfs", 1, "Tmpfs", "/tmp", "rw,nosuid,nodev,mode=1777",
                             "Init", 0);
-  if (cfg && cfg->max_memory_mb > 0)
-    json_object_set_new (host, "Memory", json_integer ((json_int_t) cfg->max_memory_mb << 20));
+  /* A memory bound always (devenv_memory_limit_mb), swap not beyond it. */
+  json_int_t mem = (json_int_t) devenv_memory_limit_mb (cfg) << 20;
+  json_object_set_new (host, "Memory", json_integer (mem));
+  json_object_set_new (host, "MemorySwap", json_integer (mem));
   if (cfg && cfg->max_cpu_pct > 0)
     json_object_set_new (host, "NanoCpus", json_integer ((json_int_t) cfg->max_cpu_pct * 10000000));
   if (s->level == SBX_LEVEL_MAXIMUM)

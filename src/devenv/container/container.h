@@ -37,6 +37,12 @@ typedef struct devenv_spec
    running program, else the installed libexec directory. */
 int devenv_agent_path (char **out, sbx_error **err);
 
+/* The memory bound of the project container, in MiB: the configuration's
+   max_memory_mb, else half of this machine's RAM, at most
+   DEVENV_MEMORY_DEFAULT_MAX_MB (swap is not allowed beyond it). */
+#define DEVENV_MEMORY_DEFAULT_MAX_MB 4096L
+long devenv_memory_limit_mb (const sbx_config *cfg);
+
 /* The profile of a container at level with cfg (allocated). */
 char *devenv_profile (sbx_level level, const sbx_config *cfg);
 
