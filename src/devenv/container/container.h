@@ -46,7 +46,10 @@ long devenv_memory_limit_mb (const sbx_config *cfg);
 /* The profile of a container at level with cfg (allocated). */
 char *devenv_profile (sbx_level level, const sbx_config *cfg);
 
-/* The create body for the spec (pure: no I/O). */
+/* The create body for the spec (no I/O but looking at which of the
+   project's protected paths exist: .git and its config, hooks, info,
+   modules, worktrees..., .sbx, .devcontainer, which are read-only in the
+   container, .git not renameable). */
 json_t *devenv_container_config (const devenv_spec *spec);
 
 /* Inspect the project container; *out is NULL (and 0 returned) when there is
