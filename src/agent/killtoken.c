@@ -149,6 +149,20 @@ scan_procs (proc_ent **out)
   return (long) n;
 }
 
+static int
+by_pid (const void *a, const void *b)
+{
+  pid_t x = ((const proc_ent *) a)->pid, y = ((const proc_ent *) b)->pid;
+  return (x > y) - (x < y);
+}
+
+static const proc_ent *
+find (const proc_ent *v, long n, pid_t pid)
+{
+  proc_ent key = { .pid = pid };
+  return bsearch (&key, v, (size_t) n, sizeof *v, by_pid);
+}
+
 /* One round: mark the roots (root, and the holders of needle when given)
    and their descendants; SIGKILL the descendants that still run, or, when
    none does, the roots.  How many processes are left in the tree (0: none
@@ -168,19 +182,19 @@ kill_round (pid_t root, const char *needle, size_t nl)
       v[i].in = v[i].root;
     }
   /* Descendants: a parent marked marks its children, until nothing
-     changes (the depth of the tree bounds the passes). */
+     changes (the depth of the tree bounds the passes; parents are found
+     by binary search, a fork bomb's thousands of processes included). */
+  qsort (v, (size_t) n, sizeof *v, by_pid);
   for (int changed = 1; changed;)
     {
       changed = 0;
       for (long i = 0; i < n; i++)
         if (!v[i].in)
-          for (long j = 0; j < n; j++)
-            if (v[j].in && v[j].pid == v[i].ppid)
-              {
-                v[i].in = 1;
-                changed = 1;
-                break;
-              }
+          {
+            const proc_ent *parent = find (v, n, v[i].ppid);
+            if (parent && parent->in)
+              v[i].in = changed = 1;
+          }
     }
   int below = 0, roots = 0;
   for (long i = 0; i < n; i++)
@@ -188,11 +202,8 @@ kill_round (pid_t root, const char *needle, size_t nl)
       {
         /* A root under another root (a token holder below the
            supervisor) is one of its descendants. */
-        int top = 1;
-        for (long j = 0; j < n && top; j++)
-          if (v[j].in && v[j].pid == v[i].ppid)
-            top = 0;
-        if (top)
+        const proc_ent *parent = find (v, n, v[i].ppid);
+        if (!parent || !parent->in)
           roots++;
         else
           {

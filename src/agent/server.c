@@ -178,8 +178,8 @@ kill_command (session *s, int why)
   if (k == 0)
     _exit (agent_kill_tree (s->ch.pid, s->ch.token, 100) == 0 ? 0 : 1);
   s->killer = k > 0 ? k : 0;
-  if (k < 0)
-    agent_kill_tree (s->ch.pid, s->ch.token, 1);
+  if (k < 0) /* no process to spare (a fork bomb at the pids limit): here */
+    agent_kill_tree (s->ch.pid, s->ch.token, 100);
 }
 
 /* Pass a signal on to the command (its group, and the child itself until
