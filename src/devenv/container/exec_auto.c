@@ -6,6 +6,7 @@
 #include "lock.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -110,6 +111,29 @@ started_ago (json_t *ins)
   return (long) (time (NULL) - timegm (&tm));
 }
 
+/* Does the container's init (host pid) listen on /.sbx/run/name?  Its
+   network namespace's /proc/net/unix says, without the engine. */
+static bool
+init_listens (pid_t init_pid, const char *name)
+{
+  if (init_pid <= 0)
+    return false;
+  _cleanup_free_ char *path = xasprintf ("/proc/%d/net/unix", (int) init_pid);
+  _cleanup_free_ char *want = xasprintf (" %s/%s\n", DEVENV_AGENT_RUN_TARGET, name);
+  FILE *f = fopen (path, "re");
+  if (!f)
+    return false;
+  char line[512];
+  bool found = false;
+  while (!found && fgets (line, sizeof line, f))
+    {
+      size_t n = strlen (line), w = strlen (want);
+      found = n >= w && strcmp (line + n - w, want) == 0;
+    }
+  fclose (f);
+  return found;
+}
+
 int
 devenv_agent_open_container (engine_client *c, const sbx_project *p, const char *container,
                              devenv_agent **out, char **why, sbx_error **err)
@@ -155,8 +179,9 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
             sbx_error_free (ce);
           return 1;
         }
-      /* Just started: its agent may not listen yet. */
-      if (ago + attempt / 50 >= START_WAIT_S || attempt >= 250)
+      /* Just started: its agent may not listen yet.  Once it does (or
+         when it is old), waiting does not help. */
+      if (ago + attempt / 50 >= START_WAIT_S || attempt >= 250 || init_listens (init_pid, name))
         return 0;
       sbx_sleep_ms (20);
     }
