@@ -63,6 +63,7 @@ agent_exec_command (char **argv)
 static int
 init_main (void)
 {
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0); /* as serve: see agent_serve */
   sigset_t set;
   sigemptyset (&set);
   sigaddset (&set, SIGCHLD);

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -575,6 +576,11 @@ int
 agent_serve (const char *path, const char *tag)
 {
   agent_tag = tag;
+  /* Commands run as the agent's own user: not dumpable, it cannot be
+     traced, nor its memory read or written, by them (that takes
+     CAP_SYS_PTRACE, which the container does not have), so the process
+     the host finds as the container's init is this program. */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   sigset_t set;
   sigemptyset (&set);
   sigaddset (&set, SIGCHLD);
