@@ -342,3 +342,24 @@ Test (container_security, git_and_sbx_files_are_read_only_inside)
   free (src);
   tu_project_remove (proj);
 }
+
+/* Commands run as the agent's user: they must not be able to trace it or
+   read its memory (and so become the init the host trusts). */
+Test (container_security, commands_cannot_trace_the_agent)
+{
+  char *proj = tu_project_up (NULL);
+  char **envs[] = { agent_on, api_on };
+  for (size_t i = 0; i < 2; i++)
+    {
+      tu_result r;
+      tu_sbx_env (&r, proj, envs[i], "exec", "--", "sh", "-c",
+                  "cat /proc/1/environ >/dev/null 2>&1; echo environ=$?; "
+                  "dd if=/proc/1/mem of=/dev/null bs=1 count=1 2>/dev/null; echo mem=$?; "
+                  "cat /proc/1/stat >/dev/null; echo stat=$?",
+                  NULL);
+      cr_assert_eq (r.status, 0, "%s", r.err);
+      cr_assert_str_eq (r.out, "environ=1\nmem=1\nstat=0\n", "stderr: %s", r.err);
+      tu_result_clear (&r);
+    }
+  tu_project_remove (proj);
+}
