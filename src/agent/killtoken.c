@@ -2,10 +2,11 @@
    process group, session or environment.  Each exec runs under a
    supervisor that is a child subreaper (agent_supervise): every process the
    command starts is a descendant of it, and stays one when its parent dies.
-   A kill takes the descendants of the exec's roots (the supervisor, and
-   under the engine's exec API every process carrying the exec's token
-   SBX_EXEC_ID=TOKEN in its environment) until none is left, and only then
-   the roots, so that no orphan escapes to PID 1 while the tree is killed. */
+   A kill takes the exec's roots (the supervisor, and under the engine's
+   exec API every process carrying the exec's token SBX_EXEC_ID=TOKEN in
+   its environment) and all their descendants: SIGSTOP until every one of
+   them is stopped, then SIGKILL to all at once, so that nothing forks or
+   escapes to PID 1 while the tree is killed. */
 #include "agent/agent.h"
 
 #include <dirent.h>
@@ -90,7 +91,7 @@ agent_signal_token (const char *token, int sig)
 typedef struct proc_ent
 {
   pid_t pid, ppid;
-  char live, in, root;
+  char live, stopped, in, root;
 } proc_ent;
 
 /* Every process but PID 1 and ourselves into *out (allocated): how many,
@@ -142,7 +143,8 @@ scan_procs (proc_ent **out)
           v = nv;
         }
       v[n++] = (proc_ent) { .pid = (pid_t) pid, .ppid = (pid_t) ppid,
-                            .live = state != 'Z' && state != 'X' };
+                            .live = state != 'Z' && state != 'X',
+                            .stopped = state == 'T' || state == 't' };
     }
   closedir (d);
   *out = v;
@@ -164,11 +166,12 @@ find (const proc_ent *v, long n, pid_t pid)
 }
 
 /* One round: mark the roots (root, and the holders of needle when given)
-   and their descendants; SIGKILL the descendants that still run, or, when
-   none does, the roots.  How many processes are left in the tree (0: none
-   runs any more), or -1. */
+   and their descendants; SIGSTOP those that run, SIGKILL all once none
+   runs (or when force is set: a process that cannot be stopped, stuck in
+   the kernel, is killed anyway).  How many processes are left in the tree
+   (0: none runs any more), or -1. */
 static int
-kill_round (pid_t root, const char *needle, size_t nl)
+kill_round (pid_t root, const char *needle, size_t nl, int force)
 {
   proc_ent *v;
   long n = scan_procs (&v);
@@ -178,7 +181,9 @@ kill_round (pid_t root, const char *needle, size_t nl)
     {
       char name[24];
       snprintf (name, sizeof name, "%ld", (long) v[i].pid);
-      v[i].root = v[i].pid == root || (needle && environ_has (name, needle, nl));
+      /* root may be ourselves (not in the list): its children are roots. */
+      v[i].root = v[i].pid == root || (root == getpid () && v[i].ppid == root)
+                  || (needle && environ_has (name, needle, nl));
       v[i].in = v[i].root;
     }
   /* Descendants: a parent marked marks its children, until nothing
@@ -196,27 +201,27 @@ kill_round (pid_t root, const char *needle, size_t nl)
               v[i].in = changed = 1;
           }
     }
-  int below = 0, roots = 0;
+  /* A tree that forks as fast as it dies (a fork bomb) is not caught by
+     killing what one scan saw: it is stopped first (a stopped process
+     forks no more; what was forked meanwhile is stopped next round), and
+     killed whole once every process of it is stopped. */
+  int live = 0, running = 0;
   for (long i = 0; i < n; i++)
     if (v[i].in && v[i].live)
       {
-        /* A root under another root (a token holder below the
-           supervisor) is one of its descendants. */
-        const proc_ent *parent = find (v, n, v[i].ppid);
-        if (!parent || !parent->in)
-          roots++;
-        else
+        live++;
+        if (!v[i].stopped)
           {
-            below++;
-            kill (v[i].pid, SIGKILL);
+            running++;
+            kill (v[i].pid, SIGSTOP);
           }
       }
-  if (!below)
+  if (live && (!running || force))
     for (long i = 0; i < n; i++)
       if (v[i].in && v[i].live)
         kill (v[i].pid, SIGKILL);
   free (v);
-  return below + roots;
+  return live;
 }
 
 /* A process in the middle of execve shows an empty /proc/PID/environ until
@@ -230,7 +235,7 @@ kill_tree (pid_t root, const char *needle, size_t nl, int rounds)
   int empty = 0;
   for (int round = 0; round < rounds; round++)
     {
-      int left = kill_round (root, needle, nl);
+      int left = kill_round (root, needle, nl, round >= rounds / 2);
       if (left < 0)
         return -1;
       empty = left ? 0 : empty + 1;
