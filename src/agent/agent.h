@@ -21,9 +21,10 @@ int agent_exec_command (char **argv);
 int agent_kill_token (const char *token, int rounds);
 /* Send sig once to every such process: how many there were, or -1. */
 int agent_signal_token (const char *token, int sig);
-/* SIGKILL the tree of an exec: the descendants of root (> 0) and of
-   every process carrying token (NULL: none), until none runs, then those
-   roots.  Same results as agent_kill_token. */
+/* SIGKILL the tree of an exec: the descendants of root (> 0; when it is
+   the caller, all but the caller) and of every process carrying token
+   (NULL: none), until none runs, then those roots.  Same results as
+   agent_kill_token. */
 int agent_kill_tree (pid_t root, const char *token, int rounds);
 
 /* In the process that is to run a command: become its supervisor (a child
