@@ -373,3 +373,28 @@ Test (container_security, commands_cannot_trace_the_agent)
     }
   tu_project_remove (proj);
 }
+
+/* Under gVisor (maximum: the engine's exec API only) the commands' seccomp
+   filter and the supervisor's tree kill work as under runc. */
+Test (container_security, maximum_refuses_setuid_bits_and_kills_escapees)
+{
+  char *proj = tu_project_up ("maximum");
+  tu_result r;
+  tu_sbx (&r, proj, "exec", "--", "sh", "-c",
+          "cp /bin/busybox x && chmod u+s x; echo u=$?; chmod +x x; echo x=$?", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "u=1\nx=0\n", "stderr: %s", r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *x = xasprintf ("%s/x", proj);
+  struct stat st;
+  cr_assert_eq (stat (x, &st), 0);
+  cr_assert_eq (st.st_mode & (S_ISUID | S_ISGID), 0, "mode %o", st.st_mode);
+  tu_sbx (&r, proj, "exec", "--timeout", "2s", "--", "sh", "-c", ESCAPE "& sleep 300", NULL);
+  cr_assert_eq (r.status, 124, "%s", r.err);
+  tu_result_clear (&r);
+  tu_sbx (&r, proj, "exec", "--", "ps", "-o", "args", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.out, "sleep 300") == NULL, "survivors: %s", r.out);
+  tu_result_clear (&r);
+  tu_project_remove (proj);
+}
