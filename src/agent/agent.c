@@ -8,8 +8,13 @@
                                docs/agent-protocol.md; TAG (the isolation level) is
                                reported to clients
      sbx-agent init            PID 1 without the socket
-     sbx-agent run -- CMD...   runs CMD for an exec: exit 127 when not found, 126 when
-                               it cannot be executed, with a one-line message
+     sbx-agent run [--timeout-ms N] -- CMD...
+                               runs CMD for an exec under a supervisor (a subreaper
+                               that outlives it while its orphans run; see
+                               supervise.c) and the commands' seccomp filter, and
+                               exits as CMD did: 127 when not found, 126 when it
+                               cannot be executed, with a one-line message; after
+                               N ms it kills CMD's whole tree and exits 124
      sbx-agent kill TOKEN      SIGKILLs every process whose environment holds
                                SBX_EXEC_ID=TOKEN (the processes of one exec, whatever
                                they did with their process group or session)
@@ -21,6 +26,10 @@
 #include "agent/agent.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +40,7 @@
 static int
 init_main (void)
 {
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0); /* as serve: see agent_serve */
   sigset_t set;
   sigemptyset (&set);
   sigaddset (&set, SIGCHLD);
@@ -54,6 +64,18 @@ static int
 run_main (int argc, char **argv)
 {
   int i = 0;
+  long timeout_ms = 0;
+  if (i + 1 < argc && strcmp (argv[i], "--timeout-ms") == 0)
+    {
+      char *end;
+      timeout_ms = strtol (argv[i + 1], &end, 10);
+      if (*end || timeout_ms < 0)
+        {
+          agent_say ("run: bad --timeout-ms ", argv[i + 1], "");
+          return 125;
+        }
+      i += 2;
+    }
   if (i < argc && strcmp (argv[i], "--") == 0)
     i++;
   if (i >= argc)
@@ -61,7 +83,58 @@ run_main (int argc, char **argv)
       agent_say ("run: no command given", "", "");
       return 125;
     }
-  return agent_exec_command (argv + i);
+  /* This process is the exec's (the engine waits for it): it ends with
+     the command; the supervisor below it stays while orphans of the
+     command run.  Both are subreapers, so that killing the tree of the
+     token's holders (sbx-agent kill) loses nothing. */
+  int st[2];
+  if (pipe2 (st, O_CLOEXEC) < 0)
+    {
+      agent_say ("run: pipe: ", strerror (errno), "");
+      return 125;
+    }
+  prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  agent_ignore_signals ();
+  pid_t sup = fork ();
+  if (sup < 0)
+    {
+      agent_say ("run: fork: ", strerror (errno), "");
+      return 125;
+    }
+  if (sup == 0)
+    {
+      close (st[0]);
+      if (agent_supervise (st[1]) < 0)
+        _exit (125);
+      if (agent_seccomp_install () < 0)
+        {
+          agent_say ("cannot install the seccomp filter of commands: ", strerror (errno), "");
+          _exit (126);
+        }
+      _exit (agent_exec_command (argv + i));
+    }
+  close (st[1]);
+  int status;
+  if (timeout_ms > 0)
+    {
+      /* The deadline is kept here too: at the pids limit (a fork bomb)
+         the engine cannot start the `sbx-agent kill` exec, this process
+         needs no new one. */
+      struct pollfd p = { .fd = st[0], .events = POLLIN };
+      int r;
+      while ((r = poll (&p, 1, timeout_ms > INT_MAX ? INT_MAX : (int) timeout_ms)) < 0
+             && errno == EINTR)
+        ;
+      if (r == 0)
+        {
+          agent_kill_tree (getpid (), NULL, 1000);
+          agent_say ("command timed out; killed", "", "");
+          return 124;
+        }
+    }
+  if (agent_read_status (st[0], &status) <= 0)
+    status = SIGKILL;
+  agent_exit_like (status);
 }
 
 static int

@@ -33,6 +33,30 @@ void agent_restore_limits (void);
 int agent_kill_token (const char *token, int rounds);
 /* Send sig once to every such process: how many there were, or -1. */
 int agent_signal_token (const char *token, int sig);
+/* SIGKILL the tree of an exec: the descendants of root (> 0; when it is
+   the caller, all but the caller) and of every process carrying token
+   (NULL: none), until none runs, then those roots.  Same results as
+   agent_kill_token. */
+int agent_kill_tree (pid_t root, const char *token, int rounds);
+
+/* In the process that is to run a command: become its supervisor (a child
+   subreaper that ignores the command's signals) and fork.  Returns 0 in
+   the child, which goes on to run the command; the supervisor never
+   returns: it writes the command's wait status (4 bytes, little-endian)
+   to status_fd (given up: 0-2 become /dev/null, every other descriptor is
+   closed), reaps every descendant until none is left, and exits 0. */
+pid_t agent_supervise (int status_fd);
+/* Read such a status: 1 read, 0 not yet (non-blocking fd), -1 none will
+   come (the supervisor is gone). */
+int agent_read_status (int fd, int *status);
+/* Exit as a process with that wait status would (re-raising its signal). */
+void agent_exit_like (int status) __attribute__ ((noreturn));
+/* Every catchable signal but SIGCHLD ignored. */
+void agent_ignore_signals (void);
+
+/* Install the seccomp filter of commands (src/agent/seccomp.c): no setuid
+   or setgid bit, no device node.  0, or -1 with errno. */
+int agent_seccomp_install (void);
 
 /* The name of the environment variable carrying an exec's token. */
 #define AGENT_TOKEN_VAR "SBX_EXEC_ID"
@@ -42,7 +66,8 @@ int agent_signal_token (const char *token, int sig);
 /* A command started for a client. */
 typedef struct agent_child
 {
-  pid_t pid; /* also its process group and session */
+  pid_t pid;    /* its supervisor (agent_supervise), also the group and session */
+  int status_fd; /* where the supervisor reports the command's status */
   int in;    /* its stdin (write end), -1 when none or closed */
   int out;   /* its stdout, or the pty master */
   int err;   /* its stderr, -1 with a TTY */

@@ -1,6 +1,12 @@
 /* killtoken.c: killing every process of one exec, whatever it did with its
-   process group or session: they all carry the exec's token in their
-   environment (SBX_EXEC_ID=TOKEN), unless they cleared it. */
+   process group, session or environment.  Each exec runs under a
+   supervisor that is a child subreaper (agent_supervise): every process the
+   command starts is a descendant of it, and stays one when its parent dies.
+   A kill takes the exec's roots (the supervisor, and under the engine's
+   exec API every process carrying the exec's token SBX_EXEC_ID=TOKEN in
+   its environment) and all their descendants: SIGSTOP until every one of
+   them is stopped, then SIGKILL to all at once, so that nothing forks or
+   escapes to PID 1 while the tree is killed. */
 #include "agent/agent.h"
 
 #include <dirent.h>
@@ -80,25 +86,183 @@ agent_signal_token (const char *token, int sig)
   return found;
 }
 
+/* One process of /proc: its parent, whether it still runs (not a zombie),
+   whether it belongs to the tree being killed. */
+typedef struct proc_ent
+{
+  pid_t pid, ppid;
+  char live, stopped, in, root;
+} proc_ent;
+
+/* Every process but PID 1 and ourselves into *out (allocated): how many,
+   or -1. */
+static long
+scan_procs (proc_ent **out)
+{
+  *out = NULL;
+  DIR *d = opendir ("/proc");
+  if (!d)
+    return -1;
+  size_t n = 0, cap = 0;
+  proc_ent *v = NULL;
+  pid_t self = getpid ();
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      char *end;
+      long pid = strtol (de->d_name, &end, 10);
+      if (*end || pid <= 1 || pid == self)
+        continue;
+      char path[64], buf[512];
+      snprintf (path, sizeof path, "/proc/%ld/stat", pid);
+      int fd = open (path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      ssize_t len = read (fd, buf, sizeof buf - 1);
+      close (fd);
+      if (len <= 0)
+        continue;
+      buf[len] = '\0';
+      /* "PID (COMM) S PPID ...": COMM may hold anything, ')' included. */
+      char *rp = strrchr (buf, ')');
+      char state;
+      long ppid;
+      if (!rp || sscanf (rp + 1, " %c %ld", &state, &ppid) != 2)
+        continue;
+      if (n == cap)
+        {
+          cap = cap ? 2 * cap : 256;
+          proc_ent *nv = realloc (v, cap * sizeof *v);
+          if (!nv)
+            {
+              free (v);
+              closedir (d);
+              errno = ENOMEM;
+              return -1;
+            }
+          v = nv;
+        }
+      v[n++] = (proc_ent) { .pid = (pid_t) pid, .ppid = (pid_t) ppid,
+                            .live = state != 'Z' && state != 'X',
+                            .stopped = state == 'T' || state == 't' };
+    }
+  closedir (d);
+  *out = v;
+  return (long) n;
+}
+
+static int
+by_pid (const void *a, const void *b)
+{
+  pid_t x = ((const proc_ent *) a)->pid, y = ((const proc_ent *) b)->pid;
+  return (x > y) - (x < y);
+}
+
+static const proc_ent *
+find (const proc_ent *v, long n, pid_t pid)
+{
+  proc_ent key = { .pid = pid };
+  return bsearch (&key, v, (size_t) n, sizeof *v, by_pid);
+}
+
+/* One round: mark the roots (root, and the holders of needle when given)
+   and their descendants; SIGSTOP those that run, SIGKILL all once none
+   runs (or when force is set: a process that cannot be stopped, stuck in
+   the kernel, is killed anyway).  How many processes are left in the tree
+   (0: none runs any more), or -1. */
+static int
+kill_round (pid_t root, const char *needle, size_t nl, int force)
+{
+  proc_ent *v;
+  long n = scan_procs (&v);
+  if (n < 0)
+    return -1;
+  for (long i = 0; i < n; i++)
+    {
+      char name[24];
+      snprintf (name, sizeof name, "%ld", (long) v[i].pid);
+      /* root may be ourselves (not in the list): its children are roots. */
+      v[i].root = v[i].pid == root || (root == getpid () && v[i].ppid == root)
+                  || (needle && environ_has (name, needle, nl));
+      v[i].in = v[i].root;
+    }
+  /* Descendants: a parent marked marks its children, until nothing
+     changes (the depth of the tree bounds the passes; parents are found
+     by binary search, a fork bomb's thousands of processes included). */
+  qsort (v, (size_t) n, sizeof *v, by_pid);
+  for (int changed = 1; changed;)
+    {
+      changed = 0;
+      for (long i = 0; i < n; i++)
+        if (!v[i].in)
+          {
+            const proc_ent *parent = find (v, n, v[i].ppid);
+            if (parent && parent->in)
+              v[i].in = changed = 1;
+          }
+    }
+  /* A tree that forks as fast as it dies (a fork bomb) is not caught by
+     killing what one scan saw: it is stopped first (a stopped process
+     forks no more; what was forked meanwhile is stopped next round), and
+     killed whole once every process of it is stopped. */
+  int live = 0, running = 0;
+  for (long i = 0; i < n; i++)
+    if (v[i].in && v[i].live)
+      {
+        live++;
+        if (!v[i].stopped)
+          {
+            running++;
+            kill (v[i].pid, SIGSTOP);
+          }
+      }
+  if (live && (!running || force))
+    for (long i = 0; i < n; i++)
+      if (v[i].in && v[i].live)
+        kill (v[i].pid, SIGKILL);
+  free (v);
+  return live;
+}
+
 /* A process in the middle of execve shows an empty /proc/PID/environ until
-   its new image is set up: one empty scan does not prove that none is
-   left, a few in a row 10 ms apart do. */
+   its new image is set up: one empty scan does not prove that no token
+   holder is left, a few in a row 10 ms apart do. */
 #define EMPTY_SCANS 3
 
-int
-agent_kill_token (const char *token, int rounds)
+static int
+kill_tree (pid_t root, const char *needle, size_t nl, int rounds)
 {
   int empty = 0;
   for (int round = 0; round < rounds; round++)
     {
-      int found = agent_signal_token (token, SIGKILL);
-      if (found < 0)
+      int left = kill_round (root, needle, nl, round >= rounds / 2);
+      if (left < 0)
         return -1;
-      empty = found ? 0 : empty + 1;
-      if (empty == EMPTY_SCANS)
+      empty = left ? 0 : empty + 1;
+      if (empty == (needle ? EMPTY_SCANS : 1))
         return 0;
-      struct timespec ts = { 0, 10 * 1000 * 1000 };
+      struct timespec ts = { 0, (left ? 2 : 10) * 1000 * 1000 };
       nanosleep (&ts, NULL);
     }
   return 1;
+}
+
+int
+agent_kill_token (const char *token, int rounds)
+{
+  char needle[256];
+  int nl = snprintf (needle, sizeof needle, "%s=%s", AGENT_TOKEN_VAR, token);
+  if (nl <= 0 || (size_t) nl >= sizeof needle)
+    return -1;
+  return kill_tree (0, needle, (size_t) nl, rounds);
+}
+
+int
+agent_kill_tree (pid_t root, const char *token, int rounds)
+{
+  char needle[256];
+  int nl = token && *token ? snprintf (needle, sizeof needle, "%s=%s", AGENT_TOKEN_VAR, token) : 0;
+  if (nl < 0 || (size_t) nl >= sizeof needle)
+    return -1;
+  return kill_tree (root, nl ? needle : NULL, (size_t) nl, rounds);
 }

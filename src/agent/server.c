@@ -11,8 +11,9 @@
    buffer (a frame) and one output buffer; the command's output is read
    only when the output buffer has room, so a slow client slows the command
    down instead of growing the agent.  A client that goes away, a timeout or
-   KILL kills the command's process group and every process carrying its
-   token. */
+   KILL kills the tree of the command's supervisor (every process the
+   command started, whatever it did with its session or environment) and
+   every process carrying its token. */
 #include "agent/agent.h"
 
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -59,7 +61,7 @@ typedef struct session
   uint8_t out[OUTCAP];
   size_t out_start, out_end;
   agent_child ch;
-  int exited, status; /* ch.pid reaped, its wait status */
+  int exited, status; /* the command's status came (ch.status_fd), its wait status */
   int killed;         /* SBX_EXIT_F_* once killed */
   pid_t killer;       /* the token-kill helper, 0 when none runs */
   long deadline;      /* timeout of the command, 0: none */
@@ -162,21 +164,15 @@ kill_command (session *s, int why)
   if (s->killed || s->state != S_RUNNING)
     return;
   s->killed = why;
-  if (s->ch.pid > 0)
-    {
-      /* The child itself too: until it has called setsid() it has no group
-         of its own, and until it has exec'd it carries no token. */
-      kill (s->ch.pid, SIGKILL);
-      kill (-s->ch.pid, SIGKILL);
-    }
-  /* Processes that left the group (setsid) still carry the token; the scan
-     of /proc runs in a helper so that the loop goes on. */
+  /* Not the group first: the supervisor must outlive the rest of its tree,
+     or orphans would go to PID 1 out of reach.  The tree (and whatever
+     carries the token) is killed by a helper, so that the loop goes on. */
   pid_t k = fork ();
   if (k == 0)
-    _exit (agent_kill_token (s->ch.token, 100) == 0 ? 0 : 1);
+    _exit (agent_kill_tree (s->ch.pid, s->ch.token, 100) == 0 ? 0 : 1);
   s->killer = k > 0 ? k : 0;
-  if (k < 0)
-    agent_kill_token (s->ch.token, 1);
+  if (k < 0) /* no process to spare (a fork bomb at the pids limit): here */
+    agent_kill_tree (s->ch.pid, s->ch.token, 100);
 }
 
 /* Pass a signal on to the command (its group, and the child itself until
@@ -213,6 +209,7 @@ session_free (int i)
   close_fd (&s->ch.in);
   close_fd (&s->ch.out);
   close_fd (&s->ch.err);
+  close_fd (&s->ch.status_fd);
   free (s);
   sessions[i] = NULL;
 }
@@ -491,12 +488,8 @@ reap (void)
         session *s = sessions[i];
         if (!s)
           continue;
-        if (s->ch.pid == pid && !s->exited)
-          {
-            s->exited = 1;
-            s->status = st;
-            break;
-          }
+        /* A supervisor (s->ch.pid) reports the command's end on its
+           status pipe, and may live on for the command's orphans. */
         if (s->killer == pid)
           {
             s->killer = 0;
@@ -534,7 +527,7 @@ accept_clients (int lfd)
       s->stdin_blocked = 0;
       memset (&s->ch, 0, sizeof s->ch);
       s->ch.pid = -1;
-      s->ch.in = s->ch.out = s->ch.err = -1;
+      s->ch.in = s->ch.out = s->ch.err = s->ch.status_fd = -1;
       s->exited = s->status = s->killed = 0;
       s->killer = 0;
       s->deadline = s->grace_deadline = 0;
@@ -577,6 +570,11 @@ listen_on (const char *path)
 static int
 serve_setup (const char *path, int *sfd, int *lfd)
 {
+  /* Commands run as the agent's own user: not dumpable, it cannot be
+     traced, nor its memory read or written, by them (that takes
+     CAP_SYS_PTRACE, which the container does not have), so the process
+     the host finds as the container's init is this program. */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   sigset_t set;
   sigemptyset (&set);
   sigaddset (&set, SIGCHLD);
@@ -605,12 +603,12 @@ serve_setup (const char *path, int *sfd, int *lfd)
 static int
 serve_loop (const char *path, int sfd, int lfd)
 {
-  static struct pollfd pfd[2 + 4 * MAX_SESSIONS];
+  static struct pollfd pfd[2 + 5 * MAX_SESSIONS];
   static struct
   {
     session *s;
     int which;
-  } map[2 + 4 * MAX_SESSIONS];
+  } map[2 + 5 * MAX_SESSIONS];
   for (;;)
     {
       long now = now_ms ();
@@ -657,6 +655,11 @@ serve_loop (const char *path, int sfd, int lfd)
             {
               map[n].s = s, map[n].which = 3;
               pfd[n++] = (struct pollfd) { .fd = s->ch.in, .events = POLLOUT };
+            }
+          if (s->ch.status_fd >= 0)
+            {
+              map[n].s = s, map[n].which = 4;
+              pfd[n++] = (struct pollfd) { .fd = s->ch.status_fd, .events = POLLIN };
             }
         }
       int r = poll (pfd, (nfds_t) n, timeout);
@@ -722,6 +725,18 @@ serve_loop (const char *path, int sfd, int lfd)
                 s->stdin_blocked = 0;
                 process_input (s);
                 break;
+              case 4:
+                {
+                  int st, got = agent_read_status (s->ch.status_fd, &st);
+                  if (got == 0)
+                    break;
+                  /* No status: the supervisor was killed before the
+                     command's end could be reported. */
+                  s->exited = 1;
+                  s->status = got > 0 ? st : SIGKILL;
+                  close_fd (&s->ch.status_fd);
+                  break;
+                }
               }
           }
       now = now_ms ();

@@ -1,7 +1,9 @@
-/* spawn.c: starting the command of an EXEC request: its own session and
-   process group, pipes (or a pseudo-terminal), its working directory and
-   environment (the agent's own, which is the container's, with the
-   request's entries set over it and the exec token added). */
+/* spawn.c: starting the command of an EXEC request under its supervisor
+   (agent_supervise: the session leader and the subreaper of the exec),
+   with pipes (or a pseudo-terminal), its working directory, environment
+   (the agent's own, which is the container's, with the request's entries
+   set over it and the exec token added) and the commands' seccomp
+   filter. */
 #include "agent/agent.h"
 
 #include <errno.h>
@@ -102,6 +104,11 @@ child_exec (const uint8_t *payload, size_t len, const sbx_exec_request *req, con
           _exit (126);
         }
     }
+  if (agent_seccomp_install () < 0)
+    {
+      agent_say ("cannot install the seccomp filter of commands: ", strerror (errno), "");
+      _exit (126);
+    }
   _exit (agent_exec_command (argv));
 }
 
@@ -114,10 +121,12 @@ open_null (int flags)
 int
 agent_spawn (const uint8_t *payload, size_t len, const sbx_exec_request *req, agent_child *child)
 {
-  int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+  int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, st[2] = { -1, -1 };
   int master = -1, saved;
   child->pid = -1;
-  child->in = child->out = child->err = -1;
+  child->in = child->out = child->err = child->status_fd = -1;
+  if (pipe2 (st, O_CLOEXEC) < 0)
+    goto fail;
   make_token (child->token);
 
   if (req->tty)
@@ -169,9 +178,14 @@ agent_spawn (const uint8_t *payload, size_t len, const sbx_exec_request *req, ag
           dup2 (out[1], 1);
           dup2 (err[1], 2);
         }
+      close (st[0]);
+      if (agent_supervise (st[1]) < 0)
+        _exit (125);
       child_exec (payload, len, req, child->token);
     }
   child->pid = pid;
+  close (st[1]);
+  child->status_fd = st[0];
   if (req->tty)
     {
       child->out = master;
@@ -188,15 +202,15 @@ agent_spawn (const uint8_t *payload, size_t len, const sbx_exec_request *req, ag
       child->out = out[0];
       child->err = err[0];
     }
-  int fds[] = { child->in, child->out, child->err };
-  for (size_t i = 0; i < 3; i++)
+  int fds[] = { child->in, child->out, child->err, child->status_fd };
+  for (size_t i = 0; i < 4; i++)
     if (fds[i] >= 0)
       fcntl (fds[i], F_SETFL, fcntl (fds[i], F_GETFL) | O_NONBLOCK);
   return 0;
 
 fail:
   saved = errno;
-  int all[] = { in[0], in[1], out[0], out[1], err[0], err[1], master };
+  int all[] = { in[0], in[1], out[0], out[1], err[0], err[1], master, st[0], st[1] };
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     if (all[i] >= 0)
       close (all[i]);

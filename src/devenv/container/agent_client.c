@@ -1,5 +1,16 @@
 /* agent_client.c: talking to the project container's sbx-agent over its
-   Unix socket (the frame codec is the agent's own, src/agent/frame.c). */
+   Unix socket (the frame codec is the agent's own, src/agent/frame.c).
+
+   The agent directory is writable from inside the container, so nothing
+   in it is taken on trust: "current" is read as a link target that must
+   be a plain name in the directory, the socket is opened without
+   following a symlink and connected to through /proc/self/fd (the inode
+   checked is the inode connected to, and the length of the host path does
+   not matter), and before a byte is sent the listener must be the
+   container's init: by SO_PEERCRED, PID 1 of a PID namespace one level
+   below ours (and the engine's State.Pid when the caller knows it).  A
+   listener planted by a command is refused like a dead socket: the caller
+   falls back to the engine's exec API. */
 #include "devenv/container/agent_client.h"
 #include "agent/frame.h"
 #include "engine/hijack.h"
@@ -7,6 +18,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -49,9 +61,27 @@ check_own_dir (const char *dir, sbx_error **err)
   if (lstat (dir, &st) < 0)
     return sbx_fail_errno (err, errno, "%s", dir);
   if (!S_ISDIR (st.st_mode) || st.st_uid != getuid () || (st.st_mode & 077))
-    return sbx_fail (err, SBX_ERR_IO,
-                     "%s is not a private directory of yours (0700); remove it", dir);
+    return sbx_fail (err, SBX_ERR_IO, "%s is not a private directory of yours (0700); remove it",
+                     dir);
   return 0;
+}
+
+/* mkdir -p path (0700 for what it creates). */
+static int
+make_parents (const char *path, sbx_error **err)
+{
+  _cleanup_free_ char *p = xstrdup (path);
+  for (char *s = p + 1;; s++)
+    {
+      s = strchr (s, '/');
+      if (s)
+        *s = '\0';
+      if (mkdir (p, 0700) < 0 && errno != EEXIST)
+        return sbx_fail_errno (err, errno, "creating %s", p);
+      if (!s)
+        return 0;
+      *s = '/';
+    }
 }
 
 int
@@ -76,15 +106,31 @@ devenv_agent_dir (const char *project_id, const char *host, bool create, char **
   uint32_t h = sbx_fnv1a (a.socket_path);
   engine_address_clear (&a);
 
-  /* The runtime directory of sbx's locks (src/lock.c). */
+  /* Never under /tmp, which the host levels' sandboxes may write: the
+     user's runtime directory, else the user's state directory. */
   const char *rt = getenv ("XDG_RUNTIME_DIR");
   struct stat st;
-  _cleanup_free_ char *base = NULL;
-  if (rt && *rt && stat (rt, &st) == 0 && S_ISDIR (st.st_mode) && access (rt, W_OK) == 0)
+  _cleanup_free_ char *base = NULL, *state = NULL;
+  if (rt && *rt == '/' && stat (rt, &st) == 0 && S_ISDIR (st.st_mode) && access (rt, W_OK) == 0)
     base = xasprintf ("%s/sbx", rt);
   else
-    base = xasprintf ("/tmp/sbx-%u", (unsigned) getuid ());
+    {
+      const char *xs = getenv ("XDG_STATE_HOME");
+      const char *home = getenv ("HOME");
+      struct passwd *pw = NULL;
+      if (!(home && *home == '/'))
+        home = (pw = getpwuid (getuid ())) && pw->pw_dir && *pw->pw_dir == '/' ? pw->pw_dir : NULL;
+      if (xs && *xs == '/')
+        state = xasprintf ("%s/sbx", xs);
+      else if (home)
+        state = xasprintf ("%s/.local/state/sbx", home);
+      else
+        return 0; /* nowhere private: the engine's exec API only */
+      base = xasprintf ("%s/run", state);
+    }
   _cleanup_free_ char *dir = xasprintf ("%s/%s-%08x.agent", base, project_id, h);
+  if (create && state && make_parents (state, err) < 0)
+    return sbx_error_prefix (err, "the agent directory");
   if (create && (check_own_dir (base, err) < 0 || check_own_dir (dir, err) < 0))
     return sbx_error_prefix (err, "the agent directory");
   *out = steal_pointer (&dir);
@@ -119,7 +165,10 @@ devenv_agent_claim (const char *dir, const char *name, sbx_error **err)
   struct dirent *de;
   while (d && (de = readdir (d)))
     {
-      if (strncmp (de->d_name, "a-", 2) != 0 || strcmp (de->d_name, name) == 0)
+      struct stat st;
+      if (strncmp (de->d_name, "a-", 2) != 0 || strcmp (de->d_name, name) == 0
+          || fstatat (dirfd (d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0
+          || !S_ISSOCK (st.st_mode))
         continue;
       struct sockaddr_un sa = { .sun_family = AF_UNIX };
       if ((size_t) snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, de->d_name)
@@ -252,7 +301,8 @@ next_frame (devenv_agent *a, sbx_frame *f, long deadline, volatile sig_atomic_t 
       long left = deadline >= 0 ? deadline - sbx_now_ms () : wait;
       if (left < wait)
         wait = left > 0 ? (int) left : 0;
-      struct pollfd pfd[2] = { { .fd = a->fd, .events = POLLIN }, { .fd = watch, .events = POLLIN } };
+      struct pollfd pfd[2]
+          = { { .fd = a->fd, .events = POLLIN }, { .fd = watch, .events = POLLIN } };
       int pr = poll (pfd, watch >= 0 ? 2 : 1, wait);
       if (pr < 0 && errno != EINTR)
         return sbx_fail_errno (err, errno, "waiting for the sbx agent");
@@ -297,15 +347,133 @@ read_status (devenv_agent *a, long deadline, sbx_error **err)
   return 0;
 }
 
+/* The socket at path (dir/name, or dir/current, a link to a name in dir)
+   opened O_PATH without following a symlink; -1 with *why. */
+static int
+open_socket_inode (const char *path, char **why)
+{
+  const char *slash = strrchr (path, '/');
+  if (!slash || !slash[1])
+    {
+      *why = xasprintf ("%s is not a socket path", path);
+      return -1;
+    }
+  _cleanup_free_ char *dir = xstrndup (path, (size_t) (slash - path));
+  _cleanup_close_ int dfd = open (*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    {
+      *why = xasprintf ("%s: %s", dir, strerror (errno));
+      return -1;
+    }
+  char name[256];
+  snprintf (name, sizeof name, "%s", slash + 1);
+  if (strcmp (name, DEVENV_AGENT_CURRENT) == 0)
+    {
+      ssize_t n = readlinkat (dfd, DEVENV_AGENT_CURRENT, name, sizeof name - 1);
+      if (n < 0)
+        {
+          *why = xasprintf ("%s: %s", path, strerror (errno));
+          return -1;
+        }
+      name[n] = '\0';
+    }
+  /* A name in the directory, nothing else (the link may be planted). */
+  if (!name[0] || name[0] == '.' || strchr (name, '/'))
+    {
+      *why = xasprintf ("%s does not name a socket of its directory", path);
+      return -1;
+    }
+  int fd = openat (dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISSOCK (st.st_mode))
+    {
+      *why = xasprintf ("%s/%s: %s", dir, name, fd < 0 ? strerror (errno) : "not a socket");
+      if (fd >= 0)
+        close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* The NSpid line of /proc/PID/status: how many levels, and the PID in the
+   innermost namespace; -1 when unreadable. */
+static int
+ns_pids (const char *pid, long *inner)
+{
+  _cleanup_free_ char *path = xasprintf ("/proc/%s/status", pid);
+  FILE *f = fopen (path, "re");
+  if (!f)
+    return -1;
+  char line[512];
+  int levels = -1;
+  while (fgets (line, sizeof line, f))
+    if (strncmp (line, "NSpid:", 6) == 0)
+      {
+        levels = 0;
+        char *p = line + 6, *end;
+        for (;;)
+          {
+            long v = strtol (p, &end, 10);
+            if (end == p)
+              break;
+            levels++;
+            *inner = v;
+            p = end;
+          }
+        break;
+      }
+  fclose (f);
+  return levels;
+}
+
+/* Is the listener of connected fd a container's init (and expect_pid when
+   > 0)?  0 yes; -1 no, with *why. */
+static int
+check_peer (int fd, pid_t expect_pid, char **why)
+{
+  struct ucred cr;
+  socklen_t len = sizeof cr;
+  if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.pid <= 0)
+    {
+      *why = xasprintf ("cannot tell who listens: %s", strerror (errno));
+      return -1;
+    }
+  if (expect_pid > 0 && cr.pid != expect_pid)
+    {
+      *why = xasprintf ("its listener is process %d, not the container's init (%d)", (int) cr.pid,
+                        (int) expect_pid);
+      return -1;
+    }
+  char pid[24];
+  snprintf (pid, sizeof pid, "%d", (int) cr.pid);
+  long own_inner = 0, inner = 0;
+  int own = ns_pids ("self", &own_inner), peer = ns_pids (pid, &inner);
+  if (own < 1 || peer != own + 1 || inner != 1)
+    {
+      *why = xasprintf ("its listener (process %d) is not the init of a container", (int) cr.pid);
+      return -1;
+    }
+  return 0;
+}
+
 int
 devenv_agent_open (const char *path, long timeout_ms, devenv_agent **out, sbx_error **err)
 {
+  return devenv_agent_open_pid (path, 0, timeout_ms, out, err);
+}
+
+int
+devenv_agent_open_pid (const char *path, pid_t init_pid, long timeout_ms, devenv_agent **out,
+                       sbx_error **err)
+{
   *out = NULL;
   long deadline = sbx_now_ms () + timeout_ms;
+  _cleanup_free_ char *why = NULL;
+  _cleanup_close_ int inode = open_socket_inode (path, &why);
+  if (inode < 0)
+    return sbx_fail (err, SBX_ERR_UNAVAILABLE, "no sbx agent at %s: %s", path, why);
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  if (strlen (path) >= sizeof sa.sun_path)
-    return sbx_fail (err, SBX_ERR_UNAVAILABLE, "agent socket path too long: %s", path);
-  strcpy (sa.sun_path, path);
+  snprintf (sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d", inode);
   devenv_agent *a = xcalloc (1, sizeof *a);
   a->fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (a->fd < 0)
@@ -329,8 +497,15 @@ devenv_agent_open (const char *path, long timeout_ms, devenv_agent **out, sbx_er
       devenv_agent_free (a);
       return sbx_fail (err, SBX_ERR_UNAVAILABLE, "no sbx agent at %s: %s", path, strerror (e));
     }
+  if (check_peer (a->fd, init_pid, &why) < 0)
+    {
+      devenv_agent_free (a);
+      return sbx_fail (err, SBX_ERR_UNAVAILABLE, "the socket %s is not the sbx agent's: %s", path,
+                       why);
+    }
   sbx_error *e = NULL;
-  if (send_frame (a, SBX_FRAME_PING, NULL, 0, deadline, &e) < 0 || read_status (a, deadline, &e) < 0)
+  if (send_frame (a, SBX_FRAME_PING, NULL, 0, deadline, &e) < 0
+      || read_status (a, deadline, &e) < 0)
     {
       devenv_agent_free (a);
       sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent at %s does not answer: %s", path, e->msg);
@@ -340,8 +515,8 @@ devenv_agent_open (const char *path, long timeout_ms, devenv_agent **out, sbx_er
   if (a->version != SBX_FRAME_VERSION)
     {
       devenv_agent_free (a);
-      return sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent at %s speaks another protocol version",
-                       path);
+      return sbx_fail (err, SBX_ERR_UNAVAILABLE,
+                       "the sbx agent at %s speaks another protocol version", path);
     }
   *out = a;
   return 0;
@@ -356,7 +531,8 @@ devenv_agent_retire (const char *path, int *running, sbx_error **err)
     return -1;
   sbx_error *e = NULL;
   long deadline = sbx_now_ms () + 2000;
-  if (send_frame (a, SBX_FRAME_RETIRE, NULL, 0, deadline, &e) < 0 || read_status (a, deadline, &e) < 0)
+  if (send_frame (a, SBX_FRAME_RETIRE, NULL, 0, deadline, &e) < 0
+      || read_status (a, deadline, &e) < 0)
     {
       sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent at %s: %s", path, e->msg);
       sbx_error_free (e);
@@ -379,7 +555,9 @@ build_exec (const devenv_exec_opts *o, uint8_t *buf, size_t cap, size_t *len)
     if (strchr (*v, '=') && **v != '='
         && sbx_field_put (buf, cap, &off, SBX_EXEC_ENV, *v, (uint32_t) strlen (*v)) < 0)
       return -1;
-  if (o->workdir && sbx_field_put (buf, cap, &off, SBX_EXEC_CWD, o->workdir, (uint32_t) strlen (o->workdir)) < 0)
+  if (o->workdir
+      && sbx_field_put (buf, cap, &off, SBX_EXEC_CWD, o->workdir, (uint32_t) strlen (o->workdir))
+             < 0)
     return -1;
   if (o->timeout_ms > 0)
     {
@@ -494,7 +672,8 @@ devenv_agent_start (devenv_agent *a, const devenv_exec_opts *o, sbx_error **err)
   if (a->started)
     return sbx_fail (err, SBX_ERR_INVALID, "this agent connection already ran a command");
   if (a->flags & SBX_STATUS_RETIRED)
-    return sbx_fail (err, SBX_ERR_UNAVAILABLE, "the sbx agent is retired (its container is being replaced)");
+    return sbx_fail (err, SBX_ERR_UNAVAILABLE,
+                     "the sbx agent is retired (its container is being replaced)");
   _cleanup_free_ uint8_t *req = xmalloc (SBX_FRAME_MAX);
   size_t len;
   if (build_exec (o, req, SBX_FRAME_MAX, &len) < 0)
@@ -566,9 +745,10 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
           if (killing)
             {
               sbx_error_free (cb_err);
-              return sbx_fail (err, SBX_ERR_ENGINE,
-                               "the sbx agent did not end the command within %d s of being asked to",
-                               KILL_WAIT_MS / 1000);
+              return sbx_fail (
+                  err, SBX_ERR_ENGINE,
+                  "the sbx agent did not end the command within %d s of being asked to",
+                  KILL_WAIT_MS / 1000);
             }
           if (o->forward_signals && o->cancel && *o->cancel
               && (deadline < 0 || sbx_now_ms () < deadline))
@@ -595,8 +775,9 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
         case SBX_FRAME_STDOUT:
         case SBX_FRAME_STDERR:
           if (!cb_err && f.len
-              && out (f.type == SBX_FRAME_STDOUT ? 1 : 2, (const char *) f.payload, f.len, o->output_ud,
-                      &cb_err) < 0)
+              && out (f.type == SBX_FRAME_STDOUT ? 1 : 2, (const char *) f.payload, f.len,
+                      o->output_ud, &cb_err)
+                     < 0)
             {
               /* Nobody takes the output: the command goes. */
               killing = true;
@@ -622,7 +803,8 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
           return 0;
         default:
           sbx_error_free (cb_err);
-          return sbx_fail (err, SBX_ERR_IO, "the sbx agent sent an unexpected frame (type %u)", f.type);
+          return sbx_fail (err, SBX_ERR_IO, "the sbx agent sent an unexpected frame (type %u)",
+                           f.type);
         }
     }
 }
@@ -710,7 +892,8 @@ devenv_agent_pump (devenv_agent *a, const engine_pump_opts *po, int *exit_code, 
          something, unless a whole frame is already here. */
       sbx_frame peek;
       size_t peek_used;
-      if (sbx_frame_parse (a->buf + a->pending, a->len - a->pending, &peek, &peek_used) == SBX_FRAME_MORE)
+      if (sbx_frame_parse (a->buf + a->pending, a->len - a->pending, &peek, &peek_used)
+          == SBX_FRAME_MORE)
         {
           struct pollfd q[3] = { { .fd = a->fd, .events = POLLIN }, p[0], p[1] };
           if (poll (q, 3, -1) < 0 && errno != EINTR)
@@ -740,10 +923,13 @@ devenv_agent_pump (devenv_agent *a, const engine_pump_opts *po, int *exit_code, 
               if (po->on_eof == ENGINE_EOF_STOP)
                 return ENGINE_PUMP_STDIN_EOF;
               bool eot = po->on_eof == ENGINE_EOF_SEND_EOT;
-              if (send_frame (a, SBX_FRAME_STDIN, "\004", eot ? 1 : 0, sbx_now_ms () + 30000, &e) < 0)
+              if (send_frame (a, SBX_FRAME_STDIN, "\004", eot ? 1 : 0, sbx_now_ms () + 30000, &e)
+                  < 0)
                 sbx_error_freep (&e);
             }
-          else if (n > 0 && send_frame (a, SBX_FRAME_STDIN, buf, (uint32_t) n, sbx_now_ms () + 30000, &e) < 0)
+          else if (n > 0
+                   && send_frame (a, SBX_FRAME_STDIN, buf, (uint32_t) n, sbx_now_ms () + 30000, &e)
+                          < 0)
             {
               /* The agent closed after the command's end: read its EXIT. */
               in_open = false;
@@ -775,7 +961,8 @@ devenv_agent_pump (devenv_agent *a, const engine_pump_opts *po, int *exit_code, 
         case SBX_FRAME_ERROR:
           return refused (&f, true, err);
         default:
-          return sbx_fail (err, SBX_ERR_IO, "the sbx agent sent an unexpected frame (type %u)", f.type);
+          return sbx_fail (err, SBX_ERR_IO, "the sbx agent sent an unexpected frame (type %u)",
+                           f.type);
         }
     }
 }

@@ -1,8 +1,9 @@
 /* agent_client.h: sbx's side of the sbx-agent protocol (docs/agent-protocol.md).
 
    Every project container of a local engine bind-mounts the project's agent
-   directory (on the host: <runtime dir>/<project id>-<engine>.agent, 0700,
-   owned by the user) at /.sbx/run; its agent listens on its own socket in
+   directory (on the host: $XDG_RUNTIME_DIR/sbx, else
+   ${XDG_STATE_HOME:-~/.local/state}/sbx/run, then <project id>-<engine>.agent;
+   0700, owned by the user; never under /tmp) at /.sbx/run; its agent listens on its own socket in
    it (the name is the container's dev.sbx.agent label).  "current" in that
    directory is a symlink to the socket of the container sbx last found to
    be the project's, so that a command can reach it without asking the
@@ -38,6 +39,12 @@ typedef struct devenv_agent devenv_agent;
    timeout_ms.  SBX_ERR_UNAVAILABLE: no agent answers there (no socket, a
    stale one, a hung or foreign agent, another protocol version). */
 int devenv_agent_open (const char *path, long timeout_ms, devenv_agent **out, sbx_error **err);
+/* The same, where the caller knows the container's init (the engine's
+   State.Pid, > 0): the listener must be that process.  Either way it must
+   be PID 1 of a PID namespace one level below ours (a listener planted by
+   a command is refused), and no symlink in the directory is followed. */
+int devenv_agent_open_pid (const char *path, pid_t init_pid, long timeout_ms, devenv_agent **out,
+                           sbx_error **err);
 void devenv_agent_free (devenv_agent *a);
 void devenv_agent_freep (devenv_agent **a);
 #define _cleanup_agent_ __attribute__ ((cleanup (devenv_agent_freep)))

@@ -47,6 +47,18 @@ devenv_agent_path (char **out, sbx_error **err)
                    SBX_LIBEXECDIR);
 }
 
+long
+devenv_memory_limit_mb (const sbx_config *cfg)
+{
+  if (cfg && cfg->max_memory_mb > 0)
+    return cfg->max_memory_mb;
+  long pages = sysconf (_SC_PHYS_PAGES), size = sysconf (_SC_PAGESIZE);
+  long half = pages > 0 && size > 0
+                  ? (long) ((unsigned long long) pages * (unsigned long long) size / 2 >> 20)
+                  : 0;
+  return half > 0 && half < DEVENV_MEMORY_DEFAULT_MAX_MB ? half : DEVENV_MEMORY_DEFAULT_MAX_MB;
+}
+
 char *
 devenv_profile (sbx_level level, const sbx_config *cfg)
 {
@@ -54,7 +66,7 @@ devenv_profile (sbx_level level, const sbx_config *cfg)
      from the configuration, hashed. */
   _cleanup_json_ json_t *j = json_pack (
       "{s:b,s:b,s:I,s:i,s:s,s:O,s:O}", "network", cfg && cfg->allow_network, "write",
-      !cfg || cfg->allow_write, "memory_mb", (json_int_t) (cfg ? cfg->max_memory_mb : 0), "cpu_pct",
+      !cfg || cfg->allow_write, "memory_mb", (json_int_t) devenv_memory_limit_mb (cfg), "cpu_pct",
       cfg ? cfg->max_cpu_pct : 0, "runtime",
       level == SBX_LEVEL_MAXIMUM && cfg && cfg->runtime ? cfg->runtime : "", "ro", json_null (),
       "rw", json_null ());
@@ -65,6 +77,9 @@ devenv_profile (sbx_level level, const sbx_config *cfg)
     json_array_append_new (rw, json_string (*d));
   json_object_set_new (j, "ro", ro);
   json_object_set_new (j, "rw", rw);
+  /* What the create body holds beyond the configuration: a new layout
+     (protected paths, seccomp-filtered agent) replaces older containers. */
+  json_object_set_new (j, "layout", json_integer (2));
   _cleanup_free_ char *text = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
   char hex[SBX_SHA256_HEX_LEN + 1];
   sbx_sha256_hex (text, strlen (text), hex);
@@ -76,6 +91,36 @@ mount_bind (const char *source, const char *target, bool ro)
 {
   return json_pack ("{s:s,s:s,s:s,s:b}", "Type", "bind", "Source", source, "Target", target,
                     "ReadOnly", ro);
+}
+
+/* Paths of the project that run code or set sbx's confinement on the
+   host: read-only inside the container (a bind mount of each onto itself
+   over the project's).  Kept here for now; the host levels keep the same
+   list (host_protected_paths_default in src/host), which devenv may not
+   include: the two are to be unified in one shared place. */
+static const char *const protected_paths[] = {
+  ".git/config", ".git/config.worktree", ".git/hooks", ".git/commondir", ".git/info",
+  ".git/modules", ".git/worktrees", ".sbx", ".devcontainer", ".devcontainer.json",
+};
+
+/* The project's protected paths that exist (directories and regular
+   files; a symlink is not followed, it is left as the project has it),
+   and .git itself bound onto itself so that it cannot be renamed or
+   removed (EBUSY). */
+static void
+mount_protected (json_t *mounts, const char *dir)
+{
+  struct stat st;
+  _cleanup_free_ char *git = xasprintf ("%s/.git", dir);
+  if (lstat (git, &st) == 0 && (S_ISDIR (st.st_mode) || S_ISREG (st.st_mode)))
+    /* A worktree's .git is a file naming its git directory: read-only. */
+    json_array_append_new (mounts, mount_bind (git, git, S_ISREG (st.st_mode)));
+  for (size_t i = 0; i < sizeof protected_paths / sizeof protected_paths[0]; i++)
+    {
+      _cleanup_free_ char *p = xasprintf ("%s/%s", dir, protected_paths[i]);
+      if (lstat (p, &st) == 0 && (S_ISDIR (st.st_mode) || S_ISREG (st.st_mode)))
+        json_array_append_new (mounts, mount_bind (p, p, true));
+    }
 }
 
 json_t *
@@ -94,6 +139,8 @@ devenv_container_config (const devenv_spec *s)
 
   json_t *mounts = json_array ();
   json_array_append_new (mounts, mount_bind (dir, dir, cfg && !cfg->allow_write));
+  if (!cfg || cfg->allow_write)
+    mount_protected (mounts, dir);
   json_array_append_new (mounts, mount_bind (s->agent_path, DEVENV_AGENT_TARGET, true));
   bool serve = s->agent_dir && s->agent_socket;
   if (serve)
@@ -111,8 +158,10 @@ devenv_container_config (const devenv_spec *s)
                             4096, "NetworkMode", cfg && cfg->allow_network ? "bridge" : "none",
                             "ReadonlyRootfs", 1, "Tmpfs", "/tmp", "rw,nosuid,nodev,mode=1777",
                             "Init", 0);
-  if (cfg && cfg->max_memory_mb > 0)
-    json_object_set_new (host, "Memory", json_integer ((json_int_t) cfg->max_memory_mb << 20));
+  /* A memory bound always (devenv_memory_limit_mb), swap not beyond it. */
+  json_int_t mem = (json_int_t) devenv_memory_limit_mb (cfg) << 20;
+  json_object_set_new (host, "Memory", json_integer (mem));
+  json_object_set_new (host, "MemorySwap", json_integer (mem));
   if (cfg && cfg->max_cpu_pct > 0)
     json_object_set_new (host, "NanoCpus", json_integer ((json_int_t) cfg->max_cpu_pct * 10000000));
   if (s->level == SBX_LEVEL_MAXIMUM)

@@ -43,6 +43,7 @@ typedef struct devenv_ctr
   const char *state;    /* "created", "running", "exited", "dead"... */
   bool running;
   const char *started_at; /* inspect only: RFC 3339 */
+  pid_t pid;              /* inspect only: its init's pid on the host, 0 when none */
   const char *status;     /* list only: "Up 2 minutes", for people */
   long long created;      /* list only: Unix seconds */
   /* Its dev.sbx.* labels (labels.h). */
@@ -108,10 +109,19 @@ typedef struct devenv_spec
    running program, else the installed libexec directory. */
 int devenv_agent_path (char **out, sbx_error **err);
 
+/* The memory bound of the project container, in MiB: the configuration's
+   max_memory_mb, else half of this machine's RAM, at most
+   DEVENV_MEMORY_DEFAULT_MAX_MB (swap is not allowed beyond it). */
+#define DEVENV_MEMORY_DEFAULT_MAX_MB 4096L
+long devenv_memory_limit_mb (const sbx_config *cfg);
+
 /* The profile of a container at level with cfg (allocated). */
 char *devenv_profile (sbx_level level, const sbx_config *cfg);
 
-/* The create body for the spec (pure: no I/O). */
+/* The create body for the spec (no I/O but looking at which of the
+   project's protected paths exist: .git and its config, hooks, info,
+   modules, worktrees..., .sbx, .devcontainer, which are read-only in the
+   container, .git not renameable). */
 json_t *devenv_container_config (const devenv_spec *spec);
 
 /* Inspect the project container (during a swap: the newest running one

@@ -220,12 +220,19 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
   size_t n = strv_len (o->argv);
   if (n == 0)
     return sbx_fail (err, SBX_ERR_INVALID, "no command given");
-  _cleanup_strv_ char **argv = xcalloc (n + 4, sizeof *argv);
-  argv[0] = xstrdup (DEVENV_AGENT_TARGET);
-  argv[1] = xstrdup ("run");
-  argv[2] = xstrdup ("--");
+  _cleanup_strv_ char **argv = xcalloc (n + 6, sizeof *argv);
+  size_t k = 0;
+  argv[k++] = xstrdup (DEVENV_AGENT_TARGET);
+  argv[k++] = xstrdup ("run");
+  if (o->timeout_ms > 0)
+    {
+      /* Kept inside too: at the pids limit no kill exec can start. */
+      argv[k++] = xstrdup ("--timeout-ms");
+      argv[k++] = xasprintf ("%ld", o->timeout_ms);
+    }
+  argv[k++] = xstrdup ("--");
   for (size_t i = 0; i < n; i++)
-    argv[3 + i] = xstrdup (o->argv[i]);
+    argv[k++] = xstrdup (o->argv[i]);
 
   _cleanup_strv_ char **env = strv_dup (o->env);
   _cleanup_free_ char *tok = xasprintf ("SBX_EXEC_ID=%s", token);

@@ -6,6 +6,7 @@
 #include "lock.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -14,14 +15,15 @@
 #define START_WAIT_S 5 /* a container started this recently may not listen yet */
 #define START_POLL_MS 20 /* how often its socket is tried meanwhile */
 
-/* Open the agent at path if it serves (not retired, tag as wanted): 1 open,
-   0 not (why). */
+/* Open the agent at path if it serves (not retired, tag as wanted; its
+   listener the container's init, init_pid when > 0): 1 open, 0 not
+   (why). */
 static int
-open_agent (const char *path, const char *want_tag, devenv_agent **out, char **why)
+open_agent (const char *path, pid_t init_pid, const char *want_tag, devenv_agent **out, char **why)
 {
   _cleanup_agent_ devenv_agent *a = NULL;
   sbx_error *e = NULL;
-  if (devenv_agent_open (path, OPEN_TIMEOUT_MS, &a, &e) < 0)
+  if (devenv_agent_open_pid (path, init_pid, OPEN_TIMEOUT_MS, &a, &e) < 0)
     {
       *why = steal_pointer (&e->msg);
       sbx_error_free (e);
@@ -64,7 +66,7 @@ via_agent (const char *path, const char *want_tag, const devenv_exec_opts *o,
            devenv_exec_result *res, char **why, sbx_error **err)
 {
   _cleanup_agent_ devenv_agent *a = NULL;
-  if (!open_agent (path, want_tag, &a, why))
+  if (!open_agent (path, 0, want_tag, &a, why))
     return 0;
   return exec_on (a, o, res, why, err);
 }
@@ -110,6 +112,29 @@ started_ago (const devenv_ctr *ctr)
   return (long) (time (NULL) - timegm (&tm));
 }
 
+/* Does the container's init (host pid) listen on /.sbx/run/name?  Its
+   network namespace's /proc/net/unix says, without the engine. */
+static bool
+init_listens (pid_t init_pid, const char *name)
+{
+  if (init_pid <= 0)
+    return false;
+  _cleanup_free_ char *path = xasprintf ("/proc/%d/net/unix", (int) init_pid);
+  _cleanup_free_ char *want = xasprintf (" %s/%s\n", DEVENV_AGENT_RUN_TARGET, name);
+  FILE *f = fopen (path, "re");
+  if (!f)
+    return false;
+  char line[512];
+  bool found = false;
+  while (!found && fgets (line, sizeof line, f))
+    {
+      size_t n = strlen (line), w = strlen (want);
+      found = n >= w && strcmp (line + n - w, want) == 0;
+    }
+  fclose (f);
+  return found;
+}
+
 int
 devenv_agent_open_container (engine_client *c, const sbx_project *p, const char *container,
                              devenv_agent **out, char **why, sbx_error **err)
@@ -143,11 +168,12 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
     }
   _cleanup_free_ char *path = xasprintf ("%s/%s", dir, name);
   long ago = started_ago (&ctr);
+  pid_t init_pid = ctr.pid;
   for (int attempt = 0;; attempt++)
     {
       free (*why);
       *why = NULL;
-      if (open_agent (path, NULL, out, why))
+      if (open_agent (path, init_pid, NULL, out, why))
         {
           /* Later commands reach it without the engine. */
           sbx_error *ce = NULL;
@@ -155,9 +181,10 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
             sbx_error_free (ce);
           return 1;
         }
-      /* Just started: its agent may not listen yet. */
+      /* Just started: its agent may not listen yet.  Once it does (or
+         when it is old), waiting does not help. */
       if (ago + attempt / (1000 / START_POLL_MS) >= START_WAIT_S
-          || attempt >= START_WAIT_S * (1000 / START_POLL_MS))
+          || attempt >= START_WAIT_S * (1000 / START_POLL_MS) || init_listens (init_pid, name))
         return 0;
       sbx_sleep_ms (START_POLL_MS);
     }

@@ -38,6 +38,7 @@ devenv_ctr_parse (json_t *j, devenv_ctr *out)
       out->state = str (state, "Status");
       out->running = json_is_true (json_object_get (state, "Running"));
       out->started_at = str (state, "StartedAt");
+      out->pid = (pid_t) json_integer_value (json_object_get (state, "Pid"));
     }
   else
     {
