@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -34,6 +35,27 @@ add_system_path (char ***v, const char *p)
   strv_append_all (v, "--ro-bind", p, p, NULL);
 }
 
+/* Where daemons keep their sockets (docker.sock, the session bus, ...): a
+   socket on a read-only mount still accepts connect(), so none of these,
+   nor a dir holding them, is ever bound into the sandbox. */
+static const char *const daemon_dirs[] = { "/run", "/var/run", NULL };
+
+static bool
+holds_daemon_dir (const char *real)
+{
+  for (const char *const *d = daemon_dirs; *d; d++)
+    {
+      char rd[PATH_MAX];
+      const char *dir = realpath (*d, rd) ? rd : *d;
+      size_t l = strlen (real);
+      if (strcmp (real, "/") == 0 || strcmp (real, dir) == 0
+          || (strncmp (dir, real, l) == 0 && dir[l] == '/')
+          || (strncmp (real, dir, strlen (dir)) == 0 && real[strlen (dir)] == '/'))
+        return true;
+    }
+  return false;
+}
+
 static int
 check_dir (const char *p, sbx_error **err)
 {
@@ -44,7 +66,31 @@ check_dir (const char *p, sbx_error **err)
   if (stat (p, &st) < 0)
     return sbx_fail (err, SBX_ERR_INVALID, "cannot bind '%s' into the sandbox: %s", p,
                      strerror (errno));
+  char real[PATH_MAX];
+  if (realpath (p, real) && holds_daemon_dir (real))
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "'%s' is or holds /run, where daemon sockets live (docker.sock); it is "
+                     "never bound into the sandbox: allow a single socket with "
+                     "--allow-unix-socket PATH",
+                     p);
   return 0;
+}
+
+/* The project's .git bound onto itself (a mount point cannot be renamed
+   or removed), then each existing protected path read-only. */
+static void
+add_protected (char ***v, const host_policy *pol)
+{
+  if (pol->project_dir == NULL)
+    return;
+  _cleanup_free_ char *git = xasprintf ("%s/.git", pol->project_dir);
+  struct stat st;
+  char real[PATH_MAX];
+  if (lstat (git, &st) == 0 && realpath (git, real))
+    strv_append_all (v, S_ISDIR (st.st_mode) ? "--bind" : "--ro-bind", real, real, NULL);
+  for (char *const *p = pol->protected_paths; p && *p; p++)
+    if (realpath (*p, real))
+      strv_append_all (v, "--ro-bind", real, real, NULL);
 }
 
 int
@@ -85,6 +131,8 @@ host_bwrap_argv (const char *bwrap, const host_policy *pol, int seccomp_fd, char
         return -1;
       strv_append_all (&v, pol->allow_write ? "--bind" : "--ro-bind", pol->project_dir,
                        pol->project_dir, NULL);
+      if (pol->allow_write)
+        add_protected (&v, pol);
     }
   if (pol->workdir || pol->project_dir)
     strv_append_all (&v, "--chdir", pol->workdir ? pol->workdir : pol->project_dir, NULL);
