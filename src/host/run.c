@@ -508,6 +508,10 @@ confine_supervised (const prepared *p, const char *cwd, pid_t parent, struct chi
       *r = (struct child_report) { .stage = STAGE_LIMITS, .errnum = errno };
       return;
     }
+  /* A caller that changed its uid (setuid(2) from root) is not dumpable:
+     its /proc/self files, uid_map among them, would belong to root.  The
+     exec below makes the command dumpable anyway. */
+  (void) prctl (PR_SET_DUMPABLE, 1, 0, 0, 0);
   int e;
   if (host_protect_needed (p->protect) && (e = host_protect_enter (p->protect)) < 0)
     {
