@@ -728,12 +728,13 @@ pid_list_has (const pid_list *l, pid_t pid)
   return false;
 }
 
-/* The children of every thread of this process (zombies included). */
+/* Append the children of every thread of process pid (zombies included). */
 static void
-list_children (pid_list *out)
+add_children_of (const char *pid, pid_list *out)
 {
-  out->n = 0;
-  _cleanup_closedir_ DIR *d = opendir ("/proc/self/task");
+  char task_dir[64];
+  snprintf (task_dir, sizeof task_dir, "/proc/%s/task", pid);
+  _cleanup_closedir_ DIR *d = opendir (task_dir);
   if (d == NULL)
     return;
   struct dirent *e;
@@ -742,7 +743,7 @@ list_children (pid_list *out)
       if (e->d_name[0] == '.')
         continue;
       char path[300];
-      snprintf (path, sizeof path, "/proc/self/task/%.64s/children", e->d_name);
+      snprintf (path, sizeof path, "%s/%.64s/children", task_dir, e->d_name);
       _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
       if (fd < 0)
         continue;
@@ -755,10 +756,10 @@ list_children (pid_list *out)
             break;
           size_t len = keep + (size_t) n;
           buf[len] = '\0';
-          char *p = buf;
           /* Parse the complete numbers; carry a partial one over. */
           char *last_space = strrchr (buf, ' ');
           size_t complete = last_space ? (size_t) (last_space - buf) + 1 : 0;
+          char *p = buf;
           while (p < buf + complete)
             {
               char *end;
@@ -781,6 +782,14 @@ list_children (pid_list *out)
     }
 }
 
+/* The children of every thread of this process (zombies included). */
+static void
+list_children (pid_list *out)
+{
+  out->n = 0;
+  add_children_of ("self", out);
+}
+
 /* Reap the processes left behind that already ended (not the caller's own
    children, not the command). */
 static void
@@ -794,31 +803,44 @@ reap_orphans (const pid_list *before, pid_t command)
   free (now.v);
 }
 
-/* SIGKILL and reap every descendant left (they are our children, as this
-   process is a subreaper), until none is left. */
+/* SIGKILL and reap every descendant left, until none is left.  Each round
+   walks the whole tree down from our children (orphans are ours: this
+   process is a subreaper), killing a process before listing its children:
+   with SIGKILL pending it can fork no more, so the list is complete and a
+   fork bomb cannot refill the slots faster than they are emptied.  What
+   reparents to us meanwhile is found in the next round. */
 static void
 kill_the_rest (const pid_list *before)
 {
-  pid_list now = { 0 };
+  pid_list direct = { 0 }, stack = { 0 };
   for (;;)
     {
-      list_children (&now);
-      pid_t wait_for = 0;
-      for (size_t i = 0; i < now.n; i++)
-        if (!pid_list_has (before, now.v[i]))
+      list_children (&direct);
+      size_t mine = 0;
+      stack.n = 0;
+      for (size_t i = 0; i < direct.n; i++)
+        if (!pid_list_has (before, direct.v[i]))
           {
-            kill (now.v[i], SIGKILL);
-            wait_for = now.v[i];
+            direct.v[mine++] = direct.v[i];
+            pid_list_add (&stack, direct.v[i]);
           }
-      if (wait_for == 0)
+      direct.n = mine;
+      if (mine == 0)
         break;
-      for (size_t i = 0; i < now.n; i++)
-        if (!pid_list_has (before, now.v[i]) && now.v[i] != wait_for)
-          (void) waitpid (now.v[i], NULL, WNOHANG);
-      while (waitpid (wait_for, NULL, 0) < 0 && errno == EINTR)
-        ;
+      while (stack.n > 0)
+        {
+          pid_t pid = stack.v[--stack.n];
+          kill (pid, SIGKILL);
+          char name[16];
+          snprintf (name, sizeof name, "%d", (int) pid);
+          add_children_of (name, &stack);
+        }
+      for (size_t i = 0; i < direct.n; i++)
+        while (waitpid (direct.v[i], NULL, 0) < 0 && errno == EINTR)
+          ;
     }
-  free (now.v);
+  free (direct.v);
+  free (stack.v);
 }
 
 int
