@@ -36,24 +36,25 @@ add_system_path (char ***v, const char *p)
 }
 
 /* Where daemons keep their sockets (docker.sock, the session bus, ...): a
-   socket on a read-only mount still accepts connect(), so none of these,
-   nor a dir holding them, is ever bound into the sandbox. */
-static const char *const daemon_dirs[] = { "/run", "/var/run", NULL };
+   socket on a read-only mount still accepts connect(), so this is never
+   bound into the sandbox. */
+static const char daemon_dir[] = "/run";
 
-static bool
-holds_daemon_dir (const char *real)
+/* 1: path is /run or inside it; 2: path holds /run (/, or /run's parent);
+   0: neither. */
+static int
+daemon_relation (const char *path)
 {
-  for (const char *const *d = daemon_dirs; *d; d++)
-    {
-      char rd[PATH_MAX];
-      const char *dir = realpath (*d, rd) ? rd : *d;
-      size_t l = strlen (real);
-      if (strcmp (real, "/") == 0 || strcmp (real, dir) == 0
-          || (strncmp (dir, real, l) == 0 && dir[l] == '/')
-          || (strncmp (real, dir, strlen (dir)) == 0 && real[strlen (dir)] == '/'))
-        return true;
-    }
-  return false;
+  char real[PATH_MAX], run[PATH_MAX];
+  if (realpath (path, real) == NULL)
+    return 0;
+  const char *r = realpath (daemon_dir, run) ? run : daemon_dir;
+  size_t lr = strlen (r), lp = strlen (real);
+  if (strncmp (real, r, lr) == 0 && (real[lr] == '\0' || real[lr] == '/'))
+    return 1;
+  if (strcmp (real, "/") == 0 || (strncmp (r, real, lp) == 0 && r[lp] == '/'))
+    return 2;
+  return 0;
 }
 
 static int
@@ -66,12 +67,11 @@ check_dir (const char *p, sbx_error **err)
   if (stat (p, &st) < 0)
     return sbx_fail (err, SBX_ERR_INVALID, "cannot bind '%s' into the sandbox: %s", p,
                      strerror (errno));
-  char real[PATH_MAX];
-  if (realpath (p, real) && holds_daemon_dir (real))
+  if (daemon_relation (p) == 1)
     return sbx_fail (err, SBX_ERR_INVALID,
-                     "'%s' is or holds /run, where daemon sockets live (docker.sock); it is "
-                     "never bound into the sandbox: allow a single socket with "
-                     "--allow-unix-socket PATH",
+                     "'%s' is in /run, where daemon sockets live (docker.sock); it is never "
+                     "bound into the sandbox: allow a single socket with --allow-unix-socket "
+                     "PATH",
                      p);
   return 0;
 }
@@ -134,6 +134,14 @@ host_bwrap_argv (const char *bwrap, const host_policy *pol, int seccomp_fd, char
       if (pol->allow_write)
         add_protected (&v, pol);
     }
+  /* A dir that holds /run (the project at /) brings it along: hide it. */
+  bool holds_run = pol->project_dir && daemon_relation (pol->project_dir) == 2;
+  for (char *const *p = pol->ro_dirs; p && *p && !holds_run; p++)
+    holds_run = daemon_relation (*p) == 2;
+  for (char *const *p = pol->rw_dirs; p && *p && !holds_run; p++)
+    holds_run = daemon_relation (*p) == 2;
+  if (holds_run)
+    strv_append_all (&v, "--tmpfs", daemon_dir, NULL);
   if (pol->workdir || pol->project_dir)
     strv_append_all (&v, "--chdir", pol->workdir ? pol->workdir : pol->project_dir, NULL);
   if (seccomp_fd >= 0)

@@ -47,8 +47,8 @@ sec_tree_make (hh_tree *t, uid_t uid)
   cr_assert_eq (mkdir (outside, 0755), 0);
   put (outside, "file", "outside-file\n");
   cr_assert_eq (chmod (t->base, 0755), 0);
-  _cleanup_free_ char *cmd = xasprintf ("chown -R %u:%u '%s'", (unsigned) uid, (unsigned) uid,
-                                        t->base);
+  _cleanup_free_ char *cmd
+      = xasprintf ("chown -R %u:%u '%s'", (unsigned)uid, (unsigned)uid, t->base);
   cr_assert_eq (system (cmd), 0);
 }
 
@@ -71,11 +71,14 @@ sec_run (uid_t uid, host_confine confine, const host_policy *pol, const char *sc
           && (setgroups (0, NULL) < 0 || setresgid (uid, uid, uid) < 0
               || setresuid (uid, uid, uid) < 0))
         {
-          dprintf (2, "cannot become uid %u\n", (unsigned) uid);
+          dprintf (2, "cannot become uid %u\n", (unsigned)uid);
           _exit (124);
         }
-      char *const argv[] = { "/bin/sh", "-c", (char *) script, NULL };
-      host_run_opts o = { .confine = confine, .policy = pol, .argv = argv, .seccomp = true,
+      char *const argv[] = { "/bin/sh", "-c", (char *)script, NULL };
+      host_run_opts o = { .confine = confine,
+                          .policy = pol,
+                          .argv = argv,
+                          .seccomp = true,
                           .max_memory_mb = max_memory_mb };
       int status = 125;
       sbx_error *err = NULL;
@@ -98,7 +101,7 @@ sec_listen_unix (const char *path)
   cr_assert_lt (strlen (path), sizeof a.sun_path);
   strcpy (a.sun_path, path);
   unlink (path);
-  cr_assert_eq (bind (fd, (struct sockaddr *) &a, sizeof a), 0, "bind %s", path);
+  cr_assert_eq (bind (fd, (struct sockaddr *)&a, sizeof a), 0, "bind %s", path);
   cr_assert_eq (listen (fd, 64), 0);
   cr_assert_eq (chmod (path, 0777), 0);
   return fd;
@@ -136,14 +139,22 @@ sec_count_cmdline (const char *want)
 }
 
 int
-sec_mount_count (void)
+sec_mounts_under (const char *dir)
 {
   FILE *f = fopen ("/proc/self/mountinfo", "re");
   cr_assert_not_null (f);
-  int n = 0, c;
-  while ((c = fgetc (f)) != EOF)
-    if (c == '\n')
-      n++;
+  int n = 0;
+  char line[4096];
+  size_t l = strlen (dir);
+  while (fgets (line, sizeof line, f))
+    {
+      /* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+      char point[4096];
+      if (sscanf (line, "%*s %*s %*s %*s %4095s", point) != 1)
+        continue;
+      if (strncmp (point, dir, l) == 0 && (point[l] == '\0' || point[l] == '/'))
+        n++;
+    }
   fclose (f);
   return n;
 }

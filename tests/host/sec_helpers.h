@@ -11,7 +11,7 @@
 
 #include "host_helpers.h"
 
-#define SEC_NOBODY ((uid_t) 65534)
+#define SEC_NOBODY ((uid_t)65534)
 
 /* hh_tree_make, then: project/.git/{config,HEAD,hooks/pre-commit.sample,
    objects/}, project/.sbx/config.json, base/outside/ (not granted, but
@@ -32,8 +32,9 @@ int sec_listen_unix (const char *path);
    spaces). */
 int sec_count_cmdline (const char *cmdline);
 
-/* The number of lines of /proc/self/mountinfo. */
-int sec_mount_count (void);
+/* How many mounts of this process's view (/proc/self/mountinfo) have
+   their mount point at or under dir. */
+int sec_mounts_under (const char *dir);
 
 /* File content (allocated, "" when unreadable). */
 char *sec_read (const char *dir, const char *name);

@@ -17,11 +17,11 @@ left_behind (uid_t uid)
 {
   sec_tree_make (&tree, uid);
   host_policy pol = { .project_dir = tree.project, .allow_write = true };
-  int tag = (int) getpid () % 1000 + 1000 * (uid != 0);
+  int tag = (int)getpid () % 1000 + 1000 * (uid != 0);
   _cleanup_free_ char *daemon = xasprintf ("sleep 3%04d.1", tag);
   _cleanup_free_ char *twice = xasprintf ("sleep 3%04d.2", tag);
-  _cleanup_free_ char *script = xasprintf (
-      "setsid sh -c '%s' & (sh -c '%s &' &); sleep 0.2; exit 7", daemon, twice);
+  _cleanup_free_ char *script
+      = xasprintf ("setsid sh -c '%s' & (sh -c '%s &' &); sleep 0.2; exit 7", daemon, twice);
   _cleanup_free_ char *out = NULL;
   int st = sec_run (uid, HOST_CONFINE_LANDLOCK, &pol, script, 0, &out);
   cr_expect_eq (st, 7, "%s", out);
@@ -86,13 +86,12 @@ fork_bound (uid_t uid)
 {
   sec_tree_make (&tree, uid);
   host_policy pol = { .project_dir = tree.project, .allow_write = true };
-  _cleanup_free_ char *tag = xasprintf ("4%04d.5", (int) getpid () % 10000);
+  _cleanup_free_ char *tag = xasprintf ("4%04d.5", (int)getpid () % 10000);
   _cleanup_free_ char *script = xasprintf (spawn_py, tag);
   _cleanup_free_ char *out = NULL;
   int st = sec_run (uid, HOST_CONFINE_LANDLOCK, &pol, script, 0, &out);
   cr_expect_eq (st, 0, "%s", out);
-  cr_expect_not_null (strstr (out, "REFUSED 11 after"), "the processes are not bounded: %s",
-                      out);
+  cr_expect_not_null (strstr (out, "REFUSED 11 after"), "the processes are not bounded: %s", out);
   _cleanup_free_ char *cmd = xasprintf ("sleep %s", tag);
   cr_expect_eq (sec_count_cmdline (cmd), 0, "sleepers outlived host_run");
   /* The machine is usable: this process can still fork. */

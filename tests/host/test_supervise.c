@@ -22,19 +22,20 @@ policy (char *const *allow_sockets)
   static char *ro[2];
   ro[0] = tree.ro;
   ro[1] = NULL;
-  host_policy p = { .project_dir = tree.project, .allow_write = true, .ro_dirs = ro,
+  host_policy p = { .project_dir = tree.project,
+                    .allow_write = true,
+                    .ro_dirs = ro,
                     .allow_unix_sockets = allow_sockets };
   return p;
 }
 
-static const char client_py[]
-    = "python3 -c 'import socket, sys\n"
-      "for p in sys.argv[1:]:\n"
-      "  s = socket.socket(socket.AF_UNIX)\n"
-      "  try:\n"
-      "    s.connect(p); print(\"OK\", p)\n"
-      "  except OSError as e:\n"
-      "    print(\"ERR\", e.errno, p)\n' ";
+static const char client_py[] = "python3 -c 'import socket, sys\n"
+                                "for p in sys.argv[1:]:\n"
+                                "  s = socket.socket(socket.AF_UNIX)\n"
+                                "  try:\n"
+                                "    s.connect(p); print(\"OK\", p)\n"
+                                "  except OSError as e:\n"
+                                "    print(\"ERR\", e.errno, p)\n' ";
 
 static void
 outside_denied (uid_t uid)
@@ -101,15 +102,14 @@ Test (supervise, unix_allowlisted_nonroot)
 }
 
 /* A local server and client, as a test suite would run them. */
-static const char pair_py[]
-    = "python3 -c 'import os, socket, threading\n"
-      "for p in (\"srv.sock\", \"/tmp/sbx-sup-%d.sock\" % os.getpid()):\n"
-      "  s = socket.socket(socket.AF_UNIX); s.bind(p); s.listen(1)\n"
-      "  def serve():\n"
-      "    c, _ = s.accept(); c.sendall(b\"pong\"); c.close()\n"
-      "  t = threading.Thread(target=serve); t.start()\n"
-      "  c = socket.socket(socket.AF_UNIX); c.connect(os.path.abspath(p))\n"
-      "  print(\"PAIR\", c.recv(4).decode()); t.join(); os.unlink(p)\n'";
+static const char pair_py[] = "python3 -c 'import os, socket, threading\n"
+                              "for p in (\"srv.sock\", \"/tmp/sbx-sup-%d.sock\" % os.getpid()):\n"
+                              "  s = socket.socket(socket.AF_UNIX); s.bind(p); s.listen(1)\n"
+                              "  def serve():\n"
+                              "    c, _ = s.accept(); c.sendall(b\"pong\"); c.close()\n"
+                              "  t = threading.Thread(target=serve); t.start()\n"
+                              "  c = socket.socket(socket.AF_UNIX); c.connect(os.path.abspath(p))\n"
+                              "  print(\"PAIR\", c.recv(4).decode()); t.join(); os.unlink(p)\n'";
 
 static void
 own_sockets (uid_t uid)
@@ -205,7 +205,7 @@ metadata_project (uid_t uid)
   cr_assert_eq (stat (tool, &st), 0);
   cr_expect_eq (st.st_mode & 07777, 0755, "mode %o", st.st_mode & 07777);
   cr_expect_eq (st.st_uid, uid);
-  cr_expect_eq (st.st_mtim.tv_sec, 978307200, "mtime %ld", (long) st.st_mtim.tv_sec);
+  cr_expect_eq (st.st_mtim.tv_sec, 978307200, "mtime %ld", (long)st.st_mtim.tv_sec);
   hh_tree_free (&tree);
 }
 
