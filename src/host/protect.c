@@ -125,7 +125,8 @@ host_protect_new (const host_policy *pol, char *const *paths, host_protect **out
   size_t cap = strv_len (paths) + 1;
   p->paths = xcalloc (cap + 1, sizeof *p->paths);
   p->flags = xcalloc (cap + 1, sizeof *p->flags);
-  if (pol && pol->project_dir)
+  /* .git of a read-only project cannot be renamed anyway. */
+  if (pol && pol->project_dir && pol->allow_write)
     {
       _cleanup_free_ char *git = xasprintf ("%s/.git", pol->project_dir);
       struct stat st;
