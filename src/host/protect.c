@@ -120,8 +120,10 @@ host_protect_new (const host_policy *pol, char *const *paths, host_protect **out
 {
   host_protect *p = xcalloc (1, sizeof *p);
   p->userns = geteuid () != 0;
-  snprintf (p->uid_map, sizeof p->uid_map, "%u %u 1\n", (unsigned)geteuid (), (unsigned)geteuid ());
-  snprintf (p->gid_map, sizeof p->gid_map, "%u %u 1\n", (unsigned)getegid (), (unsigned)getegid ());
+  snprintf (p->uid_map, sizeof p->uid_map, "%u %u 1\n", (unsigned) geteuid (),
+            (unsigned) geteuid ());
+  snprintf (p->gid_map, sizeof p->gid_map, "%u %u 1\n", (unsigned) getegid (),
+            (unsigned) getegid ());
   size_t cap = strv_len (paths) + 1;
   p->paths = xcalloc (cap + 1, sizeof *p->paths);
   p->flags = xcalloc (cap + 1, sizeof *p->flags);

@@ -62,14 +62,14 @@ host_seccomp_supervised_standin (host_bpf *out, sbx_error **err)
   struct stat st;
   if (fstat (fd, &st) < 0 || st.st_size <= 0)
     return sbx_fail_errno (err, errno ? errno : EIO, "fstat of the seccomp filter");
-  unsigned char *data = xmalloc ((size_t)st.st_size);
-  if (pread (fd, data, (size_t)st.st_size, 0) != st.st_size)
+  unsigned char *data = xmalloc ((size_t) st.st_size);
+  if (pread (fd, data, (size_t) st.st_size, 0) != st.st_size)
     {
       free (data);
       return sbx_fail_errno (err, EIO, "reading the exported seccomp filter");
     }
   out->data = data;
-  out->len = (size_t)st.st_size;
+  out->len = (size_t) st.st_size;
   return 0;
 }
 
@@ -77,15 +77,15 @@ int
 host_seccomp_enforce_listener (const host_bpf *bpf, int *listener)
 {
   struct sock_fprog prog = {
-    .len = (unsigned short)(bpf->len / sizeof (struct sock_filter)),
-    .filter = (struct sock_filter *)bpf->data,
+    .len = (unsigned short) (bpf->len / sizeof (struct sock_filter)),
+    .filter = (struct sock_filter *) bpf->data,
   };
   if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return -errno;
   long fd = syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
   if (fd < 0)
     return -errno;
-  *listener = (int)fd;
+  *listener = (int) fd;
   return 0;
 }
 
@@ -102,12 +102,12 @@ host_landlock_scope_enforce (void)
   long fd = syscall (444, &attr, sizeof attr, 0);
   if (fd < 0)
     return -errno;
-  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall (446, (int)fd, 0) < 0)
+  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall (446, (int) fd, 0) < 0)
     {
       int e = errno;
-      close ((int)fd);
+      close ((int) fd);
       return -e;
     }
-  close ((int)fd);
+  close ((int) fd);
   return 0;
 }

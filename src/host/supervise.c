@@ -37,6 +37,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -150,9 +152,9 @@ read_mem (const nreq *n, uint64_t addr, void *buf, size_t len)
   if (len == 0)
     return 0;
   struct iovec local = { .iov_base = buf, .iov_len = len };
-  struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+  struct iovec remote = { .iov_base = (void *) (uintptr_t) addr, .iov_len = len };
   ssize_t r = process_vm_readv (n->req->pid, &local, 1, &remote, 1, 0);
-  if (r != (ssize_t)len)
+  if (r != (ssize_t) len)
     return -EFAULT;
   return still_valid (n) ? 0 : -ENOENT;
 }
@@ -168,16 +170,16 @@ read_str (const nreq *n, uint64_t addr, char *buf, size_t max)
   while (got < max)
     {
       uint64_t at = addr + got;
-      size_t chunk = 4096 - (size_t)(at & 4095);
+      size_t chunk = 4096 - (size_t) (at & 4095);
       if (chunk > max - got)
         chunk = max - got;
       struct iovec local = { .iov_base = buf + got, .iov_len = chunk };
-      struct iovec remote = { .iov_base = (void *)(uintptr_t)at, .iov_len = chunk };
+      struct iovec remote = { .iov_base = (void *) (uintptr_t) at, .iov_len = chunk };
       ssize_t r = process_vm_readv (n->req->pid, &local, 1, &remote, 1, 0);
       if (r <= 0)
         return -EFAULT;
-      void *nul = memchr (buf + got, '\0', (size_t)r);
-      got += (size_t)r;
+      void *nul = memchr (buf + got, '\0', (size_t) r);
+      got += (size_t) r;
       if (nul)
         return still_valid (n) ? 0 : -ENOENT;
     }
@@ -188,7 +190,7 @@ read_str (const nreq *n, uint64_t addr, char *buf, size_t max)
 static int
 child_fd (const nreq *n, int fd)
 {
-  int d = (int)syscall (SYS_pidfd_getfd, n->pidfd, fd, 0);
+  int d = (int) syscall (SYS_pidfd_getfd, n->pidfd, fd, 0);
   if (d < 0)
     return errno == EBADF ? -EBADF : -errno;
   int fl = fcntl (d, F_GETFD);
@@ -201,7 +203,7 @@ static int
 open_proc (const nreq *n, const char *what)
 {
   char path[64];
-  snprintf (path, sizeof path, "/proc/%u/%s", (unsigned)n->req->pid, what);
+  snprintf (path, sizeof path, "/proc/%u/%s", (unsigned) n->req->pid, what);
   int fd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return -errno;
@@ -257,7 +259,7 @@ fd_path (int fd, char *buf, size_t size)
   char link[64];
   snprintf (link, sizeof link, "/proc/self/fd/%d", fd);
   ssize_t r = readlink (link, buf, size - 1);
-  if (r <= 0 || (size_t)r >= size - 1)
+  if (r <= 0 || (size_t) r >= size - 1)
     return false;
   buf[r] = '\0';
   return buf[0] == '/';
@@ -300,7 +302,7 @@ static int
 read_ids (const nreq *n, child_ids *ids)
 {
   char path[64], buf[8192];
-  snprintf (path, sizeof path, "/proc/%u/status", (unsigned)n->req->pid);
+  snprintf (path, sizeof path, "/proc/%u/status", (unsigned) n->req->pid);
   int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -errno;
@@ -328,7 +330,7 @@ read_ids (const nreq *n, child_ids *ids)
           unsigned long v = strtoul (p, &end, 10);
           if (end == p)
             break;
-          ids->groups[ids->ngroups++] = (gid_t)v;
+          ids->groups[ids->ngroups++] = (gid_t) v;
           p = end;
         }
     }
@@ -379,10 +381,14 @@ restore_caps (caps_saved *c)
   if (!c->lowered)
     return;
   struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-  (void)syscall (SYS_capset, &h, c->data);
+  (void) syscall (SYS_capset, &h, c->data);
 }
 
 /* ------------------------------------------------------------------ connect */
+
+/* The longest a connect to a Unix socket may wait for the listener's
+   backlog (then EAGAIN, as for a non-blocking socket). */
+#define CONNECT_WAIT_S 5
 
 static bool
 socket_allowed (const host_supervisor *s, int fd)
@@ -405,8 +411,8 @@ static long
 do_connect (const nreq *n)
 {
   const struct seccomp_data *d = &n->req->data;
-  int sockfd = (int)d->args[0];
-  socklen_t len = (socklen_t)d->args[2];
+  int sockfd = (int) d->args[0];
+  socklen_t len = (socklen_t) d->args[2];
   struct sockaddr_storage addr;
   memset (&addr, 0, sizeof addr);
   if (len > sizeof addr)
@@ -426,13 +432,13 @@ do_connect (const nreq *n)
     {
       if (!n->s->allow_network)
         return -EPERM;
-      return connect (sock, (struct sockaddr *)&addr, len) < 0 ? -errno : 0;
+      return connect (sock, (struct sockaddr *) &addr, len) < 0 ? -errno : 0;
     }
   if (len <= offsetof (struct sockaddr_un, sun_path) || addr.ss_family != AF_UNIX)
     /* AF_UNSPEC (datagram disconnect) or an invalid address: the kernel
        answers for the copy. */
-    return connect (sock, (struct sockaddr *)&addr, len) < 0 ? -errno : 0;
-  struct sockaddr_un *un = (struct sockaddr_un *)&addr;
+    return connect (sock, (struct sockaddr *) &addr, len) < 0 ? -errno : 0;
+  struct sockaddr_un *un = (struct sockaddr_un *) &addr;
   if (un->sun_path[0] == '\0')
     return -EPERM; /* abstract: see the file comment */
   char path[sizeof un->sun_path + 1];
@@ -454,10 +460,20 @@ do_connect (const nreq *n)
     return -EACCES;
   struct sockaddr_un via = { .sun_family = AF_UNIX };
   snprintf (via.sun_path, sizeof via.sun_path, "/proc/self/fd/%d", pin);
+  /* A listener that never accepts would block this loop (and the
+     forwarding of signals) forever: the wait is bounded by a send timeout,
+     the one unix_stream_connect uses; the socket's own is put back. */
+  struct timeval saved, bound = { .tv_sec = CONNECT_WAIT_S };
+  socklen_t sl = sizeof saved;
+  bool restore = getsockopt (sock, SOL_SOCKET, SO_SNDTIMEO, &saved, &sl) == 0
+                 && ((saved.tv_sec == 0 && saved.tv_usec == 0) || saved.tv_sec >= CONNECT_WAIT_S)
+                 && setsockopt (sock, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof bound) == 0;
   caps_saved c;
   lower_caps (n->s, &c);
-  r = connect (sock, (struct sockaddr *)&via, sizeof via) < 0 ? -errno : 0;
+  r = connect (sock, (struct sockaddr *) &via, sizeof via) < 0 ? -errno : 0;
   restore_caps (&c);
+  if (restore)
+    setsockopt (sock, SOL_SOCKET, SO_SNDTIMEO, &saved, sizeof saved);
   return r;
 }
 
@@ -574,18 +590,18 @@ do_meta (const nreq *n, const meta_call *m)
 {
   const struct seccomp_data *d = &n->req->data;
   int argi = m->style == ST_AT ? 2 : 1; /* the first argument after the target */
-  int flags = m->flags_arg >= 0 ? (int)d->args[m->flags_arg] : 0;
+  int flags = m->flags_arg >= 0 ? (int) d->args[m->flags_arg] : 0;
   bool follow = m->follow && !(flags & AT_SYMLINK_NOFOLLOW);
   bool empty_ok = (flags & AT_EMPTY_PATH) != 0;
 
   _cleanup_close_ int pin = -1;
   char path[PATH_MAX];
   if (m->style == ST_FD)
-    pin = child_fd (n, (int)d->args[0]);
+    pin = child_fd (n, (int) d->args[0]);
   else
     {
       uint64_t paddr = d->args[m->style == ST_AT ? 1 : 0];
-      int dirfd = m->style == ST_AT ? (int)d->args[0] : AT_FDCWD;
+      int dirfd = m->style == ST_AT ? (int) d->args[0] : AT_FDCWD;
       /* utimensat (fd, NULL, ...) is futimens: the fd itself. */
       bool null_ok = m->op == OP_UTIMENS && paddr == 0;
       if (null_ok)
@@ -620,7 +636,7 @@ do_meta (const nreq *n, const meta_call *m)
     {
     case OP_CHMOD:
       {
-        mode_t mode = (mode_t)d->args[argi];
+        mode_t mode = (mode_t) d->args[argi];
         if (mode & (S_ISUID | S_ISGID))
           return -EPERM;
         if (st.st_uid != ids.fsuid)
@@ -632,13 +648,13 @@ do_meta (const nreq *n, const meta_call *m)
       }
     case OP_CHOWN:
       {
-        uid_t uid = (uid_t)d->args[argi];
-        gid_t gid = (gid_t)d->args[argi + 1];
-        if (uid != (uid_t)-1 && uid != st.st_uid)
+        uid_t uid = (uid_t) d->args[argi];
+        gid_t gid = (gid_t) d->args[argi + 1];
+        if (uid != (uid_t) -1 && uid != st.st_uid)
           return -EPERM;
-        if ((uid != (uid_t)-1 || gid != (gid_t)-1) && st.st_uid != ids.fsuid)
+        if ((uid != (uid_t) -1 || gid != (gid_t) -1) && st.st_uid != ids.fsuid)
           return -EPERM;
-        if (gid != (gid_t)-1 && gid != st.st_gid && !in_group (&ids, gid))
+        if (gid != (gid_t) -1 && gid != st.st_gid && !in_group (&ids, gid))
           return -EPERM;
         lower_caps (n->s, &c);
         res = fchownat (pin, "", uid, gid, AT_EMPTY_PATH) < 0 ? -errno : 0;
@@ -680,7 +696,7 @@ do_meta (const nreq *n, const meta_call *m)
           res = removexattr (via, name) < 0 ? -errno : 0;
         else
           {
-            size_t size = (size_t)d->args[3];
+            size_t size = (size_t) d->args[3];
             if (size > XATTR_SIZE_MAX)
               {
                 restore_caps (&c);
@@ -692,7 +708,7 @@ do_meta (const nreq *n, const meta_call *m)
                 restore_caps (&c);
                 return r;
               }
-            res = setxattr (via, name, value, size, (int)d->args[4]) < 0 ? -errno : 0;
+            res = setxattr (via, name, value, size, (int) d->args[4]) < 0 ? -errno : 0;
           }
         restore_caps (&c);
         return res;
@@ -715,9 +731,9 @@ host_supervisor_handle (host_supervisor *s, int listener)
     }
   nreq n = { .s = s, .listener = listener, .req = req, .pidfd = -1 };
   long r;
-  n.pidfd = (int)syscall (SYS_pidfd_open, req->pid, 0);
+  n.pidfd = (int) syscall (SYS_pidfd_open, req->pid, 0);
   if (n.pidfd < 0 && errno == EINVAL)
-    n.pidfd = (int)syscall (SYS_pidfd_open, req->pid, PIDFD_THREAD);
+    n.pidfd = (int) syscall (SYS_pidfd_open, req->pid, PIDFD_THREAD);
   if (n.pidfd < 0 || !still_valid (&n))
     r = -ENOENT;
   else if (req->data.nr == SYS_connect)
@@ -731,7 +747,7 @@ host_supervisor_handle (host_supervisor *s, int listener)
     close (n.pidfd);
   resp->id = req->id;
   resp->flags = 0;
-  resp->error = r < 0 ? (int)r : 0;
+  resp->error = r < 0 ? (int) r : 0;
   resp->val = r < 0 ? 0 : r;
   if (ioctl (listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT)
     return -errno;

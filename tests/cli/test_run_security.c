@@ -135,7 +135,7 @@ count_cmdline (const char *want)
 
 Test (run_security, nothing_outlives_sbx)
 {
-  _cleanup_free_ char *sleeper = xasprintf ("sleep 5%04d.3", (int)getpid () % 10000);
+  _cleanup_free_ char *sleeper = xasprintf ("sleep 5%04d.3", (int) getpid () % 10000);
   _cleanup_free_ char *script = xasprintf ("setsid %s >/dev/null 2>&1 & exit 0", sleeper);
   tu_result r;
   RUN (&r, "--", "/bin/sh", "-c", script);

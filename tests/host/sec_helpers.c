@@ -48,7 +48,7 @@ sec_tree_make (hh_tree *t, uid_t uid)
   put (outside, "file", "outside-file\n");
   cr_assert_eq (chmod (t->base, 0755), 0);
   _cleanup_free_ char *cmd
-      = xasprintf ("chown -R %u:%u '%s'", (unsigned)uid, (unsigned)uid, t->base);
+      = xasprintf ("chown -R %u:%u '%s'", (unsigned) uid, (unsigned) uid, t->base);
   cr_assert_eq (system (cmd), 0);
 }
 
@@ -71,10 +71,10 @@ sec_run (uid_t uid, host_confine confine, const host_policy *pol, const char *sc
           && (setgroups (0, NULL) < 0 || setresgid (uid, uid, uid) < 0
               || setresuid (uid, uid, uid) < 0))
         {
-          dprintf (2, "cannot become uid %u\n", (unsigned)uid);
+          dprintf (2, "cannot become uid %u\n", (unsigned) uid);
           _exit (124);
         }
-      char *const argv[] = { "/bin/sh", "-c", (char *)script, NULL };
+      char *const argv[] = { "/bin/sh", "-c", (char *) script, NULL };
       host_run_opts o = { .confine = confine,
                           .policy = pol,
                           .argv = argv,
@@ -101,7 +101,7 @@ sec_listen_unix (const char *path)
   cr_assert_lt (strlen (path), sizeof a.sun_path);
   strcpy (a.sun_path, path);
   unlink (path);
-  cr_assert_eq (bind (fd, (struct sockaddr *)&a, sizeof a), 0, "bind %s", path);
+  cr_assert_eq (bind (fd, (struct sockaddr *) &a, sizeof a), 0, "bind %s", path);
   cr_assert_eq (listen (fd, 64), 0);
   cr_assert_eq (chmod (path, 0777), 0);
   return fd;

@@ -11,7 +11,7 @@
 
 #include "host_helpers.h"
 
-#define SEC_NOBODY ((uid_t)65534)
+#define SEC_NOBODY ((uid_t) 65534)
 
 /* hh_tree_make, then: project/.git/{config,HEAD,hooks/pre-commit.sample,
    objects/}, project/.sbx/config.json, base/outside/ (not granted, but

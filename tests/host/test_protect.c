@@ -166,10 +166,10 @@ Test (protect, bwrap_network_no_abstract_sockets)
   sec_tree_make (&tree, 0);
   int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un a = { .sun_family = AF_UNIX };
-  _cleanup_free_ char *name = xasprintf ("sbx-test-abstract-%d", (int)getpid ());
+  _cleanup_free_ char *name = xasprintf ("sbx-test-abstract-%d", (int) getpid ());
   memcpy (a.sun_path + 1, name, strlen (name));
-  socklen_t len = (socklen_t)(offsetof (struct sockaddr_un, sun_path) + 1 + strlen (name));
-  cr_assert_eq (bind (fd, (struct sockaddr *)&a, len), 0);
+  socklen_t len = (socklen_t) (offsetof (struct sockaddr_un, sun_path) + 1 + strlen (name));
+  cr_assert_eq (bind (fd, (struct sockaddr *) &a, len), 0);
   cr_assert_eq (listen (fd, 4), 0);
   host_policy pol = { .project_dir = tree.project, .allow_write = true, .allow_network = true };
   _cleanup_free_ char *script

@@ -17,7 +17,7 @@ left_behind (uid_t uid)
 {
   sec_tree_make (&tree, uid);
   host_policy pol = { .project_dir = tree.project, .allow_write = true };
-  int tag = (int)getpid () % 1000 + 1000 * (uid != 0);
+  int tag = (int) getpid () % 1000 + 1000 * (uid != 0);
   _cleanup_free_ char *daemon = xasprintf ("sleep 3%04d.1", tag);
   _cleanup_free_ char *twice = xasprintf ("sleep 3%04d.2", tag);
   _cleanup_free_ char *script
@@ -86,7 +86,7 @@ fork_bound (uid_t uid)
 {
   sec_tree_make (&tree, uid);
   host_policy pol = { .project_dir = tree.project, .allow_write = true };
-  _cleanup_free_ char *tag = xasprintf ("4%04d.5", (int)getpid () % 10000);
+  _cleanup_free_ char *tag = xasprintf ("4%04d.5", (int) getpid () % 10000);
   _cleanup_free_ char *script = xasprintf (spawn_py, tag);
   _cleanup_free_ char *out = NULL;
   int st = sec_run (uid, HOST_CONFINE_LANDLOCK, &pol, script, 0, &out);

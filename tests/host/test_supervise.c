@@ -205,7 +205,7 @@ metadata_project (uid_t uid)
   cr_assert_eq (stat (tool, &st), 0);
   cr_expect_eq (st.st_mode & 07777, 0755, "mode %o", st.st_mode & 07777);
   cr_expect_eq (st.st_uid, uid);
-  cr_expect_eq (st.st_mtim.tv_sec, 978307200, "mtime %ld", (long)st.st_mtim.tv_sec);
+  cr_expect_eq (st.st_mtim.tv_sec, 978307200, "mtime %ld", (long) st.st_mtim.tv_sec);
   hh_tree_free (&tree);
 }
 
