@@ -3,6 +3,9 @@
 #include "util.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <sched.h>
+#include <seccomp.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -52,6 +55,17 @@ sec_tree_make (hh_tree *t, uid_t uid)
   cr_assert_eq (system (cmd), 0);
 }
 
+static bool no_userns;
+
+int
+sec_run_no_userns (uid_t uid, const host_policy *pol, const char *script, char **out)
+{
+  no_userns = true;
+  int st = sec_run (uid, HOST_CONFINE_LANDLOCK, pol, script, 0, out);
+  no_userns = false;
+  return st;
+}
+
 int
 sec_run (uid_t uid, host_confine confine, const host_policy *pol, const char *script,
          unsigned long max_memory_mb, char **out)
@@ -74,6 +88,19 @@ sec_run (uid_t uid, host_confine confine, const host_policy *pol, const char *sc
           dprintf (2, "cannot become uid %u\n", (unsigned) uid);
           _exit (124);
         }
+      if (no_userns)
+        {
+          /* As where user namespaces are disabled: unshare(CLONE_NEWUSER)
+             fails with EPERM for this process and its children. */
+          scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
+          if (ctx == NULL
+              || seccomp_rule_add (ctx, SCMP_ACT_ERRNO (EPERM), SCMP_SYS (unshare), 1,
+                                   SCMP_A0 (SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
+                     < 0
+              || seccomp_load (ctx) < 0)
+            _exit (124);
+          seccomp_release (ctx);
+        }
       char *const argv[] = { "/bin/sh", "-c", (char *) script, NULL };
       host_run_opts o = { .confine = confine,
                           .policy = pol,
@@ -83,7 +110,8 @@ sec_run (uid_t uid, host_confine confine, const host_policy *pol, const char *sc
       int status = 125;
       sbx_error *err = NULL;
       if (host_run (&o, &status, &err) < 0)
-        dprintf (2, "host_run: %s\n", err->msg);
+        dprintf (2, "host_run (%s): %s\n",
+                 err->code == SBX_ERR_UNAVAILABLE ? "unavailable" : "failed", err->msg);
       _exit (status);
     }
   close (fds[1]);

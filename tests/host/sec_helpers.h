@@ -24,6 +24,10 @@ char *sec_outside (const hh_tree *t); /* base/outside, allocated */
 int sec_run (uid_t uid, host_confine confine, const host_policy *pol, const char *script,
              unsigned long max_memory_mb, char **out);
 
+/* The same at the default level where this process cannot create a user
+   namespace (a seccomp filter makes unshare(CLONE_NEWUSER) fail). */
+int sec_run_no_userns (uid_t uid, const host_policy *pol, const char *script, char **out);
+
 /* A pathname Unix socket listening at path, mode 0777 (anybody may
    connect as far as permissions go). */
 int sec_listen_unix (const char *path);

@@ -71,6 +71,30 @@ Test (protect, default_level_nonroot)
   protected_default (SEC_NOBODY);
 }
 
+/* Without a user namespace a non-root sbx cannot protect the paths: it
+   refuses, naming the level that can, and the command does not run. */
+Test (protect, no_user_namespace_refuses)
+{
+  sec_tree_make (&tree, SEC_NOBODY);
+  host_policy pol = { .project_dir = tree.project, .allow_write = true };
+  _cleanup_free_ char *out = NULL;
+  int st = sec_run_no_userns (SEC_NOBODY, &pol, "echo RAN; echo x >> .git/config", &out);
+  cr_expect_eq (st, 125, "%s", out);
+  cr_expect_null (strstr (out, "RAN"), "the command ran unprotected: %s", out);
+  cr_expect_not_null (strstr (out, "host_run (unavailable)"), "%s", out);
+  cr_expect_not_null (strstr (out, "--isolation container"), "%s", out);
+  _cleanup_free_ char *config = sec_read (tree.project, ".git/config");
+  cr_expect_str_eq (config, "[core]\n\tbare = false\n");
+
+  /* A read-only project has nothing to protect: it runs. */
+  pol.allow_write = false;
+  free (out), out = NULL;
+  st = sec_run_no_userns (SEC_NOBODY, &pol, "echo RAN", &out);
+  cr_expect_eq (st, 0, "%s", out);
+  cr_expect_not_null (strstr (out, "RAN"), "%s", out);
+  hh_tree_free (&tree);
+}
+
 Test (protect, extra_paths_and_explicit_list)
 {
   sec_tree_make (&tree, 0);
