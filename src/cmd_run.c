@@ -218,7 +218,7 @@ run_on_host (const sbx_config *cfg, const char *project_dir, char **cmd, const s
   /* Nothing is left to do here after the command: without bwrap or nsjail
      in between, sbx becomes the command (no child to wait for, signals
      reach it directly). */
-  if (ro_opts.confine == HOST_CONFINE_NONE || ro_opts.confine == HOST_CONFINE_LANDLOCK)
+  if (ro_opts.confine == HOST_CONFINE_NONE)
     return host_exec (&ro_opts, status, err);
   return host_run (&ro_opts, status, err);
 }

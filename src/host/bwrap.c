@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -34,6 +35,28 @@ add_system_path (char ***v, const char *p)
   strv_append_all (v, "--ro-bind", p, p, NULL);
 }
 
+/* Where daemons keep their sockets (docker.sock, the session bus, ...): a
+   socket on a read-only mount still accepts connect(), so this is never
+   bound into the sandbox. */
+static const char daemon_dir[] = "/run";
+
+/* 1: path is /run or inside it; 2: path holds /run (/, or /run's parent);
+   0: neither. */
+static int
+daemon_relation (const char *path)
+{
+  char real[PATH_MAX], run[PATH_MAX];
+  if (realpath (path, real) == NULL)
+    return 0;
+  const char *r = realpath (daemon_dir, run) ? run : daemon_dir;
+  size_t lr = strlen (r), lp = strlen (real);
+  if (strncmp (real, r, lr) == 0 && (real[lr] == '\0' || real[lr] == '/'))
+    return 1;
+  if (strcmp (real, "/") == 0 || (strncmp (r, real, lp) == 0 && r[lp] == '/'))
+    return 2;
+  return 0;
+}
+
 static int
 check_dir (const char *p, sbx_error **err)
 {
@@ -44,7 +67,30 @@ check_dir (const char *p, sbx_error **err)
   if (stat (p, &st) < 0)
     return sbx_fail (err, SBX_ERR_INVALID, "cannot bind '%s' into the sandbox: %s", p,
                      strerror (errno));
+  if (daemon_relation (p) == 1)
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "'%s' is in /run, where daemon sockets live (docker.sock); it is never "
+                     "bound into the sandbox: allow a single socket with --allow-unix-socket "
+                     "PATH",
+                     p);
   return 0;
+}
+
+/* The project's .git bound onto itself (a mount point cannot be renamed
+   or removed), then each existing protected path read-only. */
+static void
+add_protected (char ***v, const host_policy *pol)
+{
+  if (pol->project_dir == NULL)
+    return;
+  _cleanup_free_ char *git = xasprintf ("%s/.git", pol->project_dir);
+  struct stat st;
+  char real[PATH_MAX];
+  if (lstat (git, &st) == 0 && realpath (git, real))
+    strv_append_all (v, S_ISDIR (st.st_mode) ? "--bind" : "--ro-bind", real, real, NULL);
+  for (char *const *p = pol->protected_paths; p && *p; p++)
+    if (realpath (*p, real))
+      strv_append_all (v, "--ro-bind", real, real, NULL);
 }
 
 int
@@ -85,7 +131,17 @@ host_bwrap_argv (const char *bwrap, const host_policy *pol, int seccomp_fd, char
         return -1;
       strv_append_all (&v, pol->allow_write ? "--bind" : "--ro-bind", pol->project_dir,
                        pol->project_dir, NULL);
+      if (pol->allow_write)
+        add_protected (&v, pol);
     }
+  /* A dir that holds /run (the project at /) brings it along: hide it. */
+  bool holds_run = pol->project_dir && daemon_relation (pol->project_dir) == 2;
+  for (char *const *p = pol->ro_dirs; p && *p && !holds_run; p++)
+    holds_run = daemon_relation (*p) == 2;
+  for (char *const *p = pol->rw_dirs; p && *p && !holds_run; p++)
+    holds_run = daemon_relation (*p) == 2;
+  if (holds_run)
+    strv_append_all (&v, "--tmpfs", daemon_dir, NULL);
   if (pol->workdir || pol->project_dir)
     strv_append_all (&v, "--chdir", pol->workdir ? pol->workdir : pol->project_dir, NULL);
   if (seccomp_fd >= 0)

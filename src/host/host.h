@@ -156,7 +156,10 @@ void host_bpf_clear (host_bpf *bpf);
    project bound at its own path (rw when allow_write) and set as working
    directory, extra dirs, --unshare-all (--share-net only with
    allow_network), --die-with-parent, --new-session, --cap-drop ALL, and
-   --seccomp FD when seccomp_fd >= 0.  bwrap: the program ("bwrap" if NULL). */
+   --seccomp FD when seccomp_fd >= 0.  With allow_write, the project's .git
+   is bound onto itself and each existing policy->protected_paths read-only.
+   /run (where daemon sockets live) is never bound: a ro/rw dir that is or
+   holds it is an error.  bwrap: the program ("bwrap" if NULL). */
 int host_bwrap_argv (const char *bwrap, const host_policy *pol, int seccomp_fd,
                      char *const *cmd, char ***out, sbx_error **err);
 /* Whether bwrap really runs a sandbox here (runs `bwrap ... true`; user
@@ -246,9 +249,28 @@ typedef struct host_run_opts
                              the current directory */
   const char *bwrap;      /* program, NULL: "bwrap" */
   const char *nsjail;     /* program, NULL: "nsjail" */
+  /* LANDLOCK: bound on each process's data segment (RLIMIT_DATA) and, as
+     root, on the whole tree (a memory cgroup); 0: half of the RAM. */
+  unsigned long max_memory_mb;
 } host_run_opts;
 
-/* Run the command confined, stdin/stdout/stderr inherited, forwarding
+/* Run the command confined, as a child subreaper: when the command ends,
+   every process it left behind (daemonised, setsid, double-forked) is
+   killed and reaped before host_run returns.
+
+   HOST_CONFINE_LANDLOCK (the default level) is supervised: the child gets
+   a mount namespace where the protected paths are read-only mounts and
+   .git is a mount point (a user namespace too when not root; without one,
+   SBX_ERR_UNAVAILABLE naming the container level), a bound on its
+   processes (RLIMIT_NPROC, and a pids cgroup as root, whom RLIMIT_NPROC
+   does not bind) and memory (RLIMIT_DATA, and a memory cgroup as root),
+   loses every capability, then Landlock and the default seccomp filter,
+   plus a filter sending connect() and the file metadata calls to this
+   process, which answers them (see supervise.c).  policy->protected_paths
+   NULL means host_protected_paths_default (project_dir, NULL) when the
+   project is writable; an empty vector protects nothing.
+
+   Stdin/stdout/stderr inherited, forwarding
    SIGHUP/SIGINT/SIGQUIT/SIGTERM/SIGUSR1/SIGUSR2/SIGWINCH sent to this process
    (not those the terminal sends to the whole foreground group, which the
    child receives itself).  *exit_status: the command's status, 128+N when a
@@ -262,5 +284,40 @@ int host_run (const host_run_opts *opts, int *exit_status, sbx_error **err);
    become the command, which then gets every signal itself.  Returns only
    on failure, as host_run does. */
 int host_exec (const host_run_opts *opts, int *exit_status, sbx_error **err);
+
+/* ------------------------------------------------------- protected paths */
+
+/* The protected paths of a project (absolute, allocated, NULL-terminated):
+   .git/config, .git/config.worktree, .git/hooks, .git/commondir,
+   .git/modules, .git/worktrees, .git/info, .sbx, .devcontainer,
+   .devcontainer.json, then extra (relative ones taken in the project).
+   Only those that exist when a sandbox starts are enforced. */
+int host_protected_paths_default (const char *project_dir, char *const *extra, char ***out,
+                                  sbx_error **err);
+
+typedef struct host_protect host_protect;
+/* Resolve paths (those that do not exist are skipped) and the mount flags
+   to keep, before fork. */
+int host_protect_new (const host_policy *pol, char *const *paths, host_protect **out,
+                      sbx_error **err);
+/* Whether there is anything to bind (.git or an existing protected path). */
+bool host_protect_needed (const host_protect *p);
+/* The real paths that will be read-only (NULL-terminated). */
+char *const *host_protect_paths (const host_protect *p);
+/* In the forked child: new mount (and user) namespace, the binds.
+   Async-signal-safe: 0 or -errno. */
+int host_protect_enter (const host_protect *p);
+void host_protect_free (host_protect *p);
+
+/* -------------------------------------------------------------- supervisor */
+
+typedef struct host_supervisor host_supervisor;
+/* What the supervisor allows, resolved before fork (see supervise.c). */
+int host_supervisor_new (const host_policy *pol, char *const *protected_paths,
+                         host_supervisor **out, sbx_error **err);
+/* Receive and answer one notification from listener.  0, or -errno when
+   the listener failed. */
+int host_supervisor_handle (host_supervisor *s, int listener);
+void host_supervisor_free (host_supervisor *s);
 
 #endif

@@ -1,5 +1,6 @@
 /* run.c: fork, confine the child between fork and exec, wait, forward
-   signals, pass the exit status through (host_run); or confine this
+   signals, supervise (seccomp notifications), pass the exit status through
+   and end whatever the command left behind (host_run); or confine this
    process and exec, for a caller with nothing left to do (host_exec).
 
    Everything that allocates (Landlock ruleset, seccomp program, argv) is
@@ -8,15 +9,25 @@
    Signals are taken through a signalfd while the child runs, so a signal
    that the caller's handlers would have seen is forwarded instead. */
 #include "host.h"
+#include "standin.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +40,10 @@ enum child_stage
   STAGE_LANDLOCK,
   STAGE_SECCOMP,
   STAGE_EXEC,
+  STAGE_PROTECT, /* mount (and user) namespace for the protected paths */
+  STAGE_CAPS,
+  STAGE_LIMITS,
+  STAGE_LISTENER, /* handing the notification fd to the parent */
 };
 
 struct child_report
@@ -102,27 +117,199 @@ typedef struct
   int info_r, info_w; /* bwrap --info-fd: written once the sandbox exists */
   char **argv;        /* what is executed (bwrap/nsjail argv, or the command) */
   char *path;         /* resolved program */
+  /* The supervised default level (host_run with LANDLOCK). */
+  bool supervised;
+  host_bpf notify_bpf;
+  host_protect *protect;
+  host_supervisor *sup;
+  char **protected_paths; /* the default list when the policy has none */
+  struct rlimit nproc, data;
+  int cg_procs[2];  /* cgroup.procs of the pids and memory cgroups, or -1 */
+  char *cg_dirs[2]; /* created cgroups, removed after the run */
+  int listen_sock[2]; /* the child sends its notification fd on [1] */
 } prepared;
 
-#define PREPARED_INIT { .seccomp_fd = -1, .info_r = -1, .info_w = -1 }
+#define PREPARED_INIT                                                                            \
+  {                                                                                              \
+    .seccomp_fd = -1, .info_r = -1, .info_w = -1, .cg_procs = { -1, -1 },                        \
+    .listen_sock = { -1, -1 }                                                                    \
+  }
+
+static void
+close_fd (int *fd)
+{
+  if (*fd >= 0)
+    close (*fd);
+  *fd = -1;
+}
 
 static void
 prepared_clear (prepared *p)
 {
   host_landlock_free (p->landlock);
   host_bpf_clear (&p->bpf);
-  if (p->seccomp_fd >= 0)
-    close (p->seccomp_fd);
-  if (p->info_r >= 0)
-    close (p->info_r);
-  if (p->info_w >= 0)
-    close (p->info_w);
+  host_bpf_clear (&p->notify_bpf);
+  host_protect_free (p->protect);
+  host_supervisor_free (p->sup);
+  strv_free (p->protected_paths);
+  close_fd (&p->seccomp_fd);
+  close_fd (&p->info_r);
+  close_fd (&p->info_w);
+  close_fd (&p->listen_sock[0]);
+  close_fd (&p->listen_sock[1]);
+  for (int i = 0; i < 2; i++)
+    {
+      close_fd (&p->cg_procs[i]);
+      if (p->cg_dirs[i])
+        (void) rmdir (p->cg_dirs[i]);
+      free (p->cg_dirs[i]);
+    }
   strv_free (p->argv);
   free (p->path);
 }
 
+/* ------------------------------------------------------- resource bounds */
+
+/* Tasks on the whole machine (the 4th field of /proc/loadavg: running/total):
+   an upper bound of the user's own count, which RLIMIT_NPROC compares
+   with. */
+static long
+tasks_total (void)
+{
+  char buf[128];
+  _cleanup_close_ int fd = open ("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  char *slash = strchr (buf, '/');
+  return slash ? strtol (slash + 1, NULL, 10) : -1;
+}
+
+#define PROCESS_MARGIN 4096
+
+/* The cgroup v1 hierarchy of controller, where this process is: its path
+   under /sys/fs/cgroup/CONTROLLER, or NULL. */
+static char *
+cgroup_v1_dir (const char *controller)
+{
+  _cleanup_fclose_ FILE *f = fopen ("/proc/self/cgroup", "re");
+  if (f == NULL)
+    return NULL;
+  char line[1024];
+  while (fgets (line, sizeof line, f))
+    {
+      char *c = strchr (line, ':');
+      char *p = c ? strchr (c + 1, ':') : NULL;
+      if (p == NULL)
+        continue;
+      *p = '\0';
+      char *nl = strchr (p + 1, '\n');
+      if (nl)
+        *nl = '\0';
+      for (char *tok = strtok (c + 1, ","); tok; tok = strtok (NULL, ","))
+        if (strcmp (tok, controller) == 0)
+          return xasprintf ("/sys/fs/cgroup/%s%s", controller, p + 1);
+    }
+  return NULL;
+}
+
+static bool
+write_text (const char *dir, const char *file, const char *text)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/%s", dir, file);
+  _cleanup_close_ int fd = open (path, O_WRONLY | O_CLOEXEC);
+  return fd >= 0 && write (fd, text, strlen (text)) == (ssize_t) strlen (text);
+}
+
+/* As root, RLIMIT_NPROC binds nobody (the kernel exempts uid 0 whatever its
+   capabilities): a pids cgroup (and a memory one for the whole tree) when
+   cgroup v1 lets this process create one.  Best effort: without, root is
+   bound by RLIMIT_DATA per process only. */
+static void
+prepare_cgroups (prepared *p, unsigned long long mem_bytes)
+{
+  static const char *const ctl[2] = { "pids", "memory" };
+  static unsigned counter;
+  for (int i = 0; i < 2; i++)
+    {
+      _cleanup_free_ char *base = cgroup_v1_dir (ctl[i]);
+      if (base == NULL)
+        continue;
+      unsigned seq = __atomic_add_fetch (&counter, 1, __ATOMIC_RELAXED);
+      _cleanup_free_ char *dir = xasprintf ("%s/sbx-%d-%u", base, (int) getpid (), seq);
+      if (mkdir (dir, 0700) < 0)
+        continue;
+      _cleanup_free_ char *limit
+          = i == 0 ? xasprintf ("%d", PROCESS_MARGIN) : xasprintf ("%llu", mem_bytes);
+      const char *file = i == 0 ? "pids.max" : "memory.limit_in_bytes";
+      _cleanup_free_ char *procs = xasprintf ("%s/cgroup.procs", dir);
+      int fd = -1;
+      if (write_text (dir, file, limit))
+        fd = open (procs, O_WRONLY | O_CLOEXEC);
+      if (fd < 0)
+        {
+          rmdir (dir);
+          continue;
+        }
+      p->cg_procs[i] = fd;
+      p->cg_dirs[i] = steal_pointer (&dir);
+    }
+}
+
+static void
+prepare_limits (const host_run_opts *o, prepared *p)
+{
+  getrlimit (RLIMIT_NPROC, &p->nproc);
+  long total = tasks_total ();
+  rlim_t want = total > 0 ? (rlim_t) total + PROCESS_MARGIN : 65536;
+  if (p->nproc.rlim_max == RLIM_INFINITY || p->nproc.rlim_max > want)
+    p->nproc.rlim_max = want;
+  if (p->nproc.rlim_cur == RLIM_INFINITY || p->nproc.rlim_cur > p->nproc.rlim_max)
+    p->nproc.rlim_cur = p->nproc.rlim_max;
+
+  unsigned long long mem;
+  if (o->max_memory_mb)
+    mem = (unsigned long long) o->max_memory_mb << 20;
+  else
+    mem = (unsigned long long) sysconf (_SC_PHYS_PAGES)
+          * (unsigned long long) sysconf (_SC_PAGESIZE) / 2;
+  getrlimit (RLIMIT_DATA, &p->data);
+  if (p->data.rlim_max == RLIM_INFINITY || p->data.rlim_max > mem)
+    p->data.rlim_max = mem;
+  if (p->data.rlim_cur == RLIM_INFINITY || p->data.rlim_cur > p->data.rlim_max)
+    p->data.rlim_cur = p->data.rlim_max;
+  if (geteuid () == 0)
+    prepare_cgroups (p, mem);
+}
+
 static int
-prepare (const host_run_opts *o, prepared *p, int *exit_status, sbx_error **err)
+prepare_supervised (const host_run_opts *o, const host_policy *pol, prepared *p, sbx_error **err)
+{
+  p->supervised = true;
+  char *const *protected_paths = pol->protected_paths;
+  if (protected_paths == NULL && pol->project_dir && pol->allow_write)
+    {
+      if (host_protected_paths_default (pol->project_dir, NULL, &p->protected_paths, err) < 0)
+        return -1;
+      protected_paths = p->protected_paths;
+    }
+  if (host_protect_new (pol, protected_paths, &p->protect, err) < 0)
+    return -1;
+  if (host_supervisor_new (pol, host_protect_paths (p->protect), &p->sup, err) < 0)
+    return -1;
+  if (host_seccomp_supervised_standin (&p->notify_bpf, err) < 0)
+    return -1;
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p->listen_sock) < 0)
+    return sbx_fail_errno (err, errno, "socketpair");
+  prepare_limits (o, p);
+  return 0;
+}
+
+static int
+prepare (const host_run_opts *o, prepared *p, bool supervised, int *exit_status, sbx_error **err)
 {
   host_policy none = { 0 };
   const host_policy *pol = o->policy ? o->policy : &none;
@@ -152,6 +339,8 @@ prepare (const host_run_opts *o, prepared *p, int *exit_status, sbx_error **err)
         return -1;
       if (host_seccomp_default_profile (pol->allow_network, false, &p->bpf, err) < 0)
         return -1;
+      if (supervised && prepare_supervised (o, pol, p, err) < 0)
+        return -1;
       p->argv = strv_dup (o->argv);
       p->path = steal_pointer (&cmd_path);
       return 0;
@@ -170,8 +359,16 @@ prepare (const host_run_opts *o, prepared *p, int *exit_status, sbx_error **err)
             if (host_seccomp_memfd (&p->bpf, &p->seccomp_fd, err) < 0)
               return -1;
           }
+        host_policy bpol = *pol;
+        if (bpol.protected_paths == NULL && bpol.project_dir && bpol.allow_write)
+          {
+            if (host_protected_paths_default (bpol.project_dir, NULL, &p->protected_paths, err)
+                < 0)
+              return -1;
+            bpol.protected_paths = p->protected_paths;
+          }
         _cleanup_strv_ char **argv = NULL;
-        if (host_bwrap_argv (p->path, pol, p->seccomp_fd, o->argv, &argv, err) < 0)
+        if (host_bwrap_argv (p->path, &bpol, p->seccomp_fd, o->argv, &argv, err) < 0)
           return -1;
         /* bwrap writes to its info fd once the sandbox exists: when it
            exits without writing, the command never started. */
@@ -216,10 +413,160 @@ default_signals (const sigset_t *mask)
   sigprocmask (SIG_SETMASK, mask, NULL);
 }
 
+/* Every capability gone: bounding set, ambient, then effective, permitted
+   and inheritable (an exec as root then gains none: the bounding set is
+   empty).  0 or -errno; EPERM from the bounding set is no failure for a
+   process that has no capabilities to begin with. */
+static int
+drop_capabilities (void)
+{
+  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return -errno;
+  for (int cap = 0; cap < 64; cap++)
+    if (prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+      {
+        if (errno == EINVAL)
+          break; /* past the last capability of this kernel */
+        if (errno != EPERM || geteuid () == 0)
+          return -errno;
+        break;
+      }
+  if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+    return -errno;
+  struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+  struct __user_cap_data_struct d[2];
+  memset (d, 0, sizeof d);
+  if (syscall (SYS_capset, &h, d) < 0)
+    return -errno;
+  return 0;
+}
+
+/* Pass fd to the parent over sock (SCM_RIGHTS).  0 or -errno. */
+static int
+send_fd (int sock, int fd)
+{
+  char byte = 'L';
+  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+  union
+  {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE (sizeof (int))];
+  } u;
+  memset (&u, 0, sizeof u);
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf };
+  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (c), &fd, sizeof fd);
+  return sendmsg (sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* The fd sent by send_fd, or -1 (the child ended first: it reports why). */
+static int
+recv_fd (int sock)
+{
+  char byte;
+  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+  union
+  {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE (sizeof (int))];
+  } u;
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf };
+  ssize_t n;
+  do
+    n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+  if (c == NULL || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN (sizeof (int)))
+    return -1;
+  int fd;
+  memcpy (&fd, CMSG_DATA (c), sizeof fd);
+  return fd;
+}
+
+/* The supervised default level, in the child: limits, namespaces, no
+   capabilities, Landlock, both seccomp filters, the listener to the
+   parent.  Returns (with *r set) only on failure. */
+static void
+confine_supervised (const prepared *p, const char *cwd, pid_t parent, struct child_report *r)
+{
+  static const char zero[] = "0";
+  for (int i = 0; i < 2; i++)
+    if (p->cg_procs[i] >= 0 && write (p->cg_procs[i], zero, 1) < 0)
+      {
+        *r = (struct child_report) { .stage = STAGE_LIMITS, .errnum = errno };
+        return;
+      }
+  if (setrlimit (RLIMIT_NPROC, &p->nproc) < 0 || setrlimit (RLIMIT_DATA, &p->data) < 0)
+    {
+      *r = (struct child_report) { .stage = STAGE_LIMITS, .errnum = errno };
+      return;
+    }
+  /* A caller that changed its uid (setuid(2) from root) is not dumpable:
+     its /proc/self files, uid_map among them, would belong to root.  The
+     exec below makes the command dumpable anyway. */
+  (void) prctl (PR_SET_DUMPABLE, 1, 0, 0, 0);
+  int e;
+  if (host_protect_needed (p->protect) && (e = host_protect_enter (p->protect)) < 0)
+    {
+      *r = (struct child_report) { .stage = STAGE_PROTECT, .errnum = -e };
+      return;
+    }
+  /* A new user namespace changed the credentials, which clears the parent
+     death signal. */
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != parent)
+    {
+      *r = (struct child_report) { .stage = STAGE_SETUP, .errnum = errno ? errno : ESRCH };
+      return;
+    }
+  *r = (struct child_report) { .stage = STAGE_CHDIR };
+  if (cwd && chdir (cwd) < 0)
+    {
+      r->errnum = errno;
+      return;
+    }
+  if ((e = drop_capabilities ()) < 0)
+    {
+      *r = (struct child_report) { .stage = STAGE_CAPS, .errnum = -e };
+      return;
+    }
+  if ((e = host_landlock_enforce (p->landlock)) < 0)
+    {
+      *r = (struct child_report) { .stage = STAGE_LANDLOCK, .errnum = -e };
+      return;
+    }
+  if ((e = host_seccomp_enforce (&p->bpf)) < 0)
+    {
+      *r = (struct child_report) { .stage = STAGE_SECCOMP, .errnum = -e };
+      return;
+    }
+  int listener = -1;
+  if ((e = host_seccomp_enforce_listener (&p->notify_bpf, &listener)) < 0)
+    {
+      *r = (struct child_report) { .stage = STAGE_SECCOMP, .errnum = -e };
+      return;
+    }
+  e = send_fd (p->listen_sock[1], listener);
+  close (listener);
+  if (e < 0)
+    {
+      *r = (struct child_report) { .stage = STAGE_LISTENER, .errnum = -e };
+      return;
+    }
+  *r = (struct child_report) { .stage = STAGE_EXEC };
+}
+
 /* Change directory, confine this process as o says and exec the command.
    Returns only on failure, with the stage and errno in *r. */
 static void
-confine_and_exec (const host_run_opts *o, const prepared *p, struct child_report *r)
+confine_and_exec (const host_run_opts *o, const prepared *p, pid_t parent,
+                  struct child_report *r)
 {
   /* bwrap and nsjail change directory inside the sandbox themselves. */
   const char *cwd = o->cwd;
@@ -227,6 +574,15 @@ confine_and_exec (const host_run_opts *o, const prepared *p, struct child_report
     cwd = o->policy->workdir ? o->policy->workdir : o->policy->project_dir;
   if (o->confine == HOST_CONFINE_BWRAP || o->confine == HOST_CONFINE_NSJAIL)
     cwd = o->cwd;
+  if (p->supervised)
+    {
+      confine_supervised (p, cwd, parent, r);
+      if (r->stage != STAGE_EXEC)
+        return;
+      execve (p->path, p->argv, o->env ? o->env : environ);
+      *r = (struct child_report) { .stage = STAGE_EXEC, .errnum = errno };
+      return;
+    }
   *r = (struct child_report) { .stage = STAGE_CHDIR };
   if (cwd && chdir (cwd) < 0)
     {
@@ -245,6 +601,18 @@ confine_and_exec (const host_run_opts *o, const prepared *p, struct child_report
       if (e < 0)
         {
           *r = (struct child_report) { .stage = STAGE_SECCOMP, .errnum = -e };
+          return;
+        }
+    }
+  /* bwrap shares the host's network namespace with --share-net, where the
+     host's abstract Unix sockets answer: scope them away (bwrap is not
+     setuid here; a scoped domain does not hinder its namespaces). */
+  if (o->confine == HOST_CONFINE_BWRAP && o->policy && o->policy->allow_network)
+    {
+      int e = host_landlock_scope_enforce ();
+      if (e < 0)
+        {
+          *r = (struct child_report) { .stage = STAGE_LANDLOCK, .errnum = -e };
           return;
         }
     }
@@ -271,7 +639,7 @@ child_main (const host_run_opts *o, const prepared *p, int report_fd, const sigs
     report_and_exit (report_fd, STAGE_SETUP, errno, 125);
 
   struct child_report r;
-  confine_and_exec (o, p, &r);
+  confine_and_exec (o, p, parent, &r);
   report_and_exit (report_fd, r.stage, r.errnum,
                    r.stage != STAGE_EXEC ? 125 : r.errnum == ENOENT ? 127 : 126);
 }
@@ -308,10 +676,171 @@ child_failure (const host_run_opts *o, const prepared *p, const struct child_rep
     case STAGE_SECCOMP:
       *exit_status = 125;
       return sbx_fail_errno (err, r->errnum, "cannot load the seccomp filter for '%s'", cmd);
+    case STAGE_PROTECT:
+      *exit_status = 125;
+      return sbx_fail (err, SBX_ERR_UNAVAILABLE,
+                       "cannot create a private mount namespace%s for '%s' (%s), which the "
+                       "default level needs to keep .git/hooks, .git/config and .sbx read-only "
+                       "in the writable project; user namespaces are probably disabled here "
+                       "(the enhanced level needs them too): use --isolation container",
+                       geteuid () == 0 ? "" : " in a user namespace", cmd, strerror (r->errnum));
+    case STAGE_CAPS:
+      *exit_status = 125;
+      return sbx_fail_errno (err, r->errnum, "cannot drop the capabilities of '%s'", cmd);
+    case STAGE_LIMITS:
+      *exit_status = 125;
+      return sbx_fail_errno (err, r->errnum, "cannot set the process and memory bounds of '%s'",
+                             cmd);
+    case STAGE_LISTENER:
+      *exit_status = 125;
+      return sbx_fail_errno (err, r->errnum, "cannot start supervising '%s'", cmd);
     default:
       *exit_status = 125;
       return sbx_fail_errno (err, r->errnum, "cannot prepare the child process for '%s'", cmd);
     }
+}
+
+/* ------------------------------------------------------------------ reaper */
+
+typedef struct
+{
+  pid_t *v;
+  size_t n, cap;
+} pid_list;
+
+static void
+pid_list_add (pid_list *l, pid_t pid)
+{
+  if (l->n == l->cap)
+    {
+      l->cap = l->cap ? 2 * l->cap : 64;
+      l->v = xrealloc (l->v, l->cap * sizeof *l->v);
+    }
+  l->v[l->n++] = pid;
+}
+
+static bool
+pid_list_has (const pid_list *l, pid_t pid)
+{
+  for (size_t i = 0; i < l->n; i++)
+    if (l->v[i] == pid)
+      return true;
+  return false;
+}
+
+/* Append the children of every thread of process pid (zombies included). */
+static void
+add_children_of (const char *pid, pid_list *out)
+{
+  char task_dir[64];
+  snprintf (task_dir, sizeof task_dir, "/proc/%s/task", pid);
+  _cleanup_closedir_ DIR *d = opendir (task_dir);
+  if (d == NULL)
+    return;
+  struct dirent *e;
+  while ((e = readdir (d)))
+    {
+      if (e->d_name[0] == '.')
+        continue;
+      char path[300];
+      snprintf (path, sizeof path, "%s/%.64s/children", task_dir, e->d_name);
+      _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      char buf[4096];
+      size_t keep = 0;
+      for (;;)
+        {
+          ssize_t n = read (fd, buf + keep, sizeof buf - 1 - keep);
+          if (n <= 0)
+            break;
+          size_t len = keep + (size_t) n;
+          buf[len] = '\0';
+          /* Parse the complete numbers; carry a partial one over. */
+          char *last_space = strrchr (buf, ' ');
+          size_t complete = last_space ? (size_t) (last_space - buf) + 1 : 0;
+          char *p = buf;
+          while (p < buf + complete)
+            {
+              char *end;
+              long v = strtol (p, &end, 10);
+              if (end == p)
+                break;
+              if (v > 0)
+                pid_list_add (out, (pid_t) v);
+              p = end;
+              while (*p == ' ')
+                p++;
+            }
+          keep = len - complete;
+          memmove (buf, buf + complete, keep);
+        }
+      buf[keep] = '\0';
+      long v = strtol (buf, NULL, 10);
+      if (v > 0)
+        pid_list_add (out, (pid_t) v);
+    }
+}
+
+/* The children of every thread of this process (zombies included). */
+static void
+list_children (pid_list *out)
+{
+  out->n = 0;
+  add_children_of ("self", out);
+}
+
+/* Reap the processes left behind that already ended (not the caller's own
+   children, not the command). */
+static void
+reap_orphans (const pid_list *before, pid_t command)
+{
+  pid_list now = { 0 };
+  list_children (&now);
+  for (size_t i = 0; i < now.n; i++)
+    if (now.v[i] != command && !pid_list_has (before, now.v[i]))
+      (void) waitpid (now.v[i], NULL, WNOHANG);
+  free (now.v);
+}
+
+/* SIGKILL and reap every descendant left, until none is left.  Each round
+   walks the whole tree down from our children (orphans are ours: this
+   process is a subreaper), killing a process before listing its children:
+   with SIGKILL pending it can fork no more, so the list is complete and a
+   fork bomb cannot refill the slots faster than they are emptied.  What
+   reparents to us meanwhile is found in the next round. */
+static void
+kill_the_rest (const pid_list *before)
+{
+  pid_list direct = { 0 }, stack = { 0 };
+  for (;;)
+    {
+      list_children (&direct);
+      size_t mine = 0;
+      stack.n = 0;
+      for (size_t i = 0; i < direct.n; i++)
+        if (!pid_list_has (before, direct.v[i]))
+          {
+            direct.v[mine++] = direct.v[i];
+            pid_list_add (&stack, direct.v[i]);
+          }
+      direct.n = mine;
+      if (mine == 0)
+        break;
+      while (stack.n > 0)
+        {
+          pid_t pid = stack.v[--stack.n];
+          kill (pid, SIGKILL);
+          char name[16];
+          snprintf (name, sizeof name, "%d", (int) pid);
+          add_children_of (name, &stack);
+        }
+      for (size_t i = 0; i < direct.n; i++)
+        while (waitpid (direct.v[i], NULL, 0) < 0 && errno == EINTR)
+          ;
+    }
+  free (direct.v);
+  free (stack.v);
 }
 
 int
@@ -322,7 +851,7 @@ host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
     return sbx_fail (err, SBX_ERR_INVALID, "no command given; put it after --");
 
   __attribute__ ((cleanup (prepared_clear))) prepared p = PREPARED_INIT;
-  if (prepare (o, &p, exit_status, err) < 0)
+  if (prepare (o, &p, o->confine == HOST_CONFINE_LANDLOCK, exit_status, err) < 0)
     return -1;
 
   int report[2];
@@ -331,6 +860,17 @@ host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
   _cleanup_close_ int report_r = report[0];
   _cleanup_close_ int report_w = report[1];
 
+  /* Orphans of the command become our children; what we had before is the
+     caller's business. */
+  int was_subreaper = 0;
+  prctl (PR_GET_CHILD_SUBREAPER, &was_subreaper, 0, 0, 0);
+  if (prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    return sbx_fail_errno (err, errno, "prctl(PR_SET_CHILD_SUBREAPER)");
+  _cleanup_free_ pid_t *before_v = NULL;
+  pid_list before = { 0 };
+  list_children (&before);
+  before_v = before.v;
+
   sigset_t mask, oldmask;
   sigemptyset (&mask);
   for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
@@ -338,7 +878,7 @@ host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
   sigaddset (&mask, SIGCHLD);
   if (sigprocmask (SIG_BLOCK, &mask, &oldmask) < 0)
     return sbx_fail_errno (err, errno, "sigprocmask");
-  _cleanup_close_ int sfd = signalfd (-1, &mask, SFD_CLOEXEC);
+  _cleanup_close_ int sfd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0)
     {
       int e = errno;
@@ -352,16 +892,20 @@ host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
     {
       int e = errno;
       sigprocmask (SIG_SETMASK, &oldmask, NULL);
+      prctl (PR_SET_CHILD_SUBREAPER, was_subreaper, 0, 0, 0);
       return sbx_fail_errno (err, e, "fork");
     }
   if (pid == 0)
     child_main (o, &p, report_w, &oldmask, parent);
 
   close (steal_fd (&report_w));
-  if (p.seccomp_fd >= 0)
-    close (steal_fd (&p.seccomp_fd));
-  if (p.info_w >= 0)
-    close (steal_fd (&p.info_w));
+  close_fd (&p.seccomp_fd);
+  close_fd (&p.info_w);
+  close_fd (&p.listen_sock[1]);
+  _cleanup_close_ int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  _cleanup_close_ int listener = -1;
+  if (p.supervised)
+    listener = recv_fd (p.listen_sock[0]);
 
   struct child_report rep;
   ssize_t n;
@@ -390,15 +934,32 @@ host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
         {
           int e = errno;
           sigprocmask (SIG_SETMASK, &oldmask, NULL);
+          prctl (PR_SET_CHILD_SUBREAPER, was_subreaper, 0, 0, 0);
           return sbx_fail_errno (err, e, "waitpid");
         }
+      struct pollfd fds[3] = {
+        { .fd = sfd, .events = POLLIN },
+        { .fd = pidfd, .events = POLLIN },
+        { .fd = listener, .events = POLLIN },
+      };
+      if (poll (fds, 3, -1) < 0)
+        continue;
+      if (listener >= 0 && (fds[2].revents & POLLIN))
+        (void) host_supervisor_handle (p.sup, listener);
+      else if (listener >= 0 && (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL)))
+        close_fd (&listener); /* no process left with the filter */
+      if (!(fds[0].revents & POLLIN))
+        continue;
       struct signalfd_siginfo si;
       ssize_t r = read (sfd, &si, sizeof si);
-      if (r < 0 && errno == EINTR)
-        continue;
       if (r != (ssize_t) sizeof si)
         continue;
-      if (si.ssi_signo == SIGCHLD || failed)
+      if (si.ssi_signo == SIGCHLD)
+        {
+          reap_orphans (&before, pid);
+          continue;
+        }
+      if (failed)
         continue;
       /* Signals the terminal sends reach the whole foreground group (the
          child too) unless the child lives in its own session. */
@@ -408,7 +969,11 @@ host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
         continue;
       kill (signal_target (o->confine, pid), (int) si.ssi_signo);
     }
+  /* The command ended: nothing it started outlives it. */
+  close_fd (&listener);
+  kill_the_rest (&before);
   sigprocmask (SIG_SETMASK, &oldmask, NULL);
+  prctl (PR_SET_CHILD_SUBREAPER, was_subreaper, 0, 0, 0);
 
   if (failed)
     return child_failure (o, &p, &rep, exit_status, err);
@@ -446,7 +1011,7 @@ host_exec (const host_run_opts *o, int *exit_status, sbx_error **err)
   if (o->confine != HOST_CONFINE_NONE && o->confine != HOST_CONFINE_LANDLOCK)
     return sbx_fail (err, SBX_ERR_INVALID, "only Landlock confinement applies without a child");
   __attribute__ ((cleanup (prepared_clear))) prepared p = PREPARED_INIT;
-  if (prepare (o, &p, exit_status, err) < 0)
+  if (prepare (o, &p, false, exit_status, err) < 0)
     return -1;
   fflush (NULL); /* what is buffered here would be lost with the process image */
   sigset_t mask;
@@ -455,6 +1020,6 @@ host_exec (const host_run_opts *o, int *exit_status, sbx_error **err)
   default_signals (&mask);
   struct child_report r;
   NOTE_CONFINED_SELF ();
-  confine_and_exec (o, &p, &r);
+  confine_and_exec (o, &p, getpid (), &r);
   return child_failure (o, &p, &r, exit_status, err);
 }

@@ -1,0 +1,145 @@
+/* test_run_security.c: `sbx run` at the host levels, as a user sees it:
+   the daemon socket does not answer, .git/hooks and .sbx stay as they were,
+   root keeps no capability at the default level, and nothing the command
+   started outlives sbx. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "util.h"
+
+static char *project;
+static char *env_isolated[] = { "XDG_CONFIG_HOME=/nonexistent-sbx-xdg", NULL };
+
+static void
+setup (void)
+{
+  project = tu_mkproject ();
+  tu_write_file (project, ".git/config", "[core]\n\tbare = false\n");
+  tu_write_file (project, ".git/hooks/pre-commit.sample", "#!/bin/sh\n");
+  tu_write_file (project, ".sbx/config.json", "{}\n");
+}
+
+static void
+teardown (void)
+{
+  tu_rmrf (project);
+  free (project);
+}
+
+TestSuite (run_security, .init = setup, .fini = teardown);
+
+#define RUN(r, ...)                                                                                \
+  tu_sbx_env (r, project, env_isolated, "--project", project, "run", __VA_ARGS__, NULL)
+
+static const char docker_py[]
+    = "python3 -c 'import socket\n"
+      "s = socket.socket(socket.AF_UNIX)\n"
+      "try:\n  s.connect(\"/var/run/docker.sock\"); print(\"DOCKER-ANSWERS\")\n"
+      "except OSError as e: print(\"ERR\", e.errno)'";
+
+static void
+no_daemon (const char *level)
+{
+  tu_result r;
+  RUN (&r, "--isolation", level, "--", "/bin/sh", "-c", docker_py);
+  cr_expect_null (strstr (r.out, "DOCKER-ANSWERS"), "%s: docker.sock answered", level);
+  cr_expect_not_null (strstr (r.out, "ERR"), "%s: %s %s", level, r.out, r.err);
+  tu_result_clear (&r);
+  RUN (&r, "--isolation", level, "--allow-network", "--", "/bin/sh", "-c", docker_py);
+  cr_expect_null (strstr (r.out, "DOCKER-ANSWERS"), "%s --allow-network: docker.sock answered",
+                  level);
+  tu_result_clear (&r);
+}
+
+Test (run_security, no_daemon_default)
+{
+  no_daemon ("default");
+}
+
+Test (run_security, no_daemon_enhanced)
+{
+  no_daemon ("enhanced");
+}
+
+static void protected(const char *level)
+{
+  tu_result r;
+  RUN (&r, "--isolation", level, "--", "/bin/sh", "-c",
+       "echo 'exit 1' > .git/hooks/pre-commit; echo x >> .git/config; "
+       "echo '{\"isolation\":\"off\"}' > .sbx/config.json; mv .git .git2; echo ok > ordinary");
+  _cleanup_free_ char *hook = xasprintf ("%s/.git/hooks/pre-commit", project);
+  cr_expect (access (hook, F_OK) != 0, "%s: a hook was planted", level);
+  _cleanup_free_ char *config_path = xasprintf ("%s/.git/config", project);
+  _cleanup_free_ char *config = tu_read_file (config_path);
+  cr_expect_str_eq (config, "[core]\n\tbare = false\n", "%s", level);
+  _cleanup_free_ char *sbx_path = xasprintf ("%s/.sbx/config.json", project);
+  _cleanup_free_ char *sbx = tu_read_file (sbx_path);
+  cr_expect_str_eq (sbx, "{}\n", "%s", level);
+  _cleanup_free_ char *ordinary = xasprintf ("%s/ordinary", project);
+  cr_expect (access (ordinary, F_OK) == 0, "%s: the project is not writable: %s", level, r.err);
+  tu_result_clear (&r);
+}
+
+Test (run_security, protected_default)
+{
+  protected ("default");
+}
+
+Test (run_security, protected_enhanced)
+{
+  protected ("enhanced");
+}
+
+Test (run_security, root_has_no_capabilities)
+{
+  tu_result r;
+  RUN (&r, "--", "/bin/sh", "-c", "grep -E '^Cap(Eff|Prm|Bnd)' /proc/self/status");
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  cr_expect_not_null (strstr (r.out, "CapEff:\t0000000000000000"), "%s", r.out);
+  cr_expect_not_null (strstr (r.out, "CapPrm:\t0000000000000000"), "%s", r.out);
+  cr_expect_not_null (strstr (r.out, "CapBnd:\t0000000000000000"), "%s", r.out);
+  tu_result_clear (&r);
+}
+
+static int
+count_cmdline (const char *want)
+{
+  int n = 0;
+  DIR *d = opendir ("/proc");
+  struct dirent *e;
+  while (d && (e = readdir (d)))
+    {
+      _cleanup_free_ char *path = xasprintf ("/proc/%s/cmdline", e->d_name);
+      int fd = open (path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      char buf[128];
+      ssize_t k = read (fd, buf, sizeof buf - 1);
+      close (fd);
+      if (k <= 0)
+        continue;
+      buf[k] = '\0';
+      for (ssize_t i = 0; i < k - 1; i++)
+        if (buf[i] == '\0')
+          buf[i] = ' ';
+      n += strcmp (buf, want) == 0;
+    }
+  if (d)
+    closedir (d);
+  return n;
+}
+
+Test (run_security, nothing_outlives_sbx)
+{
+  _cleanup_free_ char *sleeper = xasprintf ("sleep 5%04d.3", (int) getpid () % 10000);
+  _cleanup_free_ char *script = xasprintf ("setsid %s >/dev/null 2>&1 & exit 0", sleeper);
+  tu_result r;
+  RUN (&r, "--", "/bin/sh", "-c", script);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  cr_expect_eq (count_cmdline (sleeper), 0, "a daemon outlived sbx run");
+  tu_result_clear (&r);
+}

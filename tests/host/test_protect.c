@@ -1,0 +1,210 @@
+/* test_protect.c: protected paths inside the writable project, at the
+   default level (mount namespace) as root and as uid 65534, and under bwrap:
+   .git/config, .git/hooks and .sbx cannot be written, created in, removed,
+   renamed or replaced; the rest of the project and .git/objects stay
+   writable; no mount leaks into the host's view.  Under bwrap /run (and so
+   docker.sock) is absent. */
+#include <criterion/criterion.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sec_helpers.h"
+#include "util.h"
+
+static hh_tree tree;
+
+static const char attack[]
+    = "echo evil >> .git/config && echo CONFIG-WRITTEN; "
+      "echo evil > .git/hooks/pre-commit && echo HOOK-CREATED; "
+      "rm -rf .git/hooks; test -d .git/hooks || echo HOOKS-REMOVED; "
+      "mv .git .git2 && echo GIT-RENAMED; "
+      "mv .sbx x && echo SBX-RENAMED; "
+      "echo '{\"type\":\"none\"}' > new.json; mv new.json .sbx/config.json && echo SBX-REPLACED; "
+      "echo '{}' > .sbx/config.json && echo SBX-WRITTEN; "
+      "echo data > ordinary && echo ORDINARY-OK; "
+      "echo obj > .git/objects/obj && echo OBJECTS-OK; "
+      "git --version >/dev/null 2>&1; echo DONE";
+
+static void
+check_attack (const char *out)
+{
+  static const char *const bad[]
+      = { "CONFIG-WRITTEN", "HOOK-CREATED", "HOOKS-REMOVED", "GIT-RENAMED",
+          "SBX-RENAMED",    "SBX-REPLACED", "SBX-WRITTEN",   NULL };
+  for (const char *const *b = bad; *b; b++)
+    cr_expect_null (strstr (out, *b), "%s: %s", *b, out);
+  cr_expect_not_null (strstr (out, "ORDINARY-OK"), "the project is not writable: %s", out);
+  cr_expect_not_null (strstr (out, "OBJECTS-OK"), ".git/objects is not writable: %s", out);
+  cr_expect_not_null (strstr (out, "DONE"), "%s", out);
+  _cleanup_free_ char *config = sec_read (tree.project, ".git/config");
+  cr_expect_str_eq (config, "[core]\n\tbare = false\n");
+  _cleanup_free_ char *sbx = sec_read (tree.project, ".sbx/config.json");
+  cr_expect_str_eq (sbx, "{\"isolation\":\"default\"}\n");
+  cr_expect (!hh_file_exists (tree.project, ".git/hooks/pre-commit"));
+  cr_expect (hh_file_exists (tree.project, ".git/hooks/pre-commit.sample"));
+  cr_expect (!hh_file_exists (tree.project, ".git2"));
+  cr_expect (!hh_file_exists (tree.project, "x"));
+}
+
+static void
+protected_default (uid_t uid)
+{
+  sec_tree_make (&tree, uid);
+  host_policy pol = { .project_dir = tree.project, .allow_write = true };
+  _cleanup_free_ char *out = NULL;
+  sec_run (uid, HOST_CONFINE_LANDLOCK, &pol, attack, 0, &out);
+  check_attack (out);
+  cr_expect_eq (sec_mounts_under (tree.base), 0, "mounts leaked into the host's view");
+  hh_tree_free (&tree);
+}
+
+Test (protect, default_level_root)
+{
+  protected_default (0);
+}
+
+Test (protect, default_level_nonroot)
+{
+  protected_default (SEC_NOBODY);
+}
+
+/* Without a user namespace a non-root sbx cannot protect the paths: it
+   refuses, naming the level that can, and the command does not run. */
+Test (protect, no_user_namespace_refuses)
+{
+  sec_tree_make (&tree, SEC_NOBODY);
+  host_policy pol = { .project_dir = tree.project, .allow_write = true };
+  _cleanup_free_ char *out = NULL;
+  int st = sec_run_no_userns (SEC_NOBODY, &pol, "echo RAN; echo x >> .git/config", &out);
+  cr_expect_eq (st, 125, "%s", out);
+  cr_expect_null (strstr (out, "RAN"), "the command ran unprotected: %s", out);
+  cr_expect_not_null (strstr (out, "host_run (unavailable)"), "%s", out);
+  cr_expect_not_null (strstr (out, "--isolation container"), "%s", out);
+  _cleanup_free_ char *config = sec_read (tree.project, ".git/config");
+  cr_expect_str_eq (config, "[core]\n\tbare = false\n");
+
+  /* A read-only project has nothing to protect: it runs. */
+  pol.allow_write = false;
+  free (out), out = NULL;
+  st = sec_run_no_userns (SEC_NOBODY, &pol, "echo RAN", &out);
+  cr_expect_eq (st, 0, "%s", out);
+  cr_expect_not_null (strstr (out, "RAN"), "%s", out);
+  hh_tree_free (&tree);
+}
+
+Test (protect, extra_paths_and_explicit_list)
+{
+  sec_tree_make (&tree, 0);
+  _cleanup_free_ char *vscode = xasprintf ("%s/.vscode", tree.project);
+  cr_assert_eq (mkdir (vscode, 0755), 0);
+  char *extra[] = { ".vscode", NULL };
+  char **paths = NULL;
+  sbx_error *err = NULL;
+  cr_assert_eq (host_protected_paths_default (tree.project, extra, &paths, &err), 0);
+  _cleanup_free_ char *hooks = xasprintf ("%s/.git/hooks", tree.project);
+  bool has_hooks = false, has_vscode = false;
+  for (char **p = paths; *p; p++)
+    {
+      has_hooks |= strcmp (*p, hooks) == 0;
+      has_vscode |= strcmp (*p, vscode) == 0;
+    }
+  cr_expect (has_hooks && has_vscode);
+  host_policy pol = { .project_dir = tree.project, .allow_write = true, .protected_paths = paths };
+  _cleanup_free_ char *out = NULL;
+  sec_run (0, HOST_CONFINE_LANDLOCK, &pol, "touch .vscode/tasks.json && echo VSCODE-WRITTEN", 0,
+           &out);
+  cr_expect_null (strstr (out, "VSCODE-WRITTEN"), "%s", out);
+  strv_free (paths);
+
+  /* An empty list protects nothing but .git itself (a mount point). */
+  char *none[] = { NULL };
+  pol.protected_paths = none;
+  free (out), out = NULL;
+  sec_run (0, HOST_CONFINE_LANDLOCK, &pol,
+           "echo x >> .git/config && echo CONFIG-WRITTEN; mv .git .g && echo GIT-RENAMED", 0, &out);
+  cr_expect_not_null (strstr (out, "CONFIG-WRITTEN"), "%s", out);
+  cr_expect_null (strstr (out, "GIT-RENAMED"), "%s", out);
+  hh_tree_free (&tree);
+}
+
+static void
+bwrap_protected (uid_t uid)
+{
+  sec_tree_make (&tree, uid);
+  host_policy pol = { .project_dir = tree.project, .allow_write = true };
+  _cleanup_free_ char *out = NULL;
+  sec_run (uid, HOST_CONFINE_BWRAP, &pol, attack, 0, &out);
+  check_attack (out);
+  cr_expect_eq (sec_mounts_under (tree.base), 0, "mounts leaked into the host's view");
+
+  free (out), out = NULL;
+  const char *probe = "python3 -c 'import socket\n"
+                      "s = socket.socket(socket.AF_UNIX)\n"
+                      "try:\n  s.connect(\"/var/run/docker.sock\"); print(\"DOCKER-OK\")\n"
+                      "except OSError as e: print(\"ERR\", e.errno)'; ls /run /var/run";
+  sec_run (uid, HOST_CONFINE_BWRAP, &pol, probe, 0, &out);
+  cr_expect_not_null (strstr (out, "ERR 2"), "%s", out);
+  cr_expect_null (strstr (out, "DOCKER-OK"), "docker.sock answered under bwrap: %s", out);
+  hh_tree_free (&tree);
+}
+
+Test (protect, bwrap_root)
+{
+  bwrap_protected (0);
+}
+
+Test (protect, bwrap_nonroot)
+{
+  bwrap_protected (SEC_NOBODY);
+}
+
+Test (protect, bwrap_never_binds_run)
+{
+  char *rw[] = { "/var/run", NULL };
+  host_policy pol = { .rw_dirs = rw };
+  char *const cmd[] = { "true", NULL };
+  char **argv = NULL;
+  sbx_error *err = NULL;
+  cr_expect_lt (host_bwrap_argv ("bwrap", &pol, -1, cmd, &argv, &err), 0);
+  cr_expect_not_null (err && strstr (err->msg, "/run"));
+  sbx_error_free (err);
+
+  /* A project at / would bring /run along: it is hidden. */
+  host_policy root = { .project_dir = "/", .allow_write = false };
+  _cleanup_free_ char *out = NULL;
+  sec_run (0, HOST_CONFINE_BWRAP, &root,
+           "test -S /var/run/docker.sock && echo DOCKER-SOCK; test -S /run/docker.sock && echo "
+           "DOCKER-SOCK; echo DONE",
+           0, &out);
+  cr_expect_not_null (strstr (out, "DONE"), "%s", out);
+  cr_expect_null (strstr (out, "DOCKER-SOCK"), "docker.sock is in the sandbox: %s", out);
+}
+
+/* With --share-net the host's abstract Unix sockets are in reach of bwrap's
+   sandbox unless a Landlock scope keeps them out. */
+Test (protect, bwrap_network_no_abstract_sockets)
+{
+  sec_tree_make (&tree, 0);
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  _cleanup_free_ char *name = xasprintf ("sbx-test-abstract-%d", (int) getpid ());
+  memcpy (a.sun_path + 1, name, strlen (name));
+  socklen_t len = (socklen_t) (offsetof (struct sockaddr_un, sun_path) + 1 + strlen (name));
+  cr_assert_eq (bind (fd, (struct sockaddr *) &a, len), 0);
+  cr_assert_eq (listen (fd, 4), 0);
+  host_policy pol = { .project_dir = tree.project, .allow_write = true, .allow_network = true };
+  _cleanup_free_ char *script
+      = xasprintf ("python3 -c 'import socket\ns = socket.socket(socket.AF_UNIX)\n"
+                   "try:\n  s.connect(b\"\\0%s\"); print(\"ABSTRACT-OK\")\n"
+                   "except OSError as e: print(\"ERR\", e.errno)'",
+                   name);
+  _cleanup_free_ char *out = NULL;
+  sec_run (0, HOST_CONFINE_BWRAP, &pol, script, 0, &out);
+  cr_expect_null (strstr (out, "ABSTRACT-OK"), "a host abstract socket answered: %s", out);
+  cr_expect_not_null (strstr (out, "ERR 1"), "%s", out);
+  close (fd);
+  hh_tree_free (&tree);
+}
