@@ -9,7 +9,6 @@
    Signals are taken through a signalfd while the child runs, so a signal
    that the caller's handlers would have seen is forwarded instead. */
 #include "host.h"
-#include "standin.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -119,7 +118,6 @@ typedef struct
   char *path;         /* resolved program */
   /* The supervised default level (host_run with LANDLOCK). */
   bool supervised;
-  host_bpf notify_bpf;
   host_protect *protect;
   host_supervisor *sup;
   char **protected_paths; /* the default list when the policy has none */
@@ -148,7 +146,6 @@ prepared_clear (prepared *p)
 {
   host_landlock_free (p->landlock);
   host_bpf_clear (&p->bpf);
-  host_bpf_clear (&p->notify_bpf);
   host_protect_free (p->protect);
   host_supervisor_free (p->sup);
   strv_free (p->protected_paths);
@@ -300,8 +297,6 @@ prepare_supervised (const host_run_opts *o, const host_policy *pol, prepared *p,
     return -1;
   if (host_supervisor_new (pol, host_protect_paths (p->protect), &p->sup, err) < 0)
     return -1;
-  if (host_seccomp_supervised_standin (&p->notify_bpf, err) < 0)
-    return -1;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p->listen_sock) < 0)
     return sbx_fail_errno (err, errno, "socketpair");
   prepare_limits (o, p);
@@ -337,7 +332,7 @@ prepare (const host_run_opts *o, prepared *p, bool supervised, int *exit_status,
     case HOST_CONFINE_LANDLOCK:
       if (host_landlock_new_policy (pol, &p->landlock, err) < 0)
         return -1;
-      if (host_seccomp_default_profile (pol->allow_network, false, &p->bpf, err) < 0)
+      if (host_seccomp_default_profile (pol->allow_network, supervised, &p->bpf, err) < 0)
         return -1;
       if (supervised && prepare_supervised (o, pol, p, err) < 0)
         return -1;
@@ -541,13 +536,8 @@ confine_supervised (const prepared *p, const char *cwd, pid_t parent, struct chi
       *r = (struct child_report) { .stage = STAGE_LANDLOCK, .errnum = -e };
       return;
     }
-  if ((e = host_seccomp_enforce (&p->bpf)) < 0)
-    {
-      *r = (struct child_report) { .stage = STAGE_SECCOMP, .errnum = -e };
-      return;
-    }
   int listener = -1;
-  if ((e = host_seccomp_enforce_listener (&p->notify_bpf, &listener)) < 0)
+  if ((e = host_seccomp_enforce_listener (&p->bpf, &listener)) < 0)
     {
       *r = (struct child_report) { .stage = STAGE_SECCOMP, .errnum = -e };
       return;
