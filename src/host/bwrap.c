@@ -93,6 +93,51 @@ add_protected (char ***v, const host_policy *pol)
       strv_append_all (v, "--ro-bind", real, real, NULL);
 }
 
+/* Whether dir is path or lies inside it. */
+static bool
+is_within (const char *dir, const char *path)
+{
+  size_t n = strlen (path);
+  return strncmp (dir, path, n) == 0 && (dir[n] == '\0' || dir[n] == '/' || n == 1);
+}
+
+/* Whether a dir the user named (project, --ro, --rw) lies inside denied:
+   then the user asked for it, and the mask goes under its bind. */
+static bool
+holds_named_dir (const host_policy *pol, const char *denied)
+{
+  if (pol->project_dir && is_within (pol->project_dir, denied))
+    return true;
+  for (char *const *p = pol->ro_dirs; p && *p; p++)
+    if (is_within (*p, denied))
+      return true;
+  for (char *const *p = pol->rw_dirs; p && *p; p++)
+    if (is_within (*p, denied))
+      return true;
+  return false;
+}
+
+/* Hide the denied paths (credentials) that exist: an empty read-only tmpfs
+   over a dir, /dev/null over a file.  under_named: the masks of denied
+   paths that hold a named dir (emitted before the binds of the named
+   dirs), else the others (emitted after every bind). */
+static void
+add_deny_masks (char ***v, const host_policy *pol, char *const *denied, bool under_named)
+{
+  for (char *const *d = denied; d && *d; d++)
+    {
+      if (holds_named_dir (pol, *d) != under_named)
+        continue;
+      struct stat st;
+      if (stat (*d, &st) < 0)
+        continue;
+      if (S_ISDIR (st.st_mode))
+        strv_append_all (v, "--tmpfs", *d, "--remount-ro", *d, NULL);
+      else
+        strv_append_all (v, "--ro-bind", "/dev/null", *d, NULL);
+    }
+}
+
 int
 host_bwrap_argv (const char *bwrap, const host_policy *pol, int seccomp_fd, char *const *cmd,
                  char ***out, sbx_error **err)
@@ -113,6 +158,11 @@ host_bwrap_argv (const char *bwrap, const host_policy *pol, int seccomp_fd, char
   strv_append_all (&v, "--dev", "/dev", NULL);
   strv_append_all (&v, "--proc", "/proc", NULL);
   strv_append_all (&v, "--tmpfs", "/tmp", NULL);
+  /* The home is not mounted at this level (a socket on a read-only bind
+     still accepts connect(), and homes hold agents' sockets); the system's
+     credentials are masked. */
+  _cleanup_strv_ char **denied = host_deny_existing (pol);
+  add_deny_masks (&v, pol, denied, true);
   for (char *const *p = pol->ro_dirs; p && *p; p++)
     {
       if (check_dir (*p, err) < 0)
@@ -142,6 +192,15 @@ host_bwrap_argv (const char *bwrap, const host_policy *pol, int seccomp_fd, char
     holds_run = daemon_relation (*p) == 2;
   if (holds_run)
     strv_append_all (&v, "--tmpfs", daemon_dir, NULL);
+  add_deny_masks (&v, pol, denied, false);
+  /* Sockets the user allowed by path (a socket on a read-only bind still
+     accepts connect()). */
+  for (char *const *p = pol->allow_unix_sockets; p && *p; p++)
+    {
+      struct stat st;
+      if (stat (*p, &st) == 0 && S_ISSOCK (st.st_mode))
+        strv_append_all (&v, "--ro-bind", *p, *p, NULL);
+    }
   if (pol->workdir || pol->project_dir)
     strv_append_all (&v, "--chdir", pol->workdir ? pol->workdir : pol->project_dir, NULL);
   if (seccomp_fd >= 0)

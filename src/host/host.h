@@ -50,6 +50,22 @@ extern const char *const host_system_ro_paths[];
    `sbx doctor` and the docs too. */
 extern const char *const host_default_deny_read[];
 
+/* How a path relates to the deny patterns (host_deny_check). */
+enum
+{
+  DENY_NONE,  /* no pattern concerns the path */
+  DENY_SELF,  /* the path is denied (or lies inside a denied path) */
+  DENY_BELOW, /* a denied path lies strictly below the path */
+};
+/* The deny patterns of pol: host_default_deny_read ("~/" entries under
+   pol->home, skipped without one) and pol->deny_read.  Allocated. */
+char **host_deny_patterns (const host_policy *pol);
+/* DENY_NONE, DENY_SELF or DENY_BELOW for path against patterns deny. */
+int host_deny_check (char *const *deny, const char *path);
+/* The denied paths that exist here, symlinks resolved, each once (for the
+   backends that mask them).  Allocated, may be NULL. */
+char **host_deny_existing (const host_policy *pol);
+
 /* The Landlock ABI of the running kernel: 0 when Landlock is not available
    (not built, disabled at boot), else 1.. (this code knows up to 9). */
 int host_landlock_abi (void);

@@ -106,35 +106,6 @@ const char *const host_system_ro_paths[] = {
   NULL,
 };
 
-const char *const host_default_deny_read[] = {
-  /* System credentials. */
-  "/etc/shadow",
-  "/etc/gshadow",
-  "/etc/shadow-",
-  "/etc/gshadow-",
-  "/etc/ssh/*_key",
-  "/etc/sudoers",
-  "/etc/sudoers.d",
-  /* The user's, relative to the home directory. */
-  "~/.ssh",
-  "~/.aws",
-  "~/.gnupg",
-  "~/.docker/config.json",
-  "~/.netrc",
-  "~/.config/gh",
-  "~/.kube",
-  "~/.git-credentials",
-  "~/.config/gcloud",
-  "~/.azure",
-  "~/.password-store",
-  "~/.pgpass",
-  "~/.npmrc",
-  "~/.pypirc",
-  "~/.cargo/credentials",
-  "~/.cargo/credentials.toml",
-  "~/.local/share/keyrings",
-  NULL,
-};
 
 /* Device nodes a normal program writes (terminals, null, random). */
 static const char *const dev_rw_paths[] = {
@@ -223,107 +194,7 @@ add_path (host_landlock *ll, const char *path, uint64_t access, bool missing_ok,
    be listed, its files not opened) and each of its entries is handled the
    same way; a denied path gets nothing.  Symbolic links met on the way get
    no rule.  Patterns are absolute; each component may hold fnmatch(3)
-   wildcards. */
-
-enum
-{
-  DENY_NONE,  /* no pattern concerns the path */
-  DENY_SELF,  /* the path is denied (or lies inside a denied path) */
-  DENY_BELOW, /* a denied path lies strictly below the path */
-};
-
-/* The next component of *p: its start in *start, its length returned (0 at
-   the end). */
-static size_t
-next_component (const char **p, const char **start)
-{
-  const char *q = *p;
-  while (*q == '/')
-    q++;
-  *start = q;
-  while (*q && *q != '/')
-    q++;
-  *p = q;
-  return (size_t)(q - *start);
-}
-
-static int
-deny_relation (const char *path, const char *pattern)
-{
-  const char *pp = path, *qq = pattern;
-  for (;;)
-    {
-      const char *a, *b;
-      size_t na = next_component (&pp, &a);
-      size_t nb = next_component (&qq, &b);
-      if (nb == 0)
-        return DENY_SELF;
-      if (na == 0)
-        return DENY_BELOW;
-      char ca[NAME_MAX + 1], cb[NAME_MAX + 1];
-      if (na > NAME_MAX || nb > NAME_MAX)
-        return DENY_NONE;
-      memcpy (ca, a, na);
-      ca[na] = '\0';
-      memcpy (cb, b, nb);
-      cb[nb] = '\0';
-      if (fnmatch (cb, ca, 0) != 0)
-        return DENY_NONE;
-    }
-}
-
-static int
-deny_check (char *const *deny, const char *path)
-{
-  int rel = DENY_NONE;
-  for (char *const *d = deny; d && *d; d++)
-    {
-      int r = deny_relation (path, *d);
-      if (r == DENY_SELF)
-        return DENY_SELF;
-      if (r == DENY_BELOW)
-        rel = DENY_BELOW;
-    }
-  return rel;
-}
-
-static void
-deny_add (char ***v, const char *pattern)
-{
-  strv_append (v, pattern);
-  /* A literal path that is (or goes through) a symbolic link is denied
-     where it really lives too, so that another root holding the target
-     does not grant it. */
-  if (strpbrk (pattern, "*?[") == NULL)
-    {
-      char real[PATH_MAX];
-      if (realpath (pattern, real) && strcmp (real, pattern) != 0)
-        strv_append (v, real);
-    }
-}
-
-/* The deny patterns of pol: host_default_deny_read ("~/" entries under
-   pol->home, skipped without one) and pol->deny_read. */
-static char **
-deny_patterns (const host_policy *pol)
-{
-  char **v = NULL;
-  for (const char *const *p = host_default_deny_read; *p; p++)
-    {
-      if (strncmp (*p, "~/", 2) == 0)
-        {
-          if (pol->home == NULL)
-            continue;
-          _cleanup_free_ char *abs = xasprintf ("%s/%s", pol->home, *p + 2);
-          deny_add (&v, abs);
-        }
-      else
-        deny_add (&v, *p);
-    }
-  for (char *const *p = pol->deny_read; p && *p; p++)
-    deny_add (&v, *p);
-  return v;
-}
+   wildcards (deny.c). */
 
 /* Grant access on path and below, but for the denied paths.  root: path was
    asked for by name, so it is granted even when a pattern covers it (an
@@ -337,7 +208,7 @@ grant_tree (host_landlock *ll, char *const *deny, const char *path, uint64_t acc
   char real[PATH_MAX];
   if (root && realpath (path, real))
     path = real;
-  int rel = deny_check (deny, path);
+  int rel = host_deny_check (deny, path);
   if (rel == DENY_SELF && !root)
     return 0;
   if (rel != DENY_BELOW)
@@ -437,7 +308,7 @@ add_base_rules (host_landlock *ll, char *const *deny, sbx_error **err)
   char real[PATH_MAX];
   struct stat st;
   if (realpath ("/etc/resolv.conf", real) && strcmp (real, "/etc/resolv.conf") != 0
-      && stat (real, &st) == 0 && S_ISREG (st.st_mode) && deny_check (deny, real) == DENY_NONE
+      && stat (real, &st) == 0 && S_ISREG (st.st_mode) && host_deny_check (deny, real) == DENY_NONE
       && add_path (ll, real, LL_FS_READ_FILE, true, err) < 0)
     return -1;
   /* /dev can be listed; only the usual nodes can be opened (never a disk). */
@@ -470,7 +341,7 @@ host_landlock_new_policy (const host_policy *pol, host_landlock **out, sbx_error
   _cleanup_landlock_ host_landlock *ll = NULL;
   if (landlock_create (pol->allow_network, &ll, err) < 0)
     return -1;
-  _cleanup_strv_ char **deny = deny_patterns (pol);
+  _cleanup_strv_ char **deny = host_deny_patterns (pol);
   if (add_base_rules (ll, deny, err) < 0)
     return -1;
   /* The user's tools and settings, not the credentials. */

@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -193,6 +194,34 @@ static const struct
   { "move_pages", SCMP_SYS (move_pages), 0 },
 };
 
+/* No setuid or setgid file: chmod and friends with S_ISUID or S_ISGID in
+   the mode, and files created with them (the supervised filter sends the
+   chmod calls to the supervisor, which refuses the same modes). */
+static int
+add_setid_rules (scmp_filter_ctx ctx, sbx_error **err)
+{
+  const uint32_t eperm = SCMP_ACT_ERRNO (EPERM);
+  static const mode_t bits[] = { S_ISUID, S_ISGID };
+  for (size_t i = 0; i < 2; i++)
+    {
+      const mode_t b = bits[i];
+      struct scmp_arg_cmp a2 = SCMP_CMP64 (2, SCMP_CMP_MASKED_EQ, b, b);
+      if (RULE (eperm, chmod, SCMP_A1 (SCMP_CMP_MASKED_EQ, b, b)) < 0
+          || RULE (eperm, fchmod, SCMP_A1 (SCMP_CMP_MASKED_EQ, b, b)) < 0
+          || RULE (eperm, fchmodat, SCMP_A2 (SCMP_CMP_MASKED_EQ, b, b)) < 0
+          || rule (ctx, eperm, SYS_FCHMODAT2, "fchmodat2", 1, &a2, err) < 0
+          || RULE (eperm, creat, SCMP_A1 (SCMP_CMP_MASKED_EQ, b, b)) < 0
+          || RULE (eperm, open, SCMP_A1 (SCMP_CMP_MASKED_EQ, O_CREAT, O_CREAT),
+                   SCMP_A2 (SCMP_CMP_MASKED_EQ, b, b))
+                 < 0
+          || RULE (eperm, openat, SCMP_A2 (SCMP_CMP_MASKED_EQ, O_CREAT, O_CREAT),
+                   SCMP_A3 (SCMP_CMP_MASKED_EQ, b, b))
+                 < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 add_rules (scmp_filter_ctx ctx, bool allow_network, bool supervised, sbx_error **err)
 {
@@ -261,6 +290,8 @@ add_rules (scmp_filter_ctx ctx, bool allow_network, bool supervised, sbx_error *
         return -1;
     }
 
+  if (!supervised && add_setid_rules (ctx, err) < 0)
+    return -1;
   if (supervised)
     {
       for (size_t i = 0; i < sizeof supervised_calls / sizeof supervised_calls[0]; i++)
