@@ -473,12 +473,51 @@ Test (policy_seccomp, supervised_filter_notifies, .timeout = 60)
   host_bpf_clear (&bpf);
 }
 
-Test (policy_seccomp, unsupervised_filter_has_no_notify)
+/* Without a supervisor (bwrap --seccomp), connect and chmod are plain
+   calls, but a setuid or setgid mode is refused in the filter itself. */
+static int
+unsupervised_checks (void *ud)
 {
-  /* Without a supervisor (bwrap --seccomp, tests), connect is a plain
-     call: the supervised filter differs from the plain one. */
-  host_bpf a = default_filter (false), b = default_filter (true);
-  cr_expect_gt (b.len, a.len);
-  host_bpf_clear (&a);
-  host_bpf_clear (&b);
+  const char *dir = ud;
+  char file[256];
+  snprintf (file, sizeof file, "%s/f", dir);
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  snprintf (a.sun_path, sizeof a.sun_path, "%.64s/s", dir);
+  int c = socket (AF_UNIX, SOCK_STREAM, 0);
+  EXPECT_OK (c, 1);
+  EXPECT_OK (connect (c, (struct sockaddr *)&a, sizeof a), 2);
+  EXPECT_OK (chmod (file, 0755), 3);
+  EXPECT_ERR (chmod (file, 04755), EPERM, 4);
+  EXPECT_ERR (syscall (SYS_fchmodat, AT_FDCWD, file, 02755, 0), EPERM, 5);
+  EXPECT_ERR (open (file, O_RDONLY | O_CREAT, 04755) >= 0 ? 0 : -1, EPERM, 6);
+  int fd = open (file, O_RDONLY);
+  EXPECT_OK (fd, 7);
+  EXPECT_ERR (fchmod (fd, 06755), EPERM, 8);
+  return 0;
+}
+
+Test (policy_seccomp, unsupervised_filter_plain_calls_no_setid, .timeout = 30)
+{
+  char dir[] = "/tmp/sbx-unsup-XXXXXX";
+  cr_assert_not_null (mkdtemp (dir));
+  _cleanup_free_ char *sock = xasprintf ("%s/s", dir), *file = xasprintf ("%s/f", dir);
+  int l = socket (AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  snprintf (a.sun_path, sizeof a.sun_path, "%.64s", sock);
+  cr_assert_eq (bind (l, (struct sockaddr *)&a, sizeof a), 0);
+  cr_assert_eq (listen (l, 4), 0);
+  int f = open (file, O_WRONLY | O_CREAT, 0644);
+  cr_assert_geq (f, 0);
+  close (f);
+  host_bpf bpf = default_filter (false);
+  int r = filtered_child (&bpf, unsupervised_checks, dir);
+  cr_expect_eq (r, 0, "check %d failed", r);
+  struct stat st;
+  cr_assert_eq (stat (file, &st), 0);
+  cr_expect_eq (st.st_mode & 07777, 0755);
+  host_bpf_clear (&bpf);
+  close (l);
+  unlink (sock);
+  unlink (file);
+  rmdir (dir);
 }
