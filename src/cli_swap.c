@@ -1,6 +1,7 @@
 /* cli_swap.c: see cli_swap.h. */
 #include "cli_swap.h"
 #include "cli_devenv.h"
+#include "select.h"
 #include "util.h"
 
 #include <string.h>
@@ -10,6 +11,17 @@ cli_swap_project (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sb
                   const char *image_arg, long drain_ms, bool force, devenv_swap_result *res,
                   char **image, sbx_error **err)
 {
+  /* maximum never runs without gVisor: the level the swap keeps (the
+     container's) or takes (the configuration's). */
+  _cleanup_json_ json_t *ins = NULL;
+  if (devenv_container_find (c, p, &ins, err) < 0)
+    return -1;
+  json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
+  const char *have = json_string_value (json_object_get (labels, DEVENV_LABEL_ISOLATION));
+  bool maximum = have ? strcmp (have, "maximum") == 0 : cfg->isolation == SBX_LEVEL_MAXIMUM;
+  if (maximum
+      && sbx_check_gvisor (c, cfg->runtime ? cfg->runtime : "runsc", cfg->runtime_from, err) < 0)
+    return -1;
   cli_devenv_hooks k;
   cli_devenv_hooks_init (&k, ctx);
   int r = devenv_project_swap (c, p, cfg, image_arg, drain_ms, force, &k.h, res, image, err);
