@@ -29,7 +29,7 @@ static bool
 has_auth (const char *u)
 {
   for (const char *p = u; (p = strstr (p, "AUTH")) != NULL; p++)
-    if (strncmp (p, "AUTHOR", 6) != 0)
+    if (strncmp (p, "AUTHOR", 6) != 0 || p[6] == 'I') /* AUTHORIZATION counts */
       return true;
   return false;
 }

@@ -6,7 +6,7 @@
    "pass_env").  A name looks like a credential when, compared in upper case,
      - it contains TOKEN, SECRET, PASSWORD, PASSWD, PASSPHRASE, CREDENTIAL,
        PRIVATE, COOKIE, or AUTH (but not as part of AUTHOR: GIT_AUTHOR_NAME
-       passes); or
+       passes, AUTHORIZATION does not); or
      - one of its '_'-separated words is KEY or KEYS or ends in KEY (API_KEY,
        APIKEY, AWS_SECRET_ACCESS_KEY; KEYMAP passes); or
      - it starts with AWS_, AZURE_, GOOGLE_, GCP_, GCLOUD_, CLOUDSDK_, VAULT_,
