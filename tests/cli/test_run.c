@@ -19,7 +19,8 @@
 #include "util.h"
 
 static char *project, *outside;
-static char *env_isolated[] = { "XDG_CONFIG_HOME=/nonexistent-sbx-xdg", NULL };
+/* No user configuration; the trust store in the test's own directory. */
+static char *env_isolated[] = { "XDG_CONFIG_HOME=/nonexistent-sbx-xdg", NULL, NULL };
 
 static void
 setup (void)
@@ -33,6 +34,7 @@ setup (void)
   _cleanup_free_ char *rw = xasprintf ("%s/rw", outside);
   mkdir (rw, 0755);
   unsetenv ("SBX_CONFIG");
+  env_isolated[1] = xasprintf ("XDG_STATE_HOME=%s/state", outside);
 }
 
 static void
@@ -43,10 +45,22 @@ teardown (void)
   (void) !system (cmd);
   free (project);
   free (outside);
+  free (env_isolated[1]);
+  env_isolated[1] = NULL;
 }
 
 /* sbx --project P run ARGS... */
 #define RUN(r, ...) tu_sbx_env (r, project, env_isolated, "--project", project, "run", __VA_ARGS__, NULL)
+
+/* sbx trust: the project's files as they are now. */
+static void
+trust (void)
+{
+  tu_result r;
+  tu_sbx_env (&r, project, env_isolated, "--project", project, "trust", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+}
 
 static int
 listen_tcp (int *port)
@@ -241,14 +255,16 @@ Test (run, config_and_flags)
   int lfd = listen_tcp (&port);
   _cleanup_free_ char *tcp = xasprintf ("echo hi > /dev/tcp/127.0.0.1/%d", port);
   tu_write_file (project, ".sbx/config.json", "{\n  \"allow_network\": true\n}\n");
+  trust ();
   tu_result r;
   RUN (&r, "--", "/bin/bash", "-c", tcp);
-  cr_expect_eq (r.status, 0, "allow_network from the config is ignored: %s", r.err);
+  cr_expect_eq (r.status, 0, "allow_network from the trusted config is ignored: %s", r.err);
   tu_result_clear (&r);
   close (lfd);
 
   /* The flag wins over the configured level. */
   tu_write_file (project, ".sbx/config.json", "{\"isolation\": \"off\"}\n");
+  trust ();
   _cleanup_free_ char *script = xasprintf ("cat %s/secret/key", outside);
   RUN (&r, "--", "/bin/sh", "-c", script);
   cr_expect_eq (r.status, 0, "config isolation off not applied");
@@ -259,6 +275,7 @@ Test (run, config_and_flags)
 
   /* enabled: false means off. */
   tu_write_file (project, ".sbx/config.json", "{\"enabled\": false}\n");
+  trust ();
   RUN (&r, "--", "/bin/sh", "-c", script);
   cr_expect_eq (r.status, 0);
   tu_result_clear (&r);
@@ -332,6 +349,7 @@ run_without_namespaces (tu_result *r, char *const *args)
       dup2 (o, 1);
       dup2 (e, 2);
       setenv ("XDG_CONFIG_HOME", "/nonexistent-sbx-xdg", 1);
+      putenv (env_isolated[1]);
       char *argv[16] = { TU_SBX, "--project", project, "run" };
       size_t n = 4;
       for (; args[n - 4] && n < 15; n++)
@@ -370,6 +388,7 @@ Test (run, bwrap_that_cannot_sandbox_is_never_silently_skipped)
   /* A configuration that asks for bwrap itself: refused, with bwrap's
      failure as the reason; nothing ran. */
   tu_write_file (project, ".sbx/config.json", "{\"type\": \"bwrap\"}\n");
+  trust ();
   _cleanup_free_ char *marker = xasprintf ("%s/ran", project);
   _cleanup_free_ char *touch = xasprintf ("touch %s", marker);
   char *forced[] = { "--isolation", "enhanced", "--", "/bin/sh", "-c", touch, NULL };
