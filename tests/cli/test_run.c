@@ -11,6 +11,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -424,4 +425,27 @@ Test (run, profile_seatbelt)
   cr_expect_eq (r.status, 0);
   cr_expect_not_null (strstr (r.out, "usage: sbx profile seatbelt"));
   tu_result_clear (&r);
+}
+
+/* --allow-unix-socket PATH: the command may connect to that socket (the
+   flag reaches the host policy; a socket allowed by path answers). */
+Test (run, allow_unix_socket_flag)
+{
+  _cleanup_free_ char *sock = xasprintf ("%s/rw/s.sock", outside);
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  snprintf (a.sun_path, sizeof a.sun_path, "%s", sock);
+  cr_assert_eq (bind (fd, (struct sockaddr *) &a, sizeof a), 0);
+  cr_assert_eq (listen (fd, 8), 0);
+  _cleanup_free_ char *py = xasprintf (
+      "import socket; s = socket.socket(socket.AF_UNIX); s.connect('%s'); print('connected')", sock);
+  tu_result r;
+  RUN (&r, "--allow-unix-socket", sock, "--", "/usr/bin/python3", "-c", py);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  cr_expect_str_eq (r.out, "connected\n");
+  tu_result_clear (&r);
+  RUN (&r, "--allow-unix-socket", "", "--", "true");
+  cr_expect_eq (r.status, 125);
+  tu_result_clear (&r);
+  close (fd);
 }
