@@ -4,7 +4,7 @@
 #define SBX_CLI_SWAP_H
 
 #include "cli.h"
-#include "devenv/swap.h"
+#include "devenv/container/swap.h"
 
 /* devenv_project_swap, showing a build's progress and -v notes. */
 int cli_swap_project (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx_config *cfg,

@@ -2,6 +2,7 @@
    Landlock, seccomp, bwrap, nsjail) and what each isolation level selects
    here, and why. */
 #include "cli.h"
+#include "guarantees.h"
 #include "select.h"
 #include "util.h"
 
@@ -50,6 +51,36 @@ engine_report (cli_ctx *ctx, engine_client *c, char **reason)
                     "kernel", json_string_value (json_object_get (info, "KernelVersion")) ?: "");
 }
 
+/* One line per guarantee: yes/no per level; then why for each "no" of a
+   level that is not off. */
+static void
+print_guarantees (json_t *g)
+{
+  printf ("guarantees          off  default  enhanced  container  maximum\n");
+  const char *name;
+  json_t *row;
+  json_object_foreach (g, name, row)
+    {
+      printf ("  %-18s", name);
+      for (int l = SBX_LEVEL_OFF; l <= SBX_LEVEL_MAXIMUM; l++)
+        {
+          const char *lv = sbx_level_name ((sbx_level) l);
+          json_t *cell = json_object_get (row, lv);
+          printf (" %-*s", l == SBX_LEVEL_OFF ? 4 : (int) strlen (lv) + 1,
+                  json_is_true (json_object_get (cell, "given")) ? "yes" : "no");
+        }
+      printf ("\n");
+    }
+  json_object_foreach (g, name, row)
+    for (int l = SBX_LEVEL_DEFAULT; l <= SBX_LEVEL_MAXIMUM; l++)
+      {
+        json_t *cell = json_object_get (row, sbx_level_name ((sbx_level) l));
+        if (!json_is_true (json_object_get (cell, "given")))
+          printf ("  %s at %s: %s\n", name, sbx_level_name ((sbx_level) l),
+                  json_string_value (json_object_get (cell, "how")));
+      }
+}
+
 static void
 print_text (json_t *eng, json_t *host)
 {
@@ -89,6 +120,7 @@ print_text (json_t *eng, json_t *host)
       printf ("  %-10s %-20s %s\n", k, json_is_string (b) ? json_string_value (b) : "UNAVAILABLE",
               json_string_value (json_object_get (v, "reason")) ?: "");
     }
+  print_guarantees (json_object_get (host, "guarantees"));
 }
 
 int
@@ -97,7 +129,8 @@ cmd_doctor (cli_ctx *ctx, int argc, char **argv)
   static const char usage[] =
       "usage: sbx doctor\n\nReport the engine (address, versions, runtimes, storage\n"
       "driver), the host probes (Landlock ABI, seccomp, bwrap, nsjail) and which\n"
-      "backend each isolation level selects here, and why.  Exit 0 even when\n"
+      "backend each isolation level selects here, and why; then which guarantees\n"
+      "each level gives on this machine (yes/no, and why not).  Exit 0 even when\n"
       "something is missing: the report says what.\n";
   int rc;
   if (cli_opt_bare (ctx, argc, argv, usage, &rc))
@@ -122,6 +155,9 @@ cmd_doctor (cli_ctx *ctx, int argc, char **argv)
       sbx_probe_engine (&probes, why ? NULL : c, why);
     }
   host = sbx_host_report (&probes);
+  sbx_kernel_caps kc;
+  sbx_kernel_caps_probe (&kc);
+  json_object_set_new (host, "guarantees", sbx_guarantees_report (&probes, &kc));
   if (ctx->json)
     {
       _cleanup_json_ json_t *o = json_pack ("{s:O,s:O}", "engine", eng, "host", host);

@@ -1,6 +1,6 @@
 /* cmd_ps.c: sbx ps: the containers sbx manages, on this engine. */
 #include "cli.h"
-#include "devenv/container.h"
+#include "devenv/container/container.h"
 #include "util.h"
 
 #include <string.h>

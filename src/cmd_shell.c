@@ -8,7 +8,7 @@
    the output streams are passed as they are and stdin EOF is passed on. */
 #include "cli.h"
 #include "cli_project.h"
-#include "devenv/shell.h"
+#include "devenv/container/shell.h"
 #include "util.h"
 
 #include <fcntl.h>

@@ -36,11 +36,11 @@
 #include "engine/build.h"
 #include "engine/hijack.h"
 #include "devenv/devenv.h"
-#include "devenv/container.h"
-#include "devenv/swap.h"
+#include "devenv/container/container.h"
+#include "devenv/container/swap.h"
 #include "devenv/project_container.h"
-#include "devenv/shell.h"
-#include "devenv/agent_client.h"
+#include "devenv/container/shell.h"
+#include "devenv/container/agent_client.h"
 #include "host/host.h"
 
 /* The version of libsbx ("0.1.0"). */

@@ -1,168 +1,19 @@
-/* devenv.h: the project's development image.  Which Dockerfile builds it,
-   its content key, and the image cache that lives in the engine itself:
-   images tagged <image_repo>:<key12> and labelled with the project, the full
-   key and the Dockerfile.  No state file is the source of truth; a per-user
-   stat cache only saves re-reading unchanged files.
-
-   The key is SHA-256 over a versioned, length-prefixed encoding of the
-   Dockerfile bytes, every context file that a COPY/ADD source of the built
-   stages reaches after .dockerignore (relative path, mode, content digest;
-   the whole context when a source cannot be resolved statically), the build
-   args and the target.  An mtime-only change or an edit of a file nothing
-   copies keeps the key; a changed copied byte or mode changes it. */
+/* devenv.h: the project environment, the face that the CLI and sbx.h
+   include.  Two halves that never include each other:
+     devenv/image/      the project image: which Dockerfile, the content key,
+                        the build context, the cache kept in the engine
+                        (image/image.h)
+     devenv/container/  the project container: create and start, exec
+                        (agent or engine API), shell, gap-free swap
+                        (container/container.h)
+   and the project layer above both (project_container.c, status.c, gc.c),
+   declared here and in project_container.h.  Every dev.sbx.* label and
+   derived name is in labels.h. */
 #ifndef SBX_DEVENV_H
 #define SBX_DEVENV_H
 
-#include <signal.h>
-#include <stdbool.h>
-#include <stddef.h>
-
-#include "error.h"
-#include "project.h"
-#include "engine/engine.h"
-
-#define DEVENV_KEY_VERSION 1
-#define DEVENV_LABEL_KEY "dev.sbx.key"
-#define DEVENV_LABEL_DOCKERFILE "dev.sbx.dockerfile"
-/* dev.sbx.project is DEVENV_LABEL_PROJECT of devenv/container.h. */
-#define DEVENV_IMAGE_LABEL_PROJECT "dev.sbx.project"
-/* Tag that marks an invalidated image: the next build skips the layer cache. */
-#define DEVENV_TAG_INVALIDATED "invalidated"
-
-/* ---- which Dockerfile ---- */
-
-typedef enum
-{
-  DEVENV_ORIGIN_FLAG,         /* --file */
-  DEVENV_ORIGIN_SBX,          /* .sbx/Dockerfile */
-  DEVENV_ORIGIN_DEVCONTAINER, /* devcontainer.json build.dockerfile */
-  DEVENV_ORIGIN_ROOT,         /* Dockerfile at the project root */
-  DEVENV_ORIGIN_DEFAULT,      /* a shipped dockerfiles/<flavour>/Dockerfile */
-} devenv_origin;
-
-typedef struct devenv_source
-{
-  devenv_origin origin;
-  char *dockerfile; /* absolute path */
-  char *context;    /* absolute directory */
-  char *display;    /* for people and the dev.sbx.dockerfile label */
-  char **args;      /* "K=V" from devcontainer.json build.args, or NULL */
-  char *target;     /* devcontainer.json build.target, or NULL */
-  char *config;     /* the devcontainer.json used, or NULL */
-  char *flavour;    /* DEVENV_ORIGIN_DEFAULT: "base", "c", "python"... */
-} devenv_source;
-
-const char *devenv_origin_name (devenv_origin o);
-/* In order: file (--file, relative to the current directory); .sbx/Dockerfile;
-   .devcontainer/devcontainer.json (or .devcontainer.json) build.dockerfile
-   with build.context, build.args, build.target; Dockerfile; the default of
-   the project's flavour (devenv_default_flavour). */
-int devenv_discover (const char *project_dir, const char *file, devenv_source *out,
-                     sbx_error **err);
-void devenv_source_clear (devenv_source *s);
-/* The project's flavour from marker files: rust (Cargo.toml), go (go.mod),
-   node (package.json), python (pyproject.toml, setup.py, requirements.txt,
-   Pipfile), c (CMakeLists.txt, meson.build, configure.ac, Makefile), else
-   base. */
-const char *devenv_default_flavour (const char *project_dir);
-
-/* ---- progress ---- */
-
-typedef enum
-{
-  DEVENV_EV_PLAN,    /* the Dockerfile and key are known (plan set) */
-  DEVENV_EV_WARNING, /* text: something the user should know */
-  DEVENV_EV_REUSED,  /* the image for the key exists: nothing to build */
-  DEVENV_EV_WAITING, /* another sbx builds this project: waiting for it */
-  DEVENV_EV_UPLOAD,  /* sending the context (count: files) */
-  DEVENV_EV_STEP,    /* step/steps, text: "RUN make", line: its Dockerfile line */
-  DEVENV_EV_OUTPUT,  /* text: one line of a step's output */
-  DEVENV_EV_NOTE,    /* text: one line of the builder's own chatter */
-  DEVENV_EV_STATUS,  /* text: a status line (image pulls) */
-  DEVENV_EV_BUILT,   /* text: the image id */
-} devenv_event_kind;
-
-typedef struct devenv_plan devenv_plan;
-
-typedef struct devenv_event
-{
-  devenv_event_kind kind;
-  const char *text;
-  int step, steps, line;
-  size_t count;
-  const devenv_plan *plan;
-} devenv_event;
-
-typedef void (*devenv_progress_cb) (const devenv_event *ev, void *ud);
-
-typedef struct devenv_options
-{
-  const char *file;        /* --file, or NULL */
-  char *const *build_args; /* "K=V" (over devcontainer.json's), or NULL */
-  const char *target;      /* over devcontainer.json's, or NULL */
-  bool no_cache;           /* build even if the image exists, without layer cache */
-  devenv_progress_cb progress;
-  void *progress_ud;
-  volatile sig_atomic_t *cancel; /* also set on the engine client */
-} devenv_options;
-
-/* ---- the plan: discovery, Dockerfile check and key; no engine ---- */
-
-struct devenv_plan
-{
-  devenv_source src;
-  char key[65];      /* 64 hex digits */
-  char *repo;        /* sbx-devenv/<basename>-<id12> */
-  char *image;       /* <repo>:<key12> */
-  char *project_dir;
-  char *project_id;
-  char **build_args; /* "K=V", sorted, last one of a name wins */
-  char *target;
-  size_t files;       /* context entries in the key */
-  bool whole_context; /* a source could not be resolved statically */
-  char *whole_reason;
-  char **warnings;    /* NULL-terminated */
-  void *internal;     /* the scanned context and parsed Dockerfile */
-};
-
-int devenv_plan_new (const sbx_project *p, const devenv_options *o, devenv_plan **out,
-                     sbx_error **err);
-void devenv_plan_free (devenv_plan *plan);
-void devenv_plan_freep (devenv_plan **plan);
-#define _cleanup_plan_ __attribute__ ((cleanup (devenv_plan_freep)))
-
-/* ---- GetOrBuild ---- */
-
-typedef struct devenv_failure
-{
-  int step, steps; /* the failing step, 0 when unknown */
-  int line;        /* its Dockerfile line, 0 when unknown */
-  char *instruction;
-  char *tail; /* the last lines of its output (bounded), or NULL */
-} devenv_failure;
-
-typedef struct devenv_result
-{
-  char *image;    /* <repo>:<key12> */
-  char *image_id; /* sha256:... */
-  char key[65];
-  char *dockerfile; /* display name */
-  bool built;       /* false: reused */
-  bool waited;      /* another process held the project's build lock */
-  size_t upload_bytes;
-  devenv_failure failure; /* filled when a build step failed */
-} devenv_result;
-
-void devenv_result_clear (devenv_result *r);
-
-/* Compute the key, reuse <repo>:<key12> when it exists with the same full
-   key, else build it (one build at a time per project: a second process
-   waits, then reuses).  A cache hit never uploads the context. */
-int devenv_get_or_build (engine_client *c, const sbx_project *p, const devenv_options *o,
-                         devenv_result *res, sbx_error **err);
-/* The same with a plan already computed. */
-int devenv_get_or_build_plan (engine_client *c, devenv_plan *plan, const devenv_options *o,
-                              devenv_result *res, sbx_error **err);
+#include "devenv/image/image.h"
+#include "devenv/container/container.h"
 
 /* ---- IsStale, status, Invalidate ---- */
 
@@ -172,28 +23,28 @@ typedef struct devenv_status
   bool image_present;
   char *image_id;
   char *image_created;
-  bool invalidated;       /* marked by devenv_invalidate */
-  char *container;        /* the project container's name, or NULL */
-  char *container_state;  /* "running", "exited"... */
-  char *container_key;    /* its dev.sbx.image-key label ("" when none) */
-  char *container_image;  /* its dev.sbx.image label */
-  bool stale;             /* the image for the key is missing, or the
-                             container runs another key */
-  char *why;              /* why stale, or NULL */
+  bool invalidated;      /* marked by devenv_invalidate */
+  char *container;       /* the project container's name, or NULL */
+  char *container_state; /* "running", "exited"... */
+  char *container_key;   /* its dev.sbx.image-key label ("" when none) */
+  char *container_image; /* its dev.sbx.image label */
+  bool stale;            /* the image for the key is missing, or the
+                            container runs another key */
+  char *why;             /* why stale, or NULL */
 } devenv_status;
 
-int devenv_status_get (engine_client *c, const sbx_project *p, const devenv_options *o,
-                       devenv_status *st, sbx_error **err);
-void devenv_status_clear (devenv_status *st);
+int devenv_status_get(engine_client *c, const sbx_project *p, const devenv_options *o,
+                      devenv_status *st, sbx_error **err);
+void devenv_status_clear(devenv_status *st);
 /* Stale: the image of the current key is missing, or the project container
    runs an image of another key. */
-int devenv_is_stale (engine_client *c, const sbx_project *p, const devenv_options *o, bool *stale,
-                     sbx_error **err);
+int devenv_is_stale(engine_client *c, const sbx_project *p, const devenv_options *o, bool *stale,
+                    sbx_error **err);
 /* Make the next GetOrBuild rebuild without the layer cache: the image of the
    current key loses its key tag and is tagged <repo>:invalidated. *had_image
    (may be NULL): whether there was one. */
-int devenv_invalidate (engine_client *c, const sbx_project *p, const devenv_options *o,
-                       bool *had_image, sbx_error **err);
+int devenv_invalidate(engine_client *c, const sbx_project *p, const devenv_options *o,
+                      bool *had_image, sbx_error **err);
 
 /* ---- gc ---- */
 
@@ -216,7 +67,7 @@ typedef struct devenv_gc_report
 
 /* Remove exited sbx containers and sbx images that no container uses,
    except each project's newest.  dry_run: only report. */
-int devenv_gc (engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **err);
-void devenv_gc_report_clear (devenv_gc_report *rep);
+int devenv_gc(engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **err);
+void devenv_gc_report_clear(devenv_gc_report *rep);
 
 #endif

@@ -1,7 +1,7 @@
 /* gc.c: remove exited sbx containers, and sbx images that no container
    uses, keeping each project's newest image. */
 #include "devenv/devenv.h"
-#include "devenv/container.h"
+#include "devenv/container/container.h"
 #include "util.h"
 
 #include <string.h>
@@ -156,7 +156,7 @@ devenv_gc (engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **er
   _cleanup_json_ json_t *ctrs = NULL, *imgs = NULL;
   if (engine_container_list (c, DEVENV_LABEL_MANAGED, true, &ctrs, err) < 0)
     return sbx_error_prefix (err, "listing sbx containers");
-  if (engine_image_list (c, DEVENV_IMAGE_LABEL_PROJECT, &imgs, err) < 0)
+  if (engine_image_list (c, DEVENV_LABEL_PROJECT, &imgs, err) < 0)
     return sbx_error_prefix (err, "listing sbx images");
 
   _cleanup_strv_ char **used = xcalloc (1, sizeof *used);
@@ -195,7 +195,7 @@ devenv_gc (engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **er
   json_t *im;
   json_array_foreach (imgs, i, im)
     {
-      const char *project = label_of (im, "Labels", DEVENV_IMAGE_LABEL_PROJECT);
+      const char *project = label_of (im, "Labels", DEVENV_LABEL_PROJECT);
       if (!project)
         continue;
       refs[k++] = (image_ref) { .img = im, .project = project, .created = created_ns (c, im) };

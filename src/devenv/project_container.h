@@ -6,9 +6,9 @@
 #ifndef SBX_DEVENV_PROJECT_CONTAINER_H
 #define SBX_DEVENV_PROJECT_CONTAINER_H
 
-#include "devenv/container.h"
+#include "devenv/container/container.h"
 #include "devenv/devenv.h"
-#include "devenv/swap.h"
+#include "devenv/container/swap.h"
 
 /* How a caller follows what happens. */
 typedef struct devenv_hooks

@@ -1,7 +1,7 @@
 /* status.c: IsStale, status and Invalidate: the engine's images and the
    project container compared with the key of the project as it is now. */
 #include "devenv/devenv.h"
-#include "devenv/container.h"
+#include "devenv/container/container.h"
 #include "util.h"
 
 #include <string.h>

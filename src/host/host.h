@@ -164,6 +164,13 @@ typedef struct host_probe
 void host_probe_run (host_probe *p, bool probe_bwrap);
 void host_probe_clear (host_probe *p);
 
+/* Seccomp user notification with pidfd_getfd (the default level's
+   supervisor needs both). */
+bool host_seccomp_notify_available (void);
+/* A mount namespace of its own for this process: as root, or through a user
+   namespace (tries it in a forked child). */
+bool host_mount_ns_available (void);
+
 /* Search $PATH for name (with '/': the path itself).  Returns the path
    (allocated) or NULL with *errnum ENOENT (not found) or EACCES (found but
    not executable). */

@@ -3,8 +3,14 @@
 #include "util.h"
 
 #include <errno.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int
@@ -82,4 +88,43 @@ host_probe_clear (host_probe *p)
 {
   free (p->bwrap_error);
   memset (p, 0, sizeof *p);
+}
+
+/* Whether the kernel delivers seccomp user notifications and lets a
+   supervisor take a descriptor from the supervised process (pidfd_getfd,
+   Linux 5.6): what the default level's supervisor of connect() and file
+   metadata calls needs. */
+bool
+host_seccomp_notify_available (void)
+{
+  uint32_t action = SECCOMP_RET_USER_NOTIF;
+  if (syscall (__NR_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) != 0)
+    return false;
+  /* pidfd_getfd on an invalid pidfd: EBADF where the call exists. */
+  return syscall (__NR_pidfd_getfd, -1, 0, 0) < 0 && errno == EBADF;
+}
+
+/* Whether this process can have a mount namespace of its own: as root
+   directly, else through a user namespace (tried in a child, since
+   distributions restrict unprivileged user namespaces in several ways). */
+bool
+host_mount_ns_available (void)
+{
+  pid_t pid = fork ();
+  if (pid < 0)
+    return false;
+  if (pid == 0)
+    {
+      int flags = geteuid () == 0 ? CLONE_NEWNS : CLONE_NEWUSER | CLONE_NEWNS;
+      if (unshare (flags) < 0)
+        _exit (1);
+      /* A mount is what the namespace is for: a private propagation change
+         fails where a restricted user namespace gives no capability. */
+      _exit (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ? 1 : 0);
+    }
+  int status;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return false;
+  return WIFEXITED (status) && WEXITSTATUS (status) == 0;
 }

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 
 #include "agent/frame.h"
-#include "devenv/agent_client.h"
+#include "devenv/container/agent_client.h"
 #include "engine/engine.h"
 #include "project.h"
 #include "testutil.h"

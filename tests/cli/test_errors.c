@@ -157,6 +157,25 @@ Test (errors, doctor_tells_the_truth)
                     "docker+runsc");
   cr_assert_str_eq (json_string_value (json_object_get (json_object_get (levels, "container"), "backend")),
                     "docker");
+  /* The guarantees table: off gives none; on this kernel (Landlock ABI >= 6,
+     seccomp user notification, a mount namespace for root) every level but
+     off gives every row, and says by what. */
+  json_t *g = json_object_get (json_object_get (o, "host"), "guarantees");
+  cr_assert_geq (json_object_size (g), 12, "%s", r.out);
+  const char *name;
+  json_t *row;
+  json_object_foreach (g, name, row)
+    {
+      cr_assert (json_is_false (json_object_get (json_object_get (row, "off"), "given")), "%s", name);
+      const char *lv[] = { "default", "enhanced", "container", "maximum" };
+      for (size_t k = 0; k < 4; k++)
+        {
+          json_t *cell = json_object_get (row, lv[k]);
+          cr_assert (json_is_true (json_object_get (cell, "given")), "%s at %s: %s", name, lv[k],
+                     json_string_value (json_object_get (cell, "how")));
+          cr_assert_gt (strlen (json_string_value (json_object_get (cell, "how"))), 0);
+        }
+    }
   json_decref (o);
   tu_result_clear (&r);
 

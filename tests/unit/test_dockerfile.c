@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 
 #include "devenv/devenv.h"
-#include "devenv/dockerfile.h"
-#include "devenv/jsonc.h"
+#include "devenv/image/dockerfile.h"
+#include "devenv/image/jsonc.h"
 #include "testutil.h"
 #include "util.h"
 

@@ -5,8 +5,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "devenv/glob.h"
-#include "devenv/ignore.h"
+#include "devenv/image/glob.h"
+#include "devenv/image/ignore.h"
 #include "util.h"
 
 static devenv_ignore *

@@ -10,10 +10,10 @@
 #include <time.h>
 
 #include "devenv/devenv.h"
-#include "devenv/key.h"
-#include "devenv/plan_internal.h"
-#include "devenv/statcache.h"
-#include "devenv/tar.h"
+#include "devenv/image/key.h"
+#include "devenv/image/plan_internal.h"
+#include "devenv/image/statcache.h"
+#include "devenv/image/tar.h"
 #include "project.h"
 #include "testutil.h"
 #include "util.h"

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "error.h"
-#include "devenv/context.h"
+#include "devenv/image/context.h"
 
 typedef struct devenv_tar devenv_tar;
 

@@ -1,11 +1,11 @@
 /* plan.c: discovery, Dockerfile check, context scan and key: everything
    that decides what to build, without the engine. */
-#include "devenv/devenv.h"
-#include "devenv/ignore.h"
-#include "devenv/key.h"
-#include "devenv/plan_internal.h"
-#include "devenv/readfile.h"
-#include "devenv/statcache.h"
+#include "devenv/image/image.h"
+#include "devenv/image/ignore.h"
+#include "devenv/image/key.h"
+#include "devenv/image/plan_internal.h"
+#include "devenv/image/readfile.h"
+#include "devenv/image/statcache.h"
 #include "sha256.h"
 #include "util.h"
 

@@ -1,7 +1,7 @@
 /* shell.c: an interactive session in the project container (see shell.h). */
-#include "devenv/shell.h"
-#include "devenv/agent_client.h"
-#include "devenv/container.h"
+#include "devenv/container/shell.h"
+#include "devenv/container/agent_client.h"
+#include "devenv/container/container.h"
 #include "util.h"
 
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* ignore.c: see ignore.h. */
-#include "devenv/ignore.h"
-#include "devenv/glob.h"
-#include "devenv/readfile.h"
+#include "devenv/image/ignore.h"
+#include "devenv/image/glob.h"
+#include "devenv/image/readfile.h"
 #include "util.h"
 
 #include <string.h>

@@ -12,7 +12,7 @@
    A per-project lock serializes swaps; its file is removed at the end, so
    a file whose lock can be taken marks an interrupted swap, repaired by
    devenv_swap_recover. */
-#include "devenv/swap.h"
+#include "devenv/container/swap.h"
 #include "lock.h"
 #include "util.h"
 

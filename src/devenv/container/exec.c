@@ -4,7 +4,7 @@
    timeout or a cancellation is enforced by a second exec, `sbx-agent kill
    TOKEN`, which kills every process carrying the token, and a signal for
    the command (forward_signals) is passed on by `sbx-agent kill -N TOKEN`. */
-#include "devenv/container.h"
+#include "devenv/container/container.h"
 #include "engine/hijack.h"
 #include "util.h"
 

@@ -1,6 +1,6 @@
 /* agent_client.c: talking to the project container's sbx-agent over its
    Unix socket (the frame codec is the agent's own, src/agent/frame.c). */
-#include "devenv/agent_client.h"
+#include "devenv/container/agent_client.h"
 #include "agent/frame.h"
 #include "engine/hijack.h"
 #include "util.h"

@@ -1,5 +1,5 @@
 /* buildlock.c: see buildlock.h. */
-#include "devenv/buildlock.h"
+#include "devenv/image/buildlock.h"
 #include "lock.h"
 #include "util.h"
 

@@ -1,6 +1,6 @@
 /* context.c: see context.h. */
-#include "devenv/context.h"
-#include "devenv/glob.h"
+#include "devenv/image/context.h"
+#include "devenv/image/glob.h"
 #include "util.h"
 
 #include <fcntl.h>

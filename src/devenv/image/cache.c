@@ -1,10 +1,10 @@
-/* image.c: GetOrBuild: reuse the image tagged with the key, else build it
+/* cache.c: GetOrBuild: reuse the image tagged with the key, else build it
    through the engine (one build at a time per project), following the
    builder's progress in bounded buffers. */
-#include "devenv/devenv.h"
-#include "devenv/buildlock.h"
-#include "devenv/plan_internal.h"
-#include "devenv/tar.h"
+#include "devenv/image/image.h"
+#include "devenv/image/buildlock.h"
+#include "devenv/image/plan_internal.h"
+#include "devenv/image/tar.h"
 #include "engine/build.h"
 #include "util.h"
 
@@ -256,7 +256,7 @@ build (engine_client *c, devenv_plan *plan, const devenv_options *o, build_state
   plan_internal *in = plan->internal;
   _cleanup_tar_ devenv_tar *tar = devenv_tar_new (in->ctx, in->extra);
   _cleanup_json_ json_t *labels
-      = json_pack ("{s:s,s:s,s:s}", DEVENV_IMAGE_LABEL_PROJECT, plan->project_dir,
+      = json_pack ("{s:s,s:s,s:s}", DEVENV_LABEL_PROJECT, plan->project_dir,
                    DEVENV_LABEL_KEY, plan->key, DEVENV_LABEL_DOCKERFILE, plan->src.display);
   _cleanup_json_ json_t *args = buildargs_json (plan->build_args);
   engine_build_opts bo = { .context = devenv_tar_read, .context_ud = tar,

@@ -1,7 +1,7 @@
 /* tar.c: see tar.h.  libarchive writes into a small buffer through its
    write callback; each read call drains it and, when empty, advances the
    archive by one step (one header, or one chunk of file data). */
-#include "devenv/tar.h"
+#include "devenv/image/tar.h"
 #include "util.h"
 
 #include <archive.h>

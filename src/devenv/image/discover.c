@@ -1,9 +1,9 @@
 /* discover.c: which Dockerfile builds the project, with which context, args
    and target (devenv_discover in devenv.h). */
-#include "devenv/devenv.h"
-#include "devenv/dirs.h"
-#include "devenv/jsonc.h"
-#include "devenv/readfile.h"
+#include "devenv/image/image.h"
+#include "devenv/image/dirs.h"
+#include "devenv/image/jsonc.h"
+#include "devenv/image/readfile.h"
 #include "util.h"
 
 #include <limits.h>

@@ -2,9 +2,9 @@
 #ifndef SBX_DEVENV_PLAN_INTERNAL_H
 #define SBX_DEVENV_PLAN_INTERNAL_H
 
-#include "devenv/context.h"
-#include "devenv/dockerfile.h"
-#include "devenv/tar.h"
+#include "devenv/image/context.h"
+#include "devenv/image/dockerfile.h"
+#include "devenv/image/tar.h"
 
 typedef struct plan_internal
 {

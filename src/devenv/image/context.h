@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 
 #include "error.h"
-#include "devenv/dockerfile.h"
-#include "devenv/ignore.h"
-#include "devenv/statcache.h"
+#include "devenv/image/dockerfile.h"
+#include "devenv/image/ignore.h"
+#include "devenv/image/statcache.h"
 
 typedef struct devenv_entry
 {

@@ -1,6 +1,6 @@
 /* key.c: see key.h. */
-#include "devenv/devenv.h"
-#include "devenv/key.h"
+#include "devenv/image/image.h"
+#include "devenv/image/key.h"
 #include "sha256.h"
 #include "util.h"
 

@@ -1,5 +1,5 @@
 /* readfile.c: see readfile.h. */
-#include "devenv/readfile.h"
+#include "devenv/image/readfile.h"
 #include "util.h"
 
 #include <fcntl.h>

@@ -2,8 +2,8 @@
    and the directory, then one record per file:
      <64 hex digest> <size> <mtime s> <mtime ns> <ctime s> <ctime ns> <ino> <dev> <mode> <path length>\n<path>\n
    Kept in an open-addressing table keyed by path. */
-#include "devenv/statcache.h"
-#include "devenv/dirs.h"
+#include "devenv/image/statcache.h"
+#include "devenv/image/dirs.h"
 #include "sha256.h"
 #include "util.h"
 

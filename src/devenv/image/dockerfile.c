@@ -1,8 +1,8 @@
 /* dockerfile.c: a Dockerfile reader for the classic builder's syntax:
    parser directives (escape), comments, line continuations, instructions;
    COPY/ADD sources in shell and JSON form, --from excluded, stages. */
-#include "devenv/dockerfile.h"
-#include "devenv/glob.h"
+#include "devenv/image/dockerfile.h"
+#include "devenv/image/glob.h"
 #include "util.h"
 
 #include <ctype.h>

@@ -13,16 +13,10 @@
 
 #include <stdbool.h>
 
-#include "devenv/container.h"
+#include "devenv/container/container.h"
 #include "engine/hijack.h"
 #include "error.h"
 
-/* Where the agent directory is mounted in the container. */
-#define DEVENV_AGENT_RUN_TARGET "/.sbx/run"
-/* The label naming the container's socket in the agent directory. */
-#define DEVENV_LABEL_AGENT "dev.sbx.agent"
-/* The symlink to the project container's socket. */
-#define DEVENV_AGENT_CURRENT "current"
 
 /* SBX_NO_AGENT set (not empty, not "0"): always use the engine's exec API. */
 bool devenv_agent_disabled (void);

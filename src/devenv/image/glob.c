@@ -1,6 +1,6 @@
 /* glob.c: see glob.h.  A backtracking matcher over bytes; '/' is the only
    separator. */
-#include "devenv/glob.h"
+#include "devenv/image/glob.h"
 #include "util.h"
 
 #include <string.h>

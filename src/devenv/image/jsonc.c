@@ -1,7 +1,7 @@
 /* jsonc.c: see jsonc.h.  Two passes over a copy, string-aware: comments
    become spaces, then commas followed only by blanks and a closing bracket
    become spaces. */
-#include "devenv/jsonc.h"
+#include "devenv/image/jsonc.h"
 #include "util.h"
 
 #include <stdbool.h>

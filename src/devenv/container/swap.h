@@ -4,7 +4,7 @@
 #ifndef SBX_DEVENV_SWAP_H
 #define SBX_DEVENV_SWAP_H
 
-#include "devenv/container.h"
+#include "devenv/container/container.h"
 
 typedef struct devenv_swap_result
 {

@@ -1,8 +1,8 @@
 /* exec_auto.c: choosing how a command reaches the project container: its
    sbx-agent when one answers (a Unix socket round trip), else the engine's
    exec API (devenv_exec). */
-#include "devenv/agent_client.h"
-#include "devenv/container.h"
+#include "devenv/container/agent_client.h"
+#include "devenv/container/container.h"
 #include "lock.h"
 #include "util.h"
 

@@ -1,6 +1,6 @@
 /* container.c: the project container's create body and lifecycle. */
-#include "devenv/container.h"
-#include "devenv/agent_client.h"
+#include "devenv/container/container.h"
+#include "devenv/container/agent_client.h"
 #include "sha256.h"
 #include "util.h"
 

@@ -1,5 +1,5 @@
 /* dirs.c: see dirs.h. */
-#include "devenv/dirs.h"
+#include "devenv/image/dirs.h"
 #include "util.h"
 
 #include <limits.h>

@@ -12,18 +12,7 @@
 #include "project.h"
 #include "engine/engine.h"
 
-#define DEVENV_LABEL_MANAGED "dev.sbx.managed"
-#define DEVENV_LABEL_PROJECT "dev.sbx.project"
-#define DEVENV_LABEL_IMAGE_KEY "dev.sbx.image-key"
-#define DEVENV_LABEL_IMAGE "dev.sbx.image"
-#define DEVENV_LABEL_ISOLATION "dev.sbx.isolation"
-#define DEVENV_LABEL_RUNTIME "dev.sbx.runtime"
-/* "<level>/<8 hex>": the level and a digest of the configuration that shapes
-   the container (network, limits, mounts, runtime); also the agent's tag. */
-#define DEVENV_LABEL_PROFILE "dev.sbx.profile"
-
-/* Where sbx-agent is mounted inside the container. */
-#define DEVENV_AGENT_TARGET "/.sbx/agent"
+#include "devenv/labels.h"
 
 typedef struct devenv_spec
 {

@@ -13,7 +13,7 @@
 #define SBX_DEVENV_KEY_H
 
 #include <stddef.h>
-#include "devenv/context.h"
+#include "devenv/image/context.h"
 
 typedef struct devenv_key_input
 {
