@@ -493,6 +493,19 @@ load_file (sbx_config *cfg, const char *path, bool missing_ok, const char *proje
            bool project_file, sbx_error **err)
 {
   _cleanup_free_ char *text = NULL;
+  if (project_file && project_dir)
+    {
+      /* A project file that is a symlink out of the project is not read
+         (its bytes could appear in a parse error). */
+      char real[PATH_MAX];
+      size_t n = strlen (project_dir);
+      if (realpath (path, real) && strcmp (project_dir, "/") != 0
+          && (strncmp (real, project_dir, n) != 0 || (real[n] != '/' && real[n] != '\0')))
+        return sbx_fail (err, SBX_ERR_INVALID,
+                         "%s is a symbolic link that leads outside the project %s; sbx reads "
+                         "only files inside the project",
+                         path, project_dir);
+    }
   if (read_text (path, missing_ok, &text, err) < 0)
     return -1;
   if (text == NULL)
