@@ -27,6 +27,10 @@
 /* The project files that trust covers, relative to the project, NULL-ended. */
 extern const char *const sbx_trust_files[];
 
+/* SHA-256 of data as 64 lowercase hex digits (the same as sbx_sha256_hex,
+   without loading libcrypto). */
+void sbx_trust_sha256_hex (const void *data, size_t len, char out[65]);
+
 /* The caller's home: $HOME when absolute, else the passwd entry, else NULL.
    Allocated. */
 char *sbx_user_home (void);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sha256.h"
 #include "trust.h"
 #include "util.h"
 
@@ -147,4 +148,23 @@ Test (trust, a_store_others_may_write_is_not_believed)
   cr_expect_eq (sbx_trust_list (&e, &n, &err), -1);
   cr_expect_not_null (err && strstr (err->msg, "trust store"));
   sbx_error_free (err);
+}
+
+Test (trust, sha256_matches_libcrypto)
+{
+  size_t lens[] = { 0, 1, 55, 56, 63, 64, 65, 119, 120, 127, 128, 1000, 100000 };
+  unsigned char *buf = xmalloc (100000);
+  for (size_t i = 0; i < 100000; i++)
+    buf[i] = (unsigned char)(i * 131 + 7);
+  for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+    {
+      char a[65], b[65];
+      sbx_trust_sha256_hex (buf, lens[i], a);
+      sbx_sha256_hex (buf, lens[i], b);
+      cr_expect_str_eq (a, b, "length %zu", lens[i]);
+    }
+  char e[65];
+  sbx_trust_sha256_hex ("abc", 3, e);
+  cr_expect_str_eq (e, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  free (buf);
 }
