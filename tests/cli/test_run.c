@@ -438,7 +438,8 @@ Test (run, allow_unix_socket_flag)
   cr_assert_eq (bind (fd, (struct sockaddr *) &a, sizeof a), 0);
   cr_assert_eq (listen (fd, 8), 0);
   _cleanup_free_ char *py = xasprintf (
-      "import socket; s = socket.socket(socket.AF_UNIX); s.connect('%s'); print('connected')", sock);
+      "import socket; s = socket.socket(socket.AF_UNIX); s.connect('%s'); print('connected')",
+      sock);
   tu_result r;
   RUN (&r, "--allow-unix-socket", sock, "--", "/usr/bin/python3", "-c", py);
   cr_expect_eq (r.status, 0, "%s", r.err);
