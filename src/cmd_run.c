@@ -200,7 +200,6 @@ type_gives (const char *type, sbx_level level)
     case SBX_LEVEL_OFF:
       return true;
     case SBX_LEVEL_DEFAULT:
-      return strcmp (type, "none") != 0;
     case SBX_LEVEL_ENHANCED:
       return strcmp (type, "none") != 0;
     case SBX_LEVEL_CONTAINER:
