@@ -21,9 +21,9 @@ setup (void)
   state = xstrdup (tmpl);
   env[0] = "XDG_CONFIG_HOME=/nonexistent-sbx-xdg";
   env[1] = xasprintf ("XDG_STATE_HOME=%s", state);
-  env[2] = "GITHUB_TOKEN=ghp_leak1";
-  env[3] = "AWS_SECRET_ACCESS_KEY=aws_leak2";
-  env[4] = "OPENAI_API_KEY=sk_leak3";
+  env[2] = "GITHUB_TOKEN=zqv_tok_1";
+  env[3] = "AWS_SECRET_ACCESS_KEY=zqv_aws_2";
+  env[4] = "OPENAI_API_KEY=zqv_sk_3";
   env[5] = "LANG=C.UTF-8";
   env[6] = "SBX_TEST_PLAIN=plain-value";
   env[7] = NULL;
@@ -49,7 +49,7 @@ static void
 expect_clean (const tu_result *r, const char *level)
 {
   cr_expect_eq (r->status, 0, "%s: %s", level, r->err);
-  cr_expect_null (strstr (r->out, "leak"), "%s: %s", level, r->out);
+  cr_expect_null (strstr (r->out, "zqv_"), "%s: %s", level, r->out);
   cr_expect_not_null (strstr (r->out, "PATH="), "%s: %s", level, r->out);
 }
 
@@ -69,9 +69,9 @@ Test (env, host_levels_leave_out_credentials)
       SBX (&r, "run", "--isolation", levels[i], "--env", "GITHUB_TOKEN", "--env", "NEW=v", "--",
            "env");
       cr_expect_eq (r.status, 0, "%s", r.err);
-      cr_expect_not_null (strstr (r.out, "GITHUB_TOKEN=ghp_leak1"), "%s: %s", levels[i], r.out);
+      cr_expect_not_null (strstr (r.out, "GITHUB_TOKEN=zqv_tok_1"), "%s: %s", levels[i], r.out);
       cr_expect_not_null (strstr (r.out, "NEW=v"), "%s", r.out);
-      cr_expect_null (strstr (r.out, "aws_leak2"), "only the named one: %s", r.out);
+      cr_expect_null (strstr (r.out, "zqv_aws_2"), "only the named one: %s", r.out);
       tu_result_clear (&r);
     }
 }
@@ -90,8 +90,8 @@ Test (env, pass_env_from_files)
   cr_assert_eq (r.status, 0, "%s", r.err);
   tu_result_clear (&r);
   SBX (&r, "run", "--", "env");
-  cr_expect_not_null (strstr (r.out, "AWS_SECRET_ACCESS_KEY=aws_leak2"), "%s", r.out);
-  cr_expect_null (strstr (r.out, "ghp_leak1"), "%s", r.out);
+  cr_expect_not_null (strstr (r.out, "AWS_SECRET_ACCESS_KEY=zqv_aws_2"), "%s", r.out);
+  cr_expect_null (strstr (r.out, "zqv_tok_1"), "%s", r.out);
   tu_result_clear (&r);
 }
 
@@ -104,8 +104,8 @@ Test (env, container_levels_get_only_named_variables)
   tu_result_clear (&r);
   SBX (&r, "run", "--isolation", "container", "--env", "OPENAI_API_KEY", "--", "env");
   cr_expect_eq (r.status, 0, "%s", r.err);
-  cr_expect_not_null (strstr (r.out, "OPENAI_API_KEY=sk_leak3"), "%s", r.out);
-  cr_expect_null (strstr (r.out, "ghp_leak1"), "%s", r.out);
+  cr_expect_not_null (strstr (r.out, "OPENAI_API_KEY=zqv_sk_3"), "%s", r.out);
+  cr_expect_null (strstr (r.out, "zqv_tok_1"), "%s", r.out);
   tu_result_clear (&r);
 
   SBX (&r, "exec", "--", "env");
@@ -113,7 +113,7 @@ Test (env, container_levels_get_only_named_variables)
   tu_result_clear (&r);
   SBX (&r, "exec", "-e", "GITHUB_TOKEN", "-e", "K=V", "--", "env");
   cr_expect_eq (r.status, 0, "%s", r.err);
-  cr_expect_not_null (strstr (r.out, "GITHUB_TOKEN=ghp_leak1"), "%s", r.out);
+  cr_expect_not_null (strstr (r.out, "GITHUB_TOKEN=zqv_tok_1"), "%s", r.out);
   cr_expect_not_null (strstr (r.out, "K=V"), "%s", r.out);
   tu_result_clear (&r);
 }
