@@ -71,6 +71,14 @@ cli_env_append (char ***env, const char *arg, sbx_error **err)
   return 0;
 }
 
+/* The keys of an untrusted project file that were ignored, one line each. */
+static void
+config_refusals (cli_ctx *ctx, const sbx_config *cfg)
+{
+  for (char **r = cfg->refused; r && *r; r++)
+    fprintf (stderr, "%s: warning: %s\n", ctx->prog, *r);
+}
+
 int
 cli_open_project (cli_ctx *ctx, sbx_project **project, sbx_config *cfg, sbx_error **err)
 {
@@ -82,6 +90,7 @@ cli_open_project (cli_ctx *ctx, sbx_project **project, sbx_config *cfg, sbx_erro
       sbx_config_init_default (cfg);
       if (sbx_config_load (cfg, p->dir, err) < 0)
         return -1;
+      config_refusals (ctx, cfg);
     }
   if (project)
     *project = steal_pointer (&p);
@@ -97,6 +106,7 @@ cli_open_project_dir (cli_ctx *ctx, char **dir, sbx_config *cfg, sbx_error **err
   sbx_config_init_default (cfg);
   if (sbx_config_load (cfg, root, err) < 0)
     return -1;
+  config_refusals (ctx, cfg);
   *dir = steal_pointer (&root);
   return 0;
 }

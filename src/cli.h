@@ -90,5 +90,6 @@ int cmd_shell (cli_ctx *ctx, int argc, char **argv);
 int cmd_swap (cli_ctx *ctx, int argc, char **argv);
 int cmd_run (cli_ctx *ctx, int argc, char **argv);
 int cmd_profile (cli_ctx *ctx, int argc, char **argv);
+int cmd_trust (cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "cli_project.h"
 #include "cli_devenv.h"
+#include "select.h"
 #include "util.h"
 
 #include <limits.h>
@@ -13,6 +14,13 @@ cli_ensure_project_container (cli_ctx *ctx, engine_client *c, const sbx_project 
                               const sbx_config *cfg, const devenv_container_req *req, char **id,
                               sbx_error **err)
 {
+  /* maximum never runs without gVisor, whatever the runtime's name. */
+  sbx_level level = req->level;
+  if (devenv_container_level (cfg, &level, req->level_set, err) < 0)
+    return -1;
+  if (level == SBX_LEVEL_MAXIMUM
+      && sbx_check_gvisor (c, cfg->runtime ? cfg->runtime : "runsc", cfg->runtime_from, err) < 0)
+    return -1;
   cli_devenv_hooks k;
   cli_devenv_hooks_init (&k, ctx);
   int r = devenv_project_container (c, p, cfg, req, &k.h, id, err);

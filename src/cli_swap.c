@@ -1,6 +1,7 @@
 /* cli_swap.c: see cli_swap.h. */
 #include "cli_swap.h"
 #include "cli_devenv.h"
+#include "select.h"
 #include "util.h"
 
 #include <string.h>
@@ -10,6 +11,17 @@ cli_swap_project (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sb
                   const char *image_arg, long drain_ms, bool force, devenv_swap_result *res,
                   char **image, sbx_error **err)
 {
+  /* maximum never runs without gVisor: the level the swap keeps (the
+     container's) or takes (the configuration's). */
+  _cleanup_ctr_ devenv_ctr ctr = { 0 };
+  if (devenv_container_find (c, p, &ctr, err) < 0)
+    return -1;
+  sbx_level have;
+  bool maximum = devenv_ctr_level (&ctr, &have) ? have == SBX_LEVEL_MAXIMUM
+                                                : cfg->isolation == SBX_LEVEL_MAXIMUM;
+  if (maximum
+      && sbx_check_gvisor (c, cfg->runtime ? cfg->runtime : "runsc", cfg->runtime_from, err) < 0)
+    return -1;
   cli_devenv_hooks k;
   cli_devenv_hooks_init (&k, ctx);
   int r = devenv_project_swap (c, p, cfg, image_arg, drain_ms, force, &k.h, res, image, err);

@@ -1,13 +1,19 @@
-/* cmd_run.c: sbx run [--isolation L] [--allow-network] [--ro DIR]... [--rw DIR]...
-   [--fallback] -- CMD...
+/* cmd_run.c: sbx run [--isolation L] [--runtime R] [--allow-network] [--ro DIR]...
+   [--rw DIR]... [--allow-unix-socket PATH]... [--env NAME]... [--fallback] -- CMD...
 
    Runs CMD confined on the host by the backend the level selects here
    (select.h), or in the project container for the container and maximum
-   levels.  Flags win over the configuration files. */
+   levels.  Flags win over the configuration files; a level asked for (flag
+   or "isolation" in a file) is never weakened by a file: a "type" or
+   "enabled": false that would give less is an error (125) naming the file.
+   The command's environment leaves out what looks like a credential unless
+   named (envfilter.h). */
 #include "cli.h"
 #include "cli_project.h"
+#include "envfilter.h"
 #include "host/host.h"
 #include "select.h"
+#include "trust.h"
 #include "util.h"
 
 #include <errno.h>
@@ -16,22 +22,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+extern char **environ;
+
 static void
 help (void)
 {
-  printf ("usage: sbx run [--isolation L] [--allow-network] [--ro DIR]... [--rw DIR]...\n"
+  printf ("usage: sbx run [--isolation L] [--runtime R] [--allow-network] [--ro DIR]...\n"
+          "               [--rw DIR]... [--allow-unix-socket PATH]... [--env NAME]...\n"
           "               [--fallback] -- CMD...\n\n"
           "Run CMD confined on this machine by the strongest backend the isolation level\n"
           "has here (Landlock + seccomp, nsjail, bubblewrap), or in the project container\n"
           "for the container and maximum levels.  CMD may read the system, read and write\n"
           "the project and /tmp, and nothing else; network is off unless allowed.\n\n"
           "  --isolation L    off, default, enhanced, container or maximum (default: the\n"
-          "                   configuration's, else default)\n"
+          "                   configuration's, else default); no file can weaken it\n"
+          "  --runtime R      the gVisor runtime for maximum (default: runsc); it must run\n"
+          "                   runsc, whatever its name\n"
           "  --allow-network  let CMD use the network\n"
           "  --ro DIR         also let CMD read DIR (repeatable)\n"
           "  --rw DIR         also let CMD read and write DIR (repeatable)\n"
+          "  --allow-unix-socket PATH\n"
+          "                   let CMD connect to the Unix socket PATH (repeatable)\n"
+          "  --env NAME       pass the variable NAME although it looks like a credential\n"
+          "                   (repeatable; NAME=VALUE sets it; PREFIX* passes a family)\n"
           "  --fallback       accept a weaker level when L cannot be had here (the reason\n"
           "                   is printed with -v); without it sbx refuses with exit 125\n\n"
+          "Environment: CMD gets this environment without the variables whose name looks\n"
+          "like a credential: names holding TOKEN, SECRET, PASSWORD, PASSWD, PASSPHRASE,\n"
+          "CREDENTIAL, PRIVATE, COOKIE or AUTH (not AUTHOR), or a word KEY/KEYS or ending\n"
+          "in KEY (API_KEY, APIKEY); names starting with AWS_, AZURE_, GOOGLE_, GCP_,\n"
+          "GCLOUD_, CLOUDSDK_, VAULT_, DOCKER_, SSH_, GPG_, KUBE, OP_; GNUPGHOME, NETRC,\n"
+          "DATABASE_URL.  --env NAME and the configuration's \"pass_env\" pass them.  At\n"
+          "the container levels only the named variables reach CMD.\n\n"
+          "A project's own .sbx/config.json may only narrow isolation unless you trusted\n"
+          "it ('sbx trust'); a key it cannot apply is named on stderr.\n\n"
           "stdin, stdout, stderr and signals pass through; the exit status is CMD's\n"
           "(126: cannot execute, 127: not found, 125: sbx failed).  'sbx doctor' shows\n"
           "what each level selects on this machine.\n");
@@ -167,10 +191,53 @@ choose (cli_ctx *ctx, const sbx_config *cfg, sbx_level level, bool fallback, sbx
   return 0;
 }
 
+/* Whether the forced backend type gives at least level (the backends the
+   level may select, select.h). */
+static bool
+type_gives (const char *type, sbx_level level)
+{
+  switch (level)
+    {
+    case SBX_LEVEL_OFF:
+      return true;
+    case SBX_LEVEL_DEFAULT:
+    case SBX_LEVEL_ENHANCED:
+      return strcmp (type, "none") != 0;
+    case SBX_LEVEL_CONTAINER:
+    case SBX_LEVEL_MAXIMUM:
+      return strcmp (type, "docker") == 0;
+    }
+  return false;
+}
+
+/* A level asked for (flag, or "isolation" in a file) is never weakened by a
+   file: "enabled": false or a "type" below it is an error naming the file
+   and key. */
+static int
+check_level (const sbx_config *cfg, sbx_level level, const char *asked_by, sbx_error **err)
+{
+  if (level == SBX_LEVEL_OFF)
+    return 0;
+  if (!cfg->enabled)
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "%s: \"enabled\": false turns isolation off, but %s asks for isolation "
+                     "'%s'; remove \"enabled\" from the file, or ask for --isolation off",
+                     cfg->enabled_from ? cfg->enabled_from : "the configuration", asked_by,
+                     sbx_level_name (level));
+  const char *forced = forced_type (cfg);
+  if (forced && !type_gives (forced, level))
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "%s: \"type\": \"%s\" is weaker than isolation '%s' asked for by %s; "
+                     "remove \"type\" from the file to let sbx choose, or ask for a lower level",
+                     cfg->type_from ? cfg->type_from : "the configuration", forced,
+                     sbx_level_name (level), asked_by);
+  return 0;
+}
+
 /* Run cmd confined on this host by the selected backend. */
 static int
 run_on_host (const sbx_config *cfg, const char *project_dir, char **cmd, const sbx_selection *sel,
-             int *status, sbx_error **err)
+             char *const *env, int *status, sbx_error **err)
 {
   /* The working directory: the current one when it is inside what the
      command may see, else the project. */
@@ -182,8 +249,22 @@ run_on_host (const sbx_config *cfg, const char *project_dir, char **cmd, const s
     .ro_dirs = cfg->read_only_dirs,
     .rw_dirs = cfg->writable_dirs,
     .workdir = workdir,
+    .deny_read = cfg->deny_read,
+    .allow_unix_sockets = cfg->allow_unix_sockets,
   };
-  host_run_opts ro_opts = { .policy = &pol, .argv = cmd, .seccomp = sel->seccomp };
+  _cleanup_free_ char *home = sbx_user_home ();
+  pol.home = home;
+  /* The protected paths: the default list and the configuration's. */
+  _cleanup_strv_ char **protected = NULL;
+  if (project_dir
+      && host_protected_paths_default (project_dir, cfg->protected_paths, &protected, err) < 0)
+    return -1;
+  pol.protected_paths = protected;
+  host_run_opts ro_opts = { .policy = &pol,
+                            .argv = cmd,
+                            .seccomp = sel->seccomp,
+                            .env = env,
+                            .max_memory_mb = cfg->max_memory_mb };
   _cleanup_strv_ char **wrapped = NULL;
   _cleanup_free_ char *profile = NULL;
   _cleanup_free_ char *joined = NULL;
@@ -223,21 +304,71 @@ run_on_host (const sbx_config *cfg, const char *project_dir, char **cmd, const s
   return host_run (&ro_opts, status, err);
 }
 
+/* Resolve what exists (symlinks too: the host layer acts on the real
+   path); keep the rest as given. */
+static void
+resolve_sockets (char **paths)
+{
+  for (char **d = paths; d && *d; d++)
+    {
+      char buf[PATH_MAX];
+      if (realpath (*d, buf))
+        {
+          free (*d);
+          *d = xstrdup (buf);
+        }
+    }
+}
+
+/* --env NAME: a name to pass; --env NAME=VALUE: a value to set. */
+static void
+env_arg (const char *arg, char ***names, char ***values)
+{
+  strv_append (strchr (arg, '=') ? values : names, arg);
+}
+
+/* The variables a container command gets from here: the named ones only. */
+static char **
+named_env (char *const *names, char *const *values)
+{
+  char **out = xcalloc (1, sizeof *out);
+  for (char **e = environ; e && *e; e++)
+    {
+      size_t n = strcspn (*e, "=");
+      if ((*e)[n] != '=' || !sbx_env_name_allowed (*e, n, names))
+        continue;
+      bool replaced = false;
+      for (char *const *v = values; v && *v && !replaced; v++)
+        replaced = strncmp (*v, *e, n + 1) == 0;
+      if (!replaced)
+        strv_append (&out, *e);
+    }
+  for (char *const *v = values; v && *v; v++)
+    strv_append (&out, *v);
+  return out;
+}
+
 int
 cmd_run (cli_ctx *ctx, int argc, char **argv)
 {
   static const struct option opts[] = { { "isolation", required_argument, 0, 'i' },
-                                         { "allow-network", no_argument, 0, 'n' },
-                                         { "ro", required_argument, 0, 'r' },
-                                         { "rw", required_argument, 0, 'w' },
-                                         { "fallback", no_argument, 0, 'f' },
-                                         { "help", no_argument, 0, 'h' },
-                                         { 0, 0, 0, 0 } };
+                                        { "runtime", required_argument, 0, 'R' },
+                                        { "allow-network", no_argument, 0, 'n' },
+                                        { "ro", required_argument, 0, 'r' },
+                                        { "rw", required_argument, 0, 'w' },
+                                        { "allow-unix-socket", required_argument, 0, 'u' },
+                                        { "env", required_argument, 0, 'e' },
+                                        { "fallback", no_argument, 0, 'f' },
+                                        { "help", no_argument, 0, 'h' },
+                                        { 0, 0, 0, 0 } };
   _cleanup_error_ sbx_error *err = NULL;
-  const char *isolation = NULL;
+  const char *isolation = NULL, *runtime = NULL;
   bool allow_network = false, fallback = false;
   _cleanup_strv_ char **ro = NULL;
   _cleanup_strv_ char **rw = NULL;
+  _cleanup_strv_ char **sockets = NULL;
+  _cleanup_strv_ char **env_names = NULL;
+  _cleanup_strv_ char **env_values = NULL;
   cli_opts op = { .argc = argc, .argv = argv, .shortopts = "", .longopts = opts, .help = help };
   int ch, rc;
   while ((ch = cli_opt_next (ctx, &op, &rc)) >= 0)
@@ -245,6 +376,9 @@ cmd_run (cli_ctx *ctx, int argc, char **argv)
       {
       case 'i':
         isolation = optarg;
+        break;
+      case 'R':
+        runtime = optarg;
         break;
       case 'n':
         allow_network = true;
@@ -254,6 +388,16 @@ cmd_run (cli_ctx *ctx, int argc, char **argv)
         break;
       case 'w':
         strv_append (&rw, optarg);
+        break;
+      case 'u':
+        if (optarg[0] == '\0')
+          return cli_usage_error (ctx, "--allow-unix-socket needs a path");
+        strv_append (&sockets, optarg);
+        break;
+      case 'e':
+        if (optarg[0] == '\0' || optarg[0] == '=')
+          return cli_usage_error (ctx, "--env needs NAME or NAME=VALUE, not '%s'", optarg);
+        env_arg (optarg, &env_names, &env_values);
         break;
       case 'f':
         fallback = true;
@@ -268,14 +412,31 @@ cmd_run (cli_ctx *ctx, int argc, char **argv)
   sbx_level level = SBX_LEVEL_DEFAULT;
   if (isolation && sbx_level_parse (isolation, &level, &err) < 0)
     return cli_usage_error (ctx, "%s", err->msg);
+  if (runtime && runtime[0] == '\0')
+    return cli_usage_error (ctx, "--runtime needs a name");
 
   __attribute__ ((cleanup (sbx_config_clear))) sbx_config cfg = { 0 };
   _cleanup_free_ char *project_dir = NULL;
   if (cli_open_project_dir (ctx, &project_dir, &cfg, &err) < 0)
     return cli_report (ctx, err);
 
+  /* Flags win over every file; a level asked for is never weakened. */
+  _cleanup_free_ char *asked_by = NULL;
+  if (isolation)
+    asked_by = xasprintf ("--isolation %s", isolation);
+  else if (cfg.isolation_from)
+    asked_by = xasprintf ("\"isolation\" in %s", cfg.isolation_from);
   if (isolation == NULL)
     level = cfg.enabled ? cfg.isolation : SBX_LEVEL_OFF;
+  if (asked_by && check_level (&cfg, level, asked_by, &err) < 0)
+    return cli_report (ctx, err);
+  if (runtime)
+    {
+      free (cfg.runtime);
+      cfg.runtime = xstrdup (runtime);
+      free (cfg.runtime_from);
+      cfg.runtime_from = xstrdup ("--runtime");
+    }
   if (allow_network)
     cfg.allow_network = true;
   for (char **d = ro; d && *d; d++)
@@ -285,6 +446,11 @@ cmd_run (cli_ctx *ctx, int argc, char **argv)
   if (resolve_dirs ("--ro", cfg.read_only_dirs, &err) < 0
       || resolve_dirs ("--rw", cfg.writable_dirs, &err) < 0)
     return cli_report (ctx, err);
+  for (char **d = sockets; d && *d; d++)
+    strv_append (&cfg.allow_unix_sockets, *d);
+  resolve_sockets (cfg.allow_unix_sockets);
+  for (char **d = env_names; d && *d; d++)
+    strv_append (&cfg.pass_env, *d);
 
   /* Probe only what the level can use: the default level does not pay for
      a bwrap run or an engine round trip when Landlock is here.  bwrap is
@@ -306,13 +472,20 @@ cmd_run (cli_ctx *ctx, int argc, char **argv)
                  ctx->prog, sbx_level_name (sel.level), sbx_selection_backend_name (&sel));
       if (sel.backend == SBX_BACKEND_DOCKER || sel.backend == SBX_BACKEND_DOCKER_RUNSC)
         {
-          /* stdin passed on, as the host backends do. */
-          cli_exec_opts eo = { .argv = cmd, .stdin = true, .level = sel.level, .level_set = true,
+          /* stdin passed on, as the host backends do; only the variables
+             the user named reach the container. */
+          _cleanup_strv_ char **env = named_env (cfg.pass_env, env_values);
+          cli_exec_opts eo = { .argv = cmd,
+                               .env = env,
+                               .stdin = true,
+                               .level = sel.level,
+                               .level_set = true,
                                .cfg = &cfg };
           return cli_exec_in_project (ctx, &eo);
         }
       int status = SBX_EXIT_ERROR;
-      if (run_on_host (&cfg, project_dir, cmd, &sel, &status, &err) == 0)
+      _cleanup_strv_ char **env = sbx_env_filter (environ, cfg.pass_env, env_values, NULL);
+      if (run_on_host (&cfg, project_dir, cmd, &sel, env, &status, &err) == 0)
         return status;
       if (sel.backend != SBX_BACKEND_BWRAP || err->code != SBX_ERR_UNAVAILABLE)
         {

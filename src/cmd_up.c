@@ -149,6 +149,8 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
     {
       free (cfg.runtime);
       cfg.runtime = xstrdup (runtime);
+      free (cfg.runtime_from);
+      cfg.runtime_from = xstrdup ("--runtime");
     }
   if (devenv_container_level (&cfg, &level, level_set, &err) < 0
       || cli_open_engine (ctx, &c, &err) < 0)

@@ -25,21 +25,28 @@ sbx_config_clear (sbx_config *cfg)
   free (cfg->runtime);
   free (cfg->image);
   free (cfg->source);
+  strv_free (cfg->deny_read);
+  strv_free (cfg->protected_paths);
+  strv_free (cfg->allow_unix_sockets);
+  strv_free (cfg->pass_env);
+  free (cfg->enabled_from);
+  free (cfg->type_from);
+  free (cfg->isolation_from);
+  free (cfg->runtime_from);
+  strv_free (cfg->refused);
   memset (cfg, 0, sizeof *cfg);
 }
 
 static const char *const level_names[] = {
-  [SBX_LEVEL_OFF] = "off",
-  [SBX_LEVEL_DEFAULT] = "default",
-  [SBX_LEVEL_ENHANCED] = "enhanced",
-  [SBX_LEVEL_CONTAINER] = "container",
+  [SBX_LEVEL_OFF] = "off",           [SBX_LEVEL_DEFAULT] = "default",
+  [SBX_LEVEL_ENHANCED] = "enhanced", [SBX_LEVEL_CONTAINER] = "container",
   [SBX_LEVEL_MAXIMUM] = "maximum",
 };
 
 const char *
 sbx_level_name (sbx_level level)
 {
-  if ((unsigned) level < sizeof level_names / sizeof level_names[0])
+  if ((unsigned)level < sizeof level_names / sizeof level_names[0])
     return level_names[level];
   return "unknown";
 }
@@ -50,7 +57,7 @@ sbx_level_parse (const char *s, sbx_level *out, sbx_error **err)
   for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++)
     if (strcmp (s, level_names[i]) == 0)
       {
-        *out = (sbx_level) i;
+        *out = (sbx_level)i;
         return 0;
       }
   return sbx_fail (err, SBX_ERR_INVALID,

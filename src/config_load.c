@@ -10,13 +10,28 @@
    win over all of these (the CLI applies them after loading).
 
    A key present in a later file replaces the earlier value, lists included
-   (read_only_dirs, writable_dirs are not concatenated).  Relative directories
+   (read_only_dirs, writable_dirs, allow_unix_sockets, pass_env are not
+   concatenated), except deny_read and protected_paths, which only narrow:
+   each file's entries are added to the earlier ones.
+
+   The project file is trusted only when the user trusted its exact content
+   (trust.h).  An untrusted project file cannot widen isolation compared to
+   the defaults and the user file: each key that would is ignored and said in
+   cfg->refused ("FILE:LINE: 'KEY' ignored (why): ...; run 'sbx trust' ...").
+   Widening: enabled false; type (any backend other than the user's);
+   allow_network or allow_write true where the user's is false;
+   read_only_dirs, writable_dirs, allow_unix_sockets, pass_env with an entry
+   the user's list lacks; isolation lower; runtime other than the user's;
+   max_memory_mb / max_cpu_pct higher, or 0 (unlimited), than a user limit.
+   Everything else (narrower values, image, deny_read, protected_paths)
+   applies.  A project without .sbx/config.json has nothing to trust.  Relative directories
    are taken relative to the project directory, "~/" to $HOME.
 
    Unknown keys, wrong types, out-of-range values and bad JSON are errors
    "FILE:LINE: what is wrong" (SBX_ERR_INVALID).  On error *cfg is left as it
    was. */
 #include "config.h"
+#include "trust.h"
 #include "util.h"
 
 #include <errno.h>
@@ -61,8 +76,7 @@ typedef struct
   const char *project_dir;
 } src;
 
-static int
-bad (const src *s, const char *key, sbx_error **err, const char *fmt, ...)
+static int bad (const src *s, const char *key, sbx_error **err, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
 static int
 bad (const src *s, const char *key, sbx_error **err, const char *fmt, ...)
@@ -127,8 +141,7 @@ get_bool (const src *s, const char *key, json_t *v, bool *out, sbx_error **err)
 }
 
 static int
-get_string (const src *s, const char *key, json_t *v, bool nullable, char **out,
-            sbx_error **err)
+get_string (const src *s, const char *key, json_t *v, bool nullable, char **out, sbx_error **err)
 {
   if (nullable && json_is_null (v))
     {
@@ -156,13 +169,13 @@ get_dirs (const src *s, const char *key, json_t *v, char ***out, sbx_error **err
   size_t i;
   json_t *item;
   json_array_foreach (v, i, item)
-    {
-      if (!json_is_string (item) || json_string_length (item) == 0)
-        return bad (s, key, err, "'%s'[%zu] must be a non-empty string, not %s", key, i,
-                    json_type_name (item));
-      _cleanup_free_ char *d = resolve_dir (s, json_string_value (item));
-      strv_append (&dirs, d);
-    }
+  {
+    if (!json_is_string (item) || json_string_length (item) == 0)
+      return bad (s, key, err, "'%s'[%zu] must be a non-empty string, not %s", key, i,
+                  json_type_name (item));
+    _cleanup_free_ char *d = resolve_dir (s, json_string_value (item));
+    strv_append (&dirs, d);
+  }
   strv_free (*out);
   *out = steal_pointer (&dirs);
   return 0;
@@ -176,16 +189,216 @@ get_int (const src *s, const char *key, json_t *v, long max, long *out, sbx_erro
   json_int_t n = json_integer_value (v);
   if (n < 0 || n > max)
     return bad (s, key, err, "'%s' must be between 0 and %ld (0: unlimited), not %lld", key, max,
-                (long long) n);
-  *out = (long) n;
+                (long long)n);
+  *out = (long)n;
   return 0;
 }
 
 static const char *const backend_types[]
     = { "auto", "none", "landlock", "nsjail", "bwrap", "seatbelt", "docker", NULL };
 
+/* A list key whose entries are added to the earlier files' (narrowing). */
 static int
-apply_object (sbx_config *cfg, const src *s, json_t *root, sbx_error **err)
+add_dirs (const src *s, const char *key, json_t *v, char ***out, sbx_error **err)
+{
+  _cleanup_strv_ char **more = NULL;
+  if (get_dirs (s, key, v, &more, err) < 0)
+    return -1;
+  for (char **d = more; d && *d; d++)
+    strv_append (out, *d);
+  if (*out == NULL)
+    *out = xcalloc (1, sizeof **out);
+  return 0;
+}
+
+static int
+get_names (const src *s, const char *key, json_t *v, char ***out, sbx_error **err)
+{
+  if (!json_is_array (v))
+    return bad (s, key, err, "'%s' must be an array of variable names, not %s", key,
+                json_type_name (v));
+  _cleanup_strv_ char **names = xcalloc (1, sizeof *names);
+  size_t i;
+  json_t *item;
+  json_array_foreach (v, i, item)
+  {
+    const char *n = json_string_value (item);
+    if (!n || !n[0] || strchr (n, '='))
+      return bad (s, key, err, "'%s'[%zu] must be a variable name (NAME, or PREFIX*), not %s", key,
+                  i, json_is_string (item) ? "a string with '='" : json_type_name (item));
+    strv_append (&names, n);
+  }
+  strv_free (*out);
+  *out = steal_pointer (&names);
+  return 0;
+}
+
+static void
+set_from (char **from, const src *s)
+{
+  free (*from);
+  *from = xstrdup (s->file);
+}
+
+#define KNOWN_KEYS                                                                                 \
+  "enabled, type, allow_network, allow_write, read_only_dirs, writable_dirs, max_memory_mb, "      \
+  "max_cpu_pct, isolation, runtime, image, deny_read, protected_paths, allow_unix_sockets, "       \
+  "pass_env"
+
+/* Apply one key of a file to cfg. */
+static int
+apply_key (sbx_config *cfg, const src *s, const char *key, json_t *v, sbx_error **err)
+{
+  int r;
+  if (strcmp (key, "enabled") == 0)
+    {
+      r = get_bool (s, key, v, &cfg->enabled, err);
+      set_from (&cfg->enabled_from, s);
+    }
+  else if (strcmp (key, "allow_network") == 0)
+    r = get_bool (s, key, v, &cfg->allow_network, err);
+  else if (strcmp (key, "allow_write") == 0)
+    r = get_bool (s, key, v, &cfg->allow_write, err);
+  else if (strcmp (key, "type") == 0)
+    {
+      r = get_string (s, key, v, true, &cfg->type, err);
+      if (r == 0 && cfg->type)
+        {
+          bool known = false;
+          for (const char *const *t = backend_types; *t; t++)
+            known = known || strcmp (*t, cfg->type) == 0;
+          if (!known)
+            r = bad (s, key, err,
+                     "'type' is '%s'; use auto, none, landlock, nsjail, bwrap, seatbelt or "
+                     "docker",
+                     cfg->type);
+        }
+      set_from (&cfg->type_from, s);
+    }
+  else if (strcmp (key, "read_only_dirs") == 0)
+    r = get_dirs (s, key, v, &cfg->read_only_dirs, err);
+  else if (strcmp (key, "writable_dirs") == 0)
+    r = get_dirs (s, key, v, &cfg->writable_dirs, err);
+  else if (strcmp (key, "allow_unix_sockets") == 0)
+    r = get_dirs (s, key, v, &cfg->allow_unix_sockets, err);
+  else if (strcmp (key, "deny_read") == 0)
+    r = add_dirs (s, key, v, &cfg->deny_read, err);
+  else if (strcmp (key, "protected_paths") == 0)
+    r = add_dirs (s, key, v, &cfg->protected_paths, err);
+  else if (strcmp (key, "pass_env") == 0)
+    r = get_names (s, key, v, &cfg->pass_env, err);
+  else if (strcmp (key, "max_memory_mb") == 0)
+    r = get_int (s, key, v, LONG_MAX / (1024 * 1024), &cfg->max_memory_mb, err);
+  else if (strcmp (key, "max_cpu_pct") == 0)
+    {
+      long pct = 0;
+      r = get_int (s, key, v, 100 * 4096, &pct, err);
+      if (r == 0)
+        cfg->max_cpu_pct = (int)pct;
+    }
+  else if (strcmp (key, "isolation") == 0)
+    {
+      if (!json_is_string (v))
+        r = bad (s, key, err, "'isolation' must be a string, not %s", json_type_name (v));
+      else
+        {
+          sbx_level level;
+          _cleanup_error_ sbx_error *lerr = NULL;
+          r = sbx_level_parse (json_string_value (v), &level, &lerr);
+          if (r < 0)
+            r = bad (s, key, err, "%s", lerr->msg);
+          else
+            cfg->isolation = level;
+        }
+      set_from (&cfg->isolation_from, s);
+    }
+  else if (strcmp (key, "runtime") == 0)
+    {
+      r = get_string (s, key, v, false, &cfg->runtime, err);
+      set_from (&cfg->runtime_from, s);
+    }
+  else if (strcmp (key, "image") == 0)
+    r = get_string (s, key, v, true, &cfg->image, err);
+  else
+    r = bad (s, key, err, "unknown key '%s'; known keys: " KNOWN_KEYS, key);
+  return r < 0 ? -1 : 0;
+}
+
+static bool
+same_str (const char *a, const char *b)
+{
+  return (a == NULL && b == NULL) || (a && b && strcmp (a, b) == 0);
+}
+
+/* Every entry of a is in b. */
+static bool
+subset (char *const *a, char *const *b)
+{
+  for (; a && *a; a++)
+    {
+      bool in = false;
+      for (char *const *x = b; x && *x && !in; x++)
+        in = strcmp (*a, *x) == 0;
+      if (!in)
+        return false;
+    }
+  return true;
+}
+
+/* A limit where 0 is unlimited: whether value is looser than base. */
+static bool
+looser_limit (long value, long base)
+{
+  return base != 0 && (value == 0 || value > base);
+}
+
+/* Why setting key to what cfg now holds widens isolation compared to base,
+   or NULL when it does not. */
+static const char *
+widens (const char *key, const sbx_config *cfg, const sbx_config *base)
+{
+  if (strcmp (key, "enabled") == 0)
+    return !cfg->enabled && base->enabled ? "it would turn isolation off" : NULL;
+  if (strcmp (key, "type") == 0)
+    {
+      const char *a = cfg->type && strcmp (cfg->type, "auto") ? cfg->type : NULL;
+      const char *b = base->type && strcmp (base->type, "auto") ? base->type : NULL;
+      return same_str (a, b) ? NULL : "only you choose the backend";
+    }
+  if (strcmp (key, "allow_network") == 0)
+    return cfg->allow_network && !base->allow_network ? "it would allow the network" : NULL;
+  if (strcmp (key, "allow_write") == 0)
+    return cfg->allow_write && !base->allow_write ? "it would make the project writable" : NULL;
+  if (strcmp (key, "read_only_dirs") == 0)
+    return subset (cfg->read_only_dirs, base->read_only_dirs) ? NULL
+                                                              : "it would make more readable";
+  if (strcmp (key, "writable_dirs") == 0)
+    return subset (cfg->writable_dirs, base->writable_dirs) ? NULL : "it would make more writable";
+  if (strcmp (key, "allow_unix_sockets") == 0)
+    return subset (cfg->allow_unix_sockets, base->allow_unix_sockets)
+               ? NULL
+               : "it would open Unix sockets to the command";
+  if (strcmp (key, "pass_env") == 0)
+    return subset (cfg->pass_env, base->pass_env) ? NULL : "it would pass secrets to the command";
+  if (strcmp (key, "isolation") == 0)
+    return cfg->isolation < base->isolation ? "it would lower the isolation level" : NULL;
+  if (strcmp (key, "runtime") == 0)
+    return same_str (cfg->runtime, base->runtime) ? NULL : "only you choose the runtime";
+  if (strcmp (key, "max_memory_mb") == 0)
+    return looser_limit (cfg->max_memory_mb, base->max_memory_mb) ? "it would raise the limit"
+                                                                  : NULL;
+  if (strcmp (key, "max_cpu_pct") == 0)
+    return looser_limit (cfg->max_cpu_pct, base->max_cpu_pct) ? "it would raise the limit" : NULL;
+  return NULL; /* image, deny_read, protected_paths: never wider */
+}
+
+static void config_copy (sbx_config *dst, const sbx_config *src_cfg);
+
+/* Apply the keys of a file.  base NULL: the file is trusted; else each key
+   that would widen isolation compared to base is left out and said in
+   cfg->refused. */
+static int
+apply_object (sbx_config *cfg, const src *s, json_t *root, const sbx_config *base, sbx_error **err)
 {
   if (!json_is_object (root))
     return bad (s, NULL, err, "the configuration must be a JSON object, not %s",
@@ -193,70 +406,37 @@ apply_object (sbx_config *cfg, const src *s, json_t *root, sbx_error **err)
   const char *key;
   json_t *v;
   json_object_foreach (root, key, v)
-    {
-      int r;
-      if (strcmp (key, "enabled") == 0)
-        r = get_bool (s, key, v, &cfg->enabled, err);
-      else if (strcmp (key, "allow_network") == 0)
-        r = get_bool (s, key, v, &cfg->allow_network, err);
-      else if (strcmp (key, "allow_write") == 0)
-        r = get_bool (s, key, v, &cfg->allow_write, err);
-      else if (strcmp (key, "type") == 0)
-        {
-          r = get_string (s, key, v, true, &cfg->type, err);
-          if (r == 0 && cfg->type)
-            {
-              bool known = false;
-              for (const char *const *t = backend_types; *t; t++)
-                known = known || strcmp (*t, cfg->type) == 0;
-              if (!known)
-                r = bad (s, key, err,
-                         "'type' is '%s'; use auto, none, landlock, nsjail, bwrap, seatbelt or "
-                         "docker",
-                         cfg->type);
-            }
-        }
-      else if (strcmp (key, "read_only_dirs") == 0)
-        r = get_dirs (s, key, v, &cfg->read_only_dirs, err);
-      else if (strcmp (key, "writable_dirs") == 0)
-        r = get_dirs (s, key, v, &cfg->writable_dirs, err);
-      else if (strcmp (key, "max_memory_mb") == 0)
-        r = get_int (s, key, v, LONG_MAX / (1024 * 1024), &cfg->max_memory_mb, err);
-      else if (strcmp (key, "max_cpu_pct") == 0)
-        {
-          long pct = 0;
-          r = get_int (s, key, v, 100 * 4096, &pct, err);
-          if (r == 0)
-            cfg->max_cpu_pct = (int) pct;
-        }
-      else if (strcmp (key, "isolation") == 0)
-        {
-          if (!json_is_string (v))
-            r = bad (s, key, err, "'isolation' must be a string, not %s", json_type_name (v));
-          else
-            {
-              sbx_level level;
-              _cleanup_error_ sbx_error *lerr = NULL;
-              r = sbx_level_parse (json_string_value (v), &level, &lerr);
-              if (r < 0)
-                r = bad (s, key, err, "%s", lerr->msg);
-              else
-                cfg->isolation = level;
-            }
-        }
-      else if (strcmp (key, "runtime") == 0)
-        r = get_string (s, key, v, false, &cfg->runtime, err);
-      else if (strcmp (key, "image") == 0)
-        r = get_string (s, key, v, true, &cfg->image, err);
-      else
-        r = bad (s, key, err,
-                 "unknown key '%s'; known keys: enabled, type, allow_network, allow_write, "
-                 "read_only_dirs, writable_dirs, max_memory_mb, max_cpu_pct, isolation, runtime, "
-                 "image",
-                 key);
-      if (r < 0)
+  {
+    if (base == NULL)
+      {
+        if (apply_key (cfg, s, key, v, err) < 0)
+          return -1;
+        continue;
+      }
+    sbx_config tmp;
+    config_copy (&tmp, cfg);
+    if (apply_key (&tmp, s, key, v, err) < 0)
+      {
+        sbx_config_clear (&tmp);
         return -1;
-    }
+      }
+    const char *why = widens (key, &tmp, base);
+    if (why == NULL)
+      {
+        strv_free (tmp.refused);
+        tmp.refused = steal_pointer (&cfg->refused);
+        sbx_config_clear (cfg);
+        *cfg = tmp;
+        continue;
+      }
+    sbx_config_clear (&tmp);
+    int line = key_line (s->text, key);
+    _cleanup_free_ char *msg
+        = xasprintf ("%s:%d: '%s' ignored (%s): this file is not trusted; run 'sbx trust' "
+                     "to trust it as it is now",
+                     s->file, line > 0 ? line : 1, key, why);
+    strv_append (&cfg->refused, msg);
+  }
   return 0;
 }
 
@@ -277,12 +457,11 @@ read_text (const char *path, bool missing_ok, char **text, sbx_error **err)
   if (fstat (fd, &st) < 0)
     return sbx_fail_errno (err, errno, "stat %s", path);
   if (!S_ISREG (st.st_mode))
-    return sbx_fail (err, SBX_ERR_INVALID, "%s:1: the configuration must be a regular file",
-                     path);
+    return sbx_fail (err, SBX_ERR_INVALID, "%s:1: the configuration must be a regular file", path);
   if (st.st_size > CONFIG_MAX_BYTES)
-    return sbx_fail (err, SBX_ERR_INVALID, "%s:1: the configuration is larger than %d bytes",
-                     path, CONFIG_MAX_BYTES);
-  size_t cap = (size_t) st.st_size + 1, len = 0;
+    return sbx_fail (err, SBX_ERR_INVALID, "%s:1: the configuration is larger than %d bytes", path,
+                     CONFIG_MAX_BYTES);
+  size_t cap = (size_t)st.st_size + 1, len = 0;
   _cleanup_free_ char *buf = xmalloc (cap);
   for (;;)
     {
@@ -300,18 +479,33 @@ read_text (const char *path, bool missing_ok, char **text, sbx_error **err)
         return sbx_fail_errno (err, errno, "reading %s", path);
       if (n == 0)
         break;
-      len += (size_t) n;
+      len += (size_t)n;
     }
   buf[len] = '\0';
   *text = steal_pointer (&buf);
   return 0;
 }
 
+/* project_file: the file is the project's own, trusted only when its
+   content is (trust.h). */
 static int
 load_file (sbx_config *cfg, const char *path, bool missing_ok, const char *project_dir,
-           sbx_error **err)
+           bool project_file, sbx_error **err)
 {
   _cleanup_free_ char *text = NULL;
+  if (project_file && project_dir)
+    {
+      /* A project file that is a symlink out of the project is not read
+         (its bytes could appear in a parse error). */
+      char real[PATH_MAX];
+      size_t n = strlen (project_dir);
+      if (realpath (path, real) && strcmp (project_dir, "/") != 0
+          && (strncmp (real, project_dir, n) != 0 || (real[n] != '/' && real[n] != '\0')))
+        return sbx_fail (err, SBX_ERR_INVALID,
+                         "%s is a symbolic link that leads outside the project %s; sbx reads "
+                         "only files inside the project",
+                         path, project_dir);
+    }
   if (read_text (path, missing_ok, &text, err) < 0)
     return -1;
   if (text == NULL)
@@ -322,7 +516,14 @@ load_file (sbx_config *cfg, const char *path, bool missing_ok, const char *proje
     return sbx_fail (err, SBX_ERR_INVALID, "%s:%d: invalid JSON: %s", path,
                      jerr.line > 0 ? jerr.line : 1, jerr.text);
   src s = { .file = path, .text = text, .project_dir = project_dir };
-  if (apply_object (cfg, &s, root, err) < 0)
+  sbx_config base;
+  bool untrusted = project_file && !sbx_trust_check (path, text, strlen (text));
+  if (untrusted)
+    config_copy (&base, cfg);
+  int r = apply_object (cfg, &s, root, untrusted ? &base : NULL, err);
+  if (untrusted)
+    sbx_config_clear (&base);
+  if (r < 0)
     return -1;
   if (cfg->source)
     {
@@ -345,6 +546,15 @@ config_copy (sbx_config *dst, const sbx_config *src_cfg)
   dst->runtime = src_cfg->runtime ? xstrdup (src_cfg->runtime) : NULL;
   dst->image = src_cfg->image ? xstrdup (src_cfg->image) : NULL;
   dst->source = src_cfg->source ? xstrdup (src_cfg->source) : NULL;
+  char ***lists[] = { &dst->deny_read, &dst->protected_paths, &dst->allow_unix_sockets,
+                      &dst->pass_env, &dst->refused };
+  for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+    if (*lists[i])
+      *lists[i] = strv_dup (*lists[i]);
+  char **strs[] = { &dst->enabled_from, &dst->type_from, &dst->isolation_from, &dst->runtime_from };
+  for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+    if (*strs[i])
+      *strs[i] = xstrdup (*strs[i]);
 }
 
 int
@@ -355,7 +565,7 @@ sbx_config_load (sbx_config *cfg, const char *project_dir, sbx_error **err)
   int r = 0;
   const char *explicit_file = getenv ("SBX_CONFIG");
   if (explicit_file && explicit_file[0])
-    r = load_file (&work, explicit_file, false, project_dir, err);
+    r = load_file (&work, explicit_file, false, project_dir, false, err);
   else
     {
       _cleanup_free_ char *user_file = NULL;
@@ -366,11 +576,11 @@ sbx_config_load (sbx_config *cfg, const char *project_dir, sbx_error **err)
       else if (home && home[0])
         user_file = xasprintf ("%s/.config/sbx/config.json", home);
       if (user_file)
-        r = load_file (&work, user_file, true, project_dir, err);
+        r = load_file (&work, user_file, true, project_dir, false, err);
       if (r == 0 && project_dir)
         {
           _cleanup_free_ char *project_file = xasprintf ("%s/.sbx/config.json", project_dir);
-          r = load_file (&work, project_file, true, project_dir, err);
+          r = load_file (&work, project_file, true, project_dir, true, err);
         }
     }
   if (r < 0)

@@ -31,6 +31,7 @@ static const verb verbs[] = {
   { "shell", cmd_shell, "interactive shell in the project container" },
   { "swap", cmd_swap, "replace the running container with one on the new image" },
   { "down", cmd_down, "stop and remove the project container" },
+  { "trust", cmd_trust, "trust the project's own config files as they are now" },
   { "ps", cmd_ps, "list sbx-managed containers" },
   { "gc", cmd_gc, "remove unused sbx images and exited containers" },
   { "run", cmd_run, "run a command confined on the host" },

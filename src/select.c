@@ -85,8 +85,62 @@ sbx_probe_engine (sbx_probes *p, engine_client *c, const char *client_error)
   _cleanup_json_ json_t *info = NULL;
   if (engine_info (c, &info, &err) < 0)
     return;
-  json_t *runtimes = json_object_get (info, "Runtimes");
-  p->runsc = json_is_object (runtimes) && json_object_get (runtimes, "runsc") != NULL;
+  p->runsc = sbx_runtime_is_gvisor (info, "runsc", NULL);
+}
+
+bool
+sbx_runtime_is_gvisor (json_t *info, const char *name, char **why)
+{
+  json_t *rt = json_object_get (json_object_get (info, "Runtimes"), name ? name : "runsc");
+  if (why)
+    *why = NULL;
+  if (!json_is_object (rt))
+    {
+      if (why)
+        {
+          _cleanup_free_ char *known = xstrdup ("");
+          const char *k;
+          json_t *v;
+          json_object_foreach (json_object_get (info, "Runtimes"), k, v)
+            {
+              char *n = xasprintf ("%s%s%s", known, *known ? ", " : "", k);
+              free (known);
+              known = n;
+            }
+          *why = xasprintf ("the engine has no runtime '%s' (it has: %s)", name, known);
+        }
+      return false;
+    }
+  const char *path = json_string_value (json_object_get (rt, "path"));
+  const char *type = json_string_value (json_object_get (rt, "runtimeType"));
+  if (path && path[0])
+    {
+      const char *base = strrchr (path, '/');
+      base = base ? base + 1 : path;
+      if (strcmp (base, "runsc") == 0 || strncmp (base, "runsc-", 6) == 0)
+        return true;
+    }
+  else if (type && strncmp (type, "io.containerd.runsc.", 20) == 0)
+    return true;
+  if (why)
+    *why = xasprintf ("the engine's runtime '%s' runs %s, not gVisor's runsc", name,
+                      path && path[0] ? path : type ? type : "an unknown program");
+  return false;
+}
+
+int
+sbx_check_gvisor (engine_client *c, const char *name, const char *from, sbx_error **err)
+{
+  _cleanup_json_ json_t *info = NULL;
+  if (engine_info (c, &info, err) < 0)
+    return -1;
+  _cleanup_free_ char *why = NULL;
+  if (sbx_runtime_is_gvisor (info, name, &why))
+    return 0;
+  return sbx_fail (err, SBX_ERR_UNAVAILABLE,
+                   "isolation 'maximum' runs only on gVisor, but %s (the runtime is %s's); name a "
+                   "runtime whose program is runsc, or register runsc in dockerd's daemon.json",
+                   why, from ? from : "the default");
 }
 
 const char *

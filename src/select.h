@@ -86,6 +86,19 @@ void sbx_probe_bwrap_failed (sbx_probes *p, const char *why);
 struct engine_client;
 void sbx_probe_engine (sbx_probes *p, struct engine_client *c, const char *client_error);
 
+/* Whether the engine's runtime called name runs gVisor.  info: the
+   engine's /info.  The name alone is not believed (a runtime registered as
+   "runsc" may run runc): Runtimes[name] must exist and the program dockerd
+   runs for it ("path") must be runsc (basename "runsc" or "runsc-*"), or
+   its shim ("runtimeType") must be gVisor's (io.containerd.runsc.*).  On
+   false, *why (allocated, may be NULL) says what the runtime is. */
+bool sbx_runtime_is_gvisor (json_t *info, const char *name, char **why);
+/* The same asking the engine; SBX_ERR_UNAVAILABLE naming the runtime and
+   who chose it (from: "--runtime", a file, NULL: the default) when it is
+   not gVisor. */
+int sbx_check_gvisor (struct engine_client *c, const char *name, const char *from,
+                      sbx_error **err);
+
 /* Whether selecting level with these probes would look at bwrap or at the
    engine (so that a caller probes only what matters: `sbx run` at the default
    level does not pay for a bwrap run when Landlock is here). */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,7 +20,8 @@
 #include "util.h"
 
 static char *project, *outside;
-static char *env_isolated[] = { "XDG_CONFIG_HOME=/nonexistent-sbx-xdg", NULL };
+/* No user configuration; the trust store in the test's own directory. */
+static char *env_isolated[] = { "XDG_CONFIG_HOME=/nonexistent-sbx-xdg", NULL, NULL };
 
 static void
 setup (void)
@@ -33,6 +35,7 @@ setup (void)
   _cleanup_free_ char *rw = xasprintf ("%s/rw", outside);
   mkdir (rw, 0755);
   unsetenv ("SBX_CONFIG");
+  env_isolated[1] = xasprintf ("XDG_STATE_HOME=%s/state", outside);
 }
 
 static void
@@ -43,10 +46,22 @@ teardown (void)
   (void) !system (cmd);
   free (project);
   free (outside);
+  free (env_isolated[1]);
+  env_isolated[1] = NULL;
 }
 
 /* sbx --project P run ARGS... */
 #define RUN(r, ...) tu_sbx_env (r, project, env_isolated, "--project", project, "run", __VA_ARGS__, NULL)
+
+/* sbx trust: the project's files as they are now. */
+static void
+trust (void)
+{
+  tu_result r;
+  tu_sbx_env (&r, project, env_isolated, "--project", project, "trust", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+}
 
 static int
 listen_tcp (int *port)
@@ -241,14 +256,16 @@ Test (run, config_and_flags)
   int lfd = listen_tcp (&port);
   _cleanup_free_ char *tcp = xasprintf ("echo hi > /dev/tcp/127.0.0.1/%d", port);
   tu_write_file (project, ".sbx/config.json", "{\n  \"allow_network\": true\n}\n");
+  trust ();
   tu_result r;
   RUN (&r, "--", "/bin/bash", "-c", tcp);
-  cr_expect_eq (r.status, 0, "allow_network from the config is ignored: %s", r.err);
+  cr_expect_eq (r.status, 0, "allow_network from the trusted config is ignored: %s", r.err);
   tu_result_clear (&r);
   close (lfd);
 
   /* The flag wins over the configured level. */
   tu_write_file (project, ".sbx/config.json", "{\"isolation\": \"off\"}\n");
+  trust ();
   _cleanup_free_ char *script = xasprintf ("cat %s/secret/key", outside);
   RUN (&r, "--", "/bin/sh", "-c", script);
   cr_expect_eq (r.status, 0, "config isolation off not applied");
@@ -259,6 +276,7 @@ Test (run, config_and_flags)
 
   /* enabled: false means off. */
   tu_write_file (project, ".sbx/config.json", "{\"enabled\": false}\n");
+  trust ();
   RUN (&r, "--", "/bin/sh", "-c", script);
   cr_expect_eq (r.status, 0);
   tu_result_clear (&r);
@@ -332,6 +350,7 @@ run_without_namespaces (tu_result *r, char *const *args)
       dup2 (o, 1);
       dup2 (e, 2);
       setenv ("XDG_CONFIG_HOME", "/nonexistent-sbx-xdg", 1);
+      putenv (env_isolated[1]);
       char *argv[16] = { TU_SBX, "--project", project, "run" };
       size_t n = 4;
       for (; args[n - 4] && n < 15; n++)
@@ -370,6 +389,7 @@ Test (run, bwrap_that_cannot_sandbox_is_never_silently_skipped)
   /* A configuration that asks for bwrap itself: refused, with bwrap's
      failure as the reason; nothing ran. */
   tu_write_file (project, ".sbx/config.json", "{\"type\": \"bwrap\"}\n");
+  trust ();
   _cleanup_free_ char *marker = xasprintf ("%s/ran", project);
   _cleanup_free_ char *touch = xasprintf ("touch %s", marker);
   char *forced[] = { "--isolation", "enhanced", "--", "/bin/sh", "-c", touch, NULL };
@@ -405,4 +425,28 @@ Test (run, profile_seatbelt)
   cr_expect_eq (r.status, 0);
   cr_expect_not_null (strstr (r.out, "usage: sbx profile seatbelt"));
   tu_result_clear (&r);
+}
+
+/* --allow-unix-socket PATH: the command may connect to that socket (the
+   flag reaches the host policy; a socket allowed by path answers). */
+Test (run, allow_unix_socket_flag)
+{
+  _cleanup_free_ char *sock = xasprintf ("%s/rw/s.sock", outside);
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  snprintf (a.sun_path, sizeof a.sun_path, "%s", sock);
+  cr_assert_eq (bind (fd, (struct sockaddr *) &a, sizeof a), 0);
+  cr_assert_eq (listen (fd, 8), 0);
+  _cleanup_free_ char *py = xasprintf (
+      "import socket; s = socket.socket(socket.AF_UNIX); s.connect('%s'); print('connected')",
+      sock);
+  tu_result r;
+  RUN (&r, "--allow-unix-socket", sock, "--", "/usr/bin/python3", "-c", py);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  cr_expect_str_eq (r.out, "connected\n");
+  tu_result_clear (&r);
+  RUN (&r, "--allow-unix-socket", "", "--", "true");
+  cr_expect_eq (r.status, 125);
+  tu_result_clear (&r);
+  close (fd);
 }

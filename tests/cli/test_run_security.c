@@ -202,3 +202,45 @@ Test (run_security, no_setuid_enhanced)
 {
   no_setuid ("enhanced");
 }
+
+/* The user's home: the tools' configuration is readable at the default
+   level (git reads ~/.gitconfig), credentials are not at any level.  The
+   home is outside /tmp and the project, which are writable as a whole. */
+static void
+home_read_set (const char *level, bool home_visible)
+{
+  char home[] = "/root/.sbx-test-home-XXXXXX";
+  cr_assert_not_null (mkdtemp (home));
+  tu_write_file (home, ".gitconfig", "[user]\n\tname = Sbx Tester\n");
+  tu_write_file (home, ".ssh/id_ed25519", "PRIVATE-KEY-BYTES\n");
+  tu_write_file (home, ".aws/credentials", "AWS-SECRET-BYTES\n");
+  tu_write_file (home, ".docker/config.json", "DOCKER-AUTH-BYTES\n");
+  _cleanup_free_ char *home_env = xasprintf ("HOME=%s", home);
+  char *env[] = { "XDG_CONFIG_HOME=/nonexistent-sbx-xdg", home_env, NULL };
+  tu_result r;
+  tu_sbx_env (&r, project, env, "--project", project, "run", "--isolation", level, "--",
+              "/bin/sh", "-c",
+              "git config --global user.name; cat ~/.ssh/id_ed25519 ~/.aws/credentials"
+              " ~/.docker/config.json 2>/dev/null; echo done",
+              NULL);
+  cr_expect_not_null (strstr (r.out, "done"), "%s: %s %s", level, r.out, r.err);
+  cr_expect_null (strstr (r.out, "PRIVATE-KEY-BYTES"), "%s: ~/.ssh was read", level);
+  cr_expect_null (strstr (r.out, "AWS-SECRET-BYTES"), "%s: ~/.aws was read", level);
+  cr_expect_null (strstr (r.out, "DOCKER-AUTH-BYTES"), "%s: ~/.docker/config.json was read",
+                  level);
+  if (home_visible)
+    cr_expect_not_null (strstr (r.out, "Sbx Tester"), "%s: ~/.gitconfig unread: %s %s", level,
+                        r.out, r.err);
+  tu_result_clear (&r);
+  tu_rmrf (home);
+}
+
+Test (run_security, home_read_set_default)
+{
+  home_read_set ("default", true);
+}
+
+Test (run_security, home_read_set_enhanced)
+{
+  home_read_set ("enhanced", false);
+}

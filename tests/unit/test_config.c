@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "trust.h"
 #include "util.h"
 
 static char *base, *project, *xdg;
@@ -36,7 +37,31 @@ setup (void)
   mkdir (xdg, 0755);
   setenv ("XDG_CONFIG_HOME", xdg, 1);
   setenv ("HOME", base, 1);
+  _cleanup_free_ char *state = xasprintf ("%s/state", base);
+  setenv ("XDG_STATE_HOME", state, 1);
   unsetenv ("SBX_CONFIG");
+}
+
+/* sbx trust: the project's files as they are now. */
+static void
+trust (void)
+{
+  sbx_trust_entry *e = NULL;
+  size_t n = 0;
+  sbx_error *err = NULL;
+  cr_assert_eq (sbx_trust_project (project, &e, &n, &err), 0, "%s", err ? err->msg : "");
+  sbx_trust_entries_free (e, n);
+}
+
+/* The refusal line about key, or NULL. */
+static const char *
+refused (const sbx_config *cfg, const char *key)
+{
+  _cleanup_free_ char *k = xasprintf ("'%s' ignored", key);
+  for (char **r = cfg->refused; r && *r; r++)
+    if (strstr (*r, k))
+      return *r;
+  return NULL;
 }
 
 static void
@@ -111,8 +136,13 @@ Test (config, every_field)
                 "  \"max_cpu_pct\": 150,\n"
                 "  \"isolation\": \"enhanced\",\n"
                 "  \"runtime\": \"runsc-debug\",\n"
-                "  \"image\": \"alpine:3.20\"\n"
+                "  \"image\": \"alpine:3.20\",\n"
+                "  \"deny_read\": [\"~/.config/secret\"],\n"
+                "  \"protected_paths\": [\"Makefile\"],\n"
+                "  \"allow_unix_sockets\": [\"/run/x.sock\"],\n"
+                "  \"pass_env\": [\"NPM_TOKEN\", \"AWS_*\"]\n"
                 "}\n");
+  trust ();
   sbx_config cfg;
   sbx_config_init_default (&cfg);
   sbx_error *err = NULL;
@@ -132,6 +162,18 @@ Test (config, every_field)
   cr_expect_eq (cfg.isolation, SBX_LEVEL_ENHANCED);
   cr_expect_str_eq (cfg.runtime, "runsc-debug");
   cr_expect_str_eq (cfg.image, "alpine:3.20");
+  _cleanup_free_ char *secret = xasprintf ("%s/.config/secret", base);
+  cr_assert_eq (strv_len (cfg.deny_read), 1);
+  cr_expect_str_eq (cfg.deny_read[0], secret);
+  _cleanup_free_ char *mk = xasprintf ("%s/Makefile", project);
+  cr_assert_eq (strv_len (cfg.protected_paths), 1);
+  cr_expect_str_eq (cfg.protected_paths[0], mk);
+  cr_assert_eq (strv_len (cfg.allow_unix_sockets), 1);
+  cr_expect_str_eq (cfg.allow_unix_sockets[0], "/run/x.sock");
+  cr_assert_eq (strv_len (cfg.pass_env), 2);
+  cr_expect_str_eq (cfg.pass_env[1], "AWS_*");
+  cr_expect_null (cfg.refused, "a trusted file refuses nothing");
+  cr_expect_not_null (strstr (cfg.type_from, ".sbx/config.json"));
   cr_expect_not_null (strstr (cfg.source, ".sbx/config.json"));
   sbx_config_clear (&cfg);
 }
@@ -140,10 +182,11 @@ Test (config, project_wins_over_user)
 {
   user_file ("{\"allow_network\": true, \"isolation\": \"container\", \"max_memory_mb\": 512}");
   project_file ("{\"isolation\": \"enhanced\"}");
+  trust ();
   sbx_config cfg;
   sbx_config_init_default (&cfg);
   cr_assert_eq (sbx_config_load (&cfg, project, NULL), 0);
-  cr_expect_eq (cfg.isolation, SBX_LEVEL_ENHANCED, "the project file wins");
+  cr_expect_eq (cfg.isolation, SBX_LEVEL_ENHANCED, "the trusted project file wins");
   cr_expect (cfg.allow_network, "keys only in the user file stay");
   cr_expect_eq (cfg.max_memory_mb, 512);
   cr_expect_not_null (strstr (cfg.source, "xdg/sbx/config.json"));
@@ -243,10 +286,158 @@ Test (config, null_clears_nullable)
 {
   user_file ("{\"image\": \"a:b\", \"type\": \"landlock\"}");
   project_file ("{\"image\": null, \"type\": null}");
+  trust ();
   sbx_config cfg;
   sbx_config_init_default (&cfg);
   cr_assert_eq (sbx_config_load (&cfg, project, NULL), 0);
   cr_expect_null (cfg.image);
   cr_expect_null (cfg.type);
   sbx_config_clear (&cfg);
+}
+
+/* Every widening key of an untrusted project file is ignored and named;
+   the rest applies. */
+Test (config, untrusted_project_only_narrows)
+{
+  user_file ("{\"max_memory_mb\": 1024, \"max_cpu_pct\": 200, \"allow_write\": false,"
+             " \"writable_dirs\": [\"/srv/a\"], \"isolation\": \"enhanced\"}");
+  project_file ("{\n"
+                "  \"enabled\": false,\n"
+                "  \"type\": \"none\",\n"
+                "  \"allow_network\": true,\n"
+                "  \"allow_write\": true,\n"
+                "  \"writable_dirs\": [\"/var/run\"],\n"
+                "  \"read_only_dirs\": [\"/root\"],\n"
+                "  \"allow_unix_sockets\": [\"/var/run/docker.sock\"],\n"
+                "  \"pass_env\": [\"GITHUB_TOKEN\"],\n"
+                "  \"isolation\": \"default\",\n"
+                "  \"runtime\": \"runc\",\n"
+                "  \"max_memory_mb\": 0,\n"
+                "  \"max_cpu_pct\": 400\n"
+                "}\n");
+  sbx_config cfg;
+  sbx_config_init_default (&cfg);
+  sbx_error *err = NULL;
+  cr_assert_eq (sbx_config_load (&cfg, project, &err), 0, "%s", err ? err->msg : "");
+  cr_expect (cfg.enabled);
+  cr_expect_null (cfg.type);
+  cr_expect_not (cfg.allow_network);
+  cr_expect_not (cfg.allow_write);
+  cr_assert_eq (strv_len (cfg.writable_dirs), 1);
+  cr_expect_str_eq (cfg.writable_dirs[0], "/srv/a");
+  cr_expect_null (cfg.read_only_dirs);
+  cr_expect_null (cfg.allow_unix_sockets);
+  cr_expect_null (cfg.pass_env);
+  cr_expect_eq (cfg.isolation, SBX_LEVEL_ENHANCED);
+  cr_expect_str_eq (cfg.runtime, "runsc");
+  cr_expect_eq (cfg.max_memory_mb, 1024);
+  cr_expect_eq (cfg.max_cpu_pct, 200);
+  const char *keys[] = { "enabled",   "type",        "allow_network",  "allow_write",
+                         "writable_dirs", "read_only_dirs", "allow_unix_sockets", "pass_env",
+                         "isolation", "runtime",     "max_memory_mb", "max_cpu_pct" };
+  cr_expect_eq (strv_len (cfg.refused), sizeof keys / sizeof keys[0]);
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    {
+      const char *line = refused (&cfg, keys[i]);
+      cr_assert_not_null (line, "%s not refused", keys[i]);
+      cr_expect_not_null (strstr (line, ".sbx/config.json:"), "%s", line);
+      cr_expect_not_null (strstr (line, "sbx trust"), "%s", line);
+      cr_expect_null (strchr (line, '\n'), "%s", line);
+    }
+  cr_expect_not_null (strstr (refused (&cfg, "allow_network"), "config.json:4:"));
+  sbx_config_clear (&cfg);
+}
+
+Test (config, untrusted_project_narrowing_applies)
+{
+  user_file ("{\"max_memory_mb\": 1024, \"writable_dirs\": [\"/srv/a\", \"/srv/b\"],"
+             " \"deny_read\": [\"/srv/user-secret\"]}");
+  project_file ("{\"enabled\": true, \"allow_network\": false, \"allow_write\": false,"
+                " \"isolation\": \"container\", \"max_memory_mb\": 512, \"max_cpu_pct\": 50,"
+                " \"writable_dirs\": [\"/srv/b\"], \"deny_read\": [\"/srv/more\"],"
+                " \"protected_paths\": [\"build.sh\"], \"image\": \"x:y\", \"type\": \"auto\"}");
+  sbx_config cfg;
+  sbx_config_init_default (&cfg);
+  cr_assert_eq (sbx_config_load (&cfg, project, NULL), 0);
+  cr_expect_null (cfg.refused, "%s", cfg.refused ? cfg.refused[0] : "");
+  cr_expect_not (cfg.allow_write);
+  cr_expect_eq (cfg.isolation, SBX_LEVEL_CONTAINER);
+  cr_expect_eq (cfg.max_memory_mb, 512);
+  cr_expect_eq (cfg.max_cpu_pct, 50, "a limit where the user has none narrows");
+  cr_assert_eq (strv_len (cfg.writable_dirs), 1);
+  cr_expect_str_eq (cfg.writable_dirs[0], "/srv/b");
+  cr_assert_eq (strv_len (cfg.deny_read), 2, "deny lists add up");
+  cr_expect_str_eq (cfg.deny_read[0], "/srv/user-secret");
+  cr_expect_str_eq (cfg.deny_read[1], "/srv/more");
+  cr_expect_str_eq (cfg.image, "x:y");
+  cr_assert_eq (strv_len (cfg.protected_paths), 1);
+  sbx_config_clear (&cfg);
+}
+
+Test (config, trust_follows_the_content)
+{
+  project_file ("{\"allow_network\": true}");
+  sbx_config cfg;
+  sbx_config_init_default (&cfg);
+  cr_assert_eq (sbx_config_load (&cfg, project, NULL), 0);
+  cr_expect_not (cfg.allow_network, "untrusted");
+  cr_expect_not_null (refused (&cfg, "allow_network"));
+  sbx_config_clear (&cfg);
+
+  trust ();
+  sbx_config_init_default (&cfg);
+  cr_assert_eq (sbx_config_load (&cfg, project, NULL), 0);
+  cr_expect (cfg.allow_network, "trusted");
+  cr_expect_null (cfg.refused);
+  sbx_config_clear (&cfg);
+
+  project_file ("{\"allow_network\": true }");
+  sbx_config_init_default (&cfg);
+  cr_assert_eq (sbx_config_load (&cfg, project, NULL), 0);
+  cr_expect_not (cfg.allow_network, "changed: untrusted again");
+  sbx_config_clear (&cfg);
+
+  /* The same trusted content in another project is not trusted there. */
+  trust ();
+  _cleanup_free_ char *other = xasprintf ("%s/other", base);
+  _cleanup_free_ char *op = xasprintf ("%s/.sbx/config.json", other);
+  put (op, "{\"allow_network\": true }");
+  sbx_config_init_default (&cfg);
+  cr_assert_eq (sbx_config_load (&cfg, other, NULL), 0);
+  cr_expect_not (cfg.allow_network);
+  sbx_config_clear (&cfg);
+}
+
+/* $SBX_CONFIG and the user's file are the user's: trusted. */
+Test (config, user_files_are_trusted)
+{
+  _cleanup_free_ char *only = xasprintf ("%s/only.json", base);
+  put (only, "{\"type\": \"none\", \"enabled\": false, \"pass_env\": [\"X_TOKEN\"]}");
+  setenv ("SBX_CONFIG", only, 1);
+  sbx_config cfg;
+  sbx_config_init_default (&cfg);
+  cr_assert_eq (sbx_config_load (&cfg, project, NULL), 0);
+  cr_expect_str_eq (cfg.type, "none");
+  cr_expect_not (cfg.enabled);
+  cr_expect_str_eq (cfg.enabled_from, only);
+  cr_expect_null (cfg.refused);
+  sbx_config_clear (&cfg);
+}
+
+Test (config, new_keys_are_validated)
+{
+  const char *cases[][2] = {
+    { "{\"pass_env\": \"X\"}", "'pass_env' must be an array" },
+    { "{\"pass_env\": [\"A=B\"]}", "'pass_env'[0] must be a variable name" },
+    { "{\"deny_read\": [2]}", "'deny_read'[0] must be a non-empty string" },
+    { "{\"protected_paths\": {}}", "'protected_paths' must be an array" },
+    { "{\"allow_unix_sockets\": [\"\"]}", "'allow_unix_sockets'[0] must be a non-empty" },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      project_file (cases[i][0]);
+      _cleanup_free_ char *msg = load_err ();
+      cr_expect_not_null (strstr (msg, cases[i][1]), "case %zu: %s", i, msg);
+      cr_expect_not_null (strstr (msg, "config.json:1:"), "case %zu: %s", i, msg);
+    }
 }

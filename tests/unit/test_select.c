@@ -324,3 +324,30 @@ Test (select, host_report)
   cr_expect_str_eq (json_string_value (json_object_get (fb, "level")), "container");
   json_decref (r);
 }
+
+/* maximum's runtime: the program the engine runs for it, not its name. */
+Test (select, gvisor_runtime_by_path)
+{
+  json_error_t je;
+  _cleanup_json_ json_t *info = json_loads (
+      "{\"Runtimes\": {\"runc\": {\"path\": \"runc\"},"
+      " \"runsc\": {\"path\": \"/usr/bin/runsc\", \"runtimeArgs\": [\"--network=host\"]},"
+      " \"runsc-nonet\": {\"path\": \"/usr/local/bin/runsc\"},"
+      " \"fake\": {\"path\": \"/usr/bin/runc\"},"
+      " \"shim\": {\"runtimeType\": \"io.containerd.runsc.v1\"},"
+      " \"notgvisor\": {\"path\": \"/opt/runscx\"}}}",
+      0, &je);
+  cr_assert_not_null (info);
+  cr_expect (sbx_runtime_is_gvisor (info, "runsc", NULL));
+  cr_expect (sbx_runtime_is_gvisor (info, "runsc-nonet", NULL));
+  cr_expect (sbx_runtime_is_gvisor (info, "shim", NULL));
+  char *why = NULL;
+  cr_expect_not (sbx_runtime_is_gvisor (info, "runc", &why));
+  cr_expect_not_null (why && strstr (why, "runs runc"), "%s", why);
+  free (why);
+  cr_expect_not (sbx_runtime_is_gvisor (info, "fake", NULL), "a name is not believed");
+  cr_expect_not (sbx_runtime_is_gvisor (info, "notgvisor", NULL));
+  cr_expect_not (sbx_runtime_is_gvisor (info, "missing", &why));
+  cr_expect_not_null (why && strstr (why, "no runtime 'missing'"), "%s", why);
+  free (why);
+}

@@ -92,6 +92,62 @@ join_abs (const char *dir, const char *rel)
   return steal_pointer (&joined);
 }
 
+/* Whether path stays inside dir (a real path): lexically ("a/../.."
+   leaves), then, when it exists, with every symlink resolved. */
+static bool
+inside_project (const char *dir, const char *path)
+{
+  if (strcmp (dir, "/") == 0)
+    return true;
+  size_t n = strlen (dir);
+  /* Lexical: count the depth below dir, component by component. */
+  if (strncmp (path, dir, n) != 0 || (path[n] != '\0' && path[n] != '/'))
+    return false;
+  long depth = 0;
+  for (const char *c = path + n; *c;)
+    {
+      while (*c == '/')
+        c++;
+      size_t len = strcspn (c, "/");
+      if (len == 2 && strncmp (c, "..", 2) == 0)
+        depth--;
+      else if (len > 0 && !(len == 1 && c[0] == '.'))
+        depth++;
+      if (depth < 0)
+        return false;
+      c += len;
+    }
+  char real[PATH_MAX];
+  if (realpath (path, real) == NULL)
+    return true; /* missing: said by the caller */
+  return strncmp (real, dir, n) == 0 && (real[n] == '\0' || real[n] == '/');
+}
+
+/* A path a project file gives for its build must stay in the project: no
+   absolute path, no ".." or symlink out.  key NULL: name is the file
+   itself.  Only the path is said, never what lies there. */
+static int
+check_inside (const char *project_dir, const char *name, const char *key, const char *given,
+              const char *path, sbx_error **err)
+{
+  if (given && given[0] == '/')
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "%s: \"%s\" is the absolute path %s; sbx builds only from inside the "
+                     "project: give a path relative to the file",
+                     name, key, given);
+  if (!inside_project (project_dir, path) && key == NULL)
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "%s is a symbolic link that leads outside the project %s; sbx reads only "
+                     "files inside the project",
+                     name, project_dir);
+  if (!inside_project (project_dir, path))
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "%s: \"%s\" (%s) leads outside the project %s (through '..' or a symbolic "
+                     "link); sbx builds only from inside the project",
+                     name, key, given ? given : path, project_dir);
+  return 0;
+}
+
 /* The "build" part of a devcontainer.json.  *used: it names a Dockerfile. */
 static int
 from_devcontainer (const char *project_dir, const char *config, devenv_source *out, bool *used,
@@ -147,6 +203,16 @@ from_devcontainer (const char *project_dir, const char *config, devenv_source *o
       _cleanup_free_ char *kv = xasprintf ("%s=%s", k, json_string_value (v));
       strv_append (&argv, kv);
     }
+  _cleanup_free_ char *df_lex = xasprintf ("%s/%s", cfgdir, json_string_value (df));
+  _cleanup_free_ char *ctx_lex
+      = xasprintf ("%s/%s", cfgdir, ctx ? json_string_value (ctx) : ".");
+  const char *df_key = json_object_get (build, "dockerfile") ? "build.dockerfile" : "dockerFile";
+  const char *ctx_key = json_object_get (build, "context") ? "build.context" : "context";
+  if (check_inside (project_dir, name, df_key, json_string_value (df), df_lex, err) < 0
+      || check_inside (project_dir, name, ctx_key, ctx ? json_string_value (ctx) : NULL, ctx_lex,
+                       err)
+             < 0)
+    return -1;
   out->dockerfile = join_abs (cfgdir, json_string_value (df));
   out->context = join_abs (cfgdir, ctx ? json_string_value (ctx) : ".");
   struct stat st;
@@ -199,6 +265,11 @@ devenv_discover (const char *project_dir, const char *file, devenv_source *out, 
         if (exists (project_dir, configs[i]))
           {
             _cleanup_free_ char *cfg = xasprintf ("%s/%s", project_dir, configs[i]);
+            if (check_inside (project_dir, configs[i], NULL, NULL, cfg, err) < 0)
+              {
+                devenv_source_clear (out);
+                return -1;
+              }
             if (from_devcontainer (project_dir, cfg, out, &used, err) < 0)
               {
                 devenv_source_clear (out);
@@ -230,6 +301,15 @@ devenv_discover (const char *project_dir, const char *file, devenv_source *out, 
               return sbx_fail_errno (err, e, "the default Dockerfile %s", df);
             }
         }
+    }
+  /* A project's Dockerfile that is a symlink out of it is not read. */
+  const char *own = out->origin == DEVENV_ORIGIN_SBX    ? ".sbx/Dockerfile"
+                    : out->origin == DEVENV_ORIGIN_ROOT ? "Dockerfile"
+                                                        : NULL;
+  if (own && check_inside (project_dir, own, NULL, NULL, out->dockerfile, err) < 0)
+    {
+      devenv_source_clear (out);
+      return -1;
     }
   out->display = display_path (project_dir, out->dockerfile);
   return 0;

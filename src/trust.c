@@ -1,0 +1,473 @@
+/* trust.c: see trust.h. */
+#include "trust.h"
+#include "sha256.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#define TRUST_FILE_MAX (4 * 1024 * 1024)
+#define TRUST_STORE_MAX (16 * 1024 * 1024)
+
+/* SHA-256 (FIPS 180-4), here rather than through libcrypto: `sbx run` checks
+   trust at every start, and loading libcrypto costs milliseconds (lazylib.h).
+   The unit tests compare it with sbx_sha256_hex. */
+static const uint32_t K256[64] = {
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
+};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void
+sha256_block (uint32_t h[8], const unsigned char *p)
+{
+  uint32_t w[64];
+  for (int i = 0; i < 16; i++)
+    w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8
+           | (uint32_t)p[4 * i + 3];
+  for (int i = 16; i < 64; i++)
+    {
+      uint32_t s0 = ROR (w[i - 15], 7) ^ ROR (w[i - 15], 18) ^ (w[i - 15] >> 3);
+      uint32_t s1 = ROR (w[i - 2], 17) ^ ROR (w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
+  for (int i = 0; i < 64; i++)
+    {
+      uint32_t t1
+          = k + (ROR (e, 6) ^ ROR (e, 11) ^ ROR (e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + w[i];
+      uint32_t t2 = (ROR (a, 2) ^ ROR (a, 13) ^ ROR (a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+      k = g;
+      g = f;
+      f = e;
+      e = d + t1;
+      d = c;
+      c = b;
+      b = a;
+      a = t1 + t2;
+    }
+  h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
+}
+
+void
+sbx_trust_sha256_hex (const void *data, size_t len, char out[65])
+{
+  uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+  const unsigned char *p = data;
+  size_t left = len;
+  for (; left >= 64; p += 64, left -= 64)
+    sha256_block (h, p);
+  unsigned char tail[128] = { 0 };
+  memcpy (tail, p, left);
+  tail[left] = 0x80;
+  size_t tlen = left < 56 ? 64 : 128;
+  uint64_t bits = (uint64_t)len * 8;
+  for (int i = 0; i < 8; i++)
+    tail[tlen - 1 - i] = (unsigned char)(bits >> (8 * i));
+  sha256_block (h, tail);
+  if (tlen == 128)
+    sha256_block (h, tail + 64);
+  unsigned char md[32];
+  for (int i = 0; i < 8; i++)
+    for (int j = 0; j < 4; j++)
+      md[4 * i + j] = (unsigned char)(h[i] >> (24 - 8 * j));
+  sbx_hex_encode (md, 32, out);
+}
+
+const char *const sbx_trust_files[]
+    = { ".sbx/config.json", ".devcontainer/devcontainer.json", ".devcontainer.json", NULL };
+
+char *
+sbx_user_home (void)
+{
+  const char *h = getenv ("HOME");
+  if (h && h[0] == '/')
+    return xstrdup (h);
+  struct passwd *pw = getpwuid (getuid ());
+  if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
+    return xstrdup (pw->pw_dir);
+  return NULL;
+}
+
+static int
+state_dir (char **out, sbx_error **err)
+{
+  const char *x = getenv ("XDG_STATE_HOME");
+  if (x && x[0] == '/')
+    {
+      *out = xasprintf ("%s/sbx", x);
+      return 0;
+    }
+  _cleanup_free_ char *home = sbx_user_home ();
+  if (!home)
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "cannot find the trust store: neither $XDG_STATE_HOME nor $HOME is an "
+                     "absolute path; set one of them");
+  *out = xasprintf ("%s/.local/state/sbx", home);
+  return 0;
+}
+
+int
+sbx_trust_store_path (char **out, sbx_error **err)
+{
+  _cleanup_free_ char *dir = NULL;
+  if (state_dir (&dir, err) < 0)
+    return -1;
+  *out = xasprintf ("%s/trust", dir);
+  return 0;
+}
+
+/* Read an open file whole (at most max bytes). */
+static int
+read_fd (int fd, const char *path, size_t max, char **text, size_t *len, sbx_error **err)
+{
+  size_t cap = 4096, n = 0;
+  _cleanup_free_ char *buf = xmalloc (cap);
+  for (;;)
+    {
+      if (n + 1 >= cap)
+        {
+          if (cap > max)
+            return sbx_fail (err, SBX_ERR_INVALID, "%s is larger than %zu bytes", path, max);
+          cap *= 2;
+          buf = xrealloc (buf, cap);
+        }
+      ssize_t r = read (fd, buf + n, cap - 1 - n);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return sbx_fail_errno (err, errno, "reading %s", path);
+      if (r == 0)
+        break;
+      n += (size_t)r;
+    }
+  buf[n] = '\0';
+  *text = steal_pointer (&buf);
+  *len = n;
+  return 0;
+}
+
+/* The store's entries.  believe: check the store's owner and mode (a store
+   that fails is empty). */
+static int
+store_read (const char *path, sbx_trust_entry **out, size_t *n, sbx_error **err)
+{
+  *out = NULL;
+  *n = 0;
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    {
+      if (errno == ENOENT || errno == ENOTDIR)
+        return 0;
+      return sbx_fail_errno (err, errno, "opening the trust store %s", path);
+    }
+  struct stat st;
+  if (fstat (fd, &st) < 0)
+    return sbx_fail_errno (err, errno, "trust store %s", path);
+  if (!S_ISREG (st.st_mode) || st.st_uid != getuid () || (st.st_mode & 022))
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "the trust store %s is not a regular file of yours writable only by you; "
+                     "remove it and trust your projects again",
+                     path);
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  if (read_fd (fd, path, TRUST_STORE_MAX, &text, &len, err) < 0)
+    return -1;
+  size_t cap = 0;
+  sbx_trust_entry *v = NULL;
+  for (char *line = text; line && *line;)
+    {
+      char *nl = strchr (line, '\n');
+      if (nl)
+        *nl = '\0';
+      size_t hl = strspn (line, "0123456789abcdef");
+      if (hl == 64 && line[64] == ' ' && line[65] == '/')
+        {
+          if (*n == cap)
+            {
+              cap = cap ? cap * 2 : 8;
+              v = xrealloc (v, cap * sizeof *v);
+            }
+          memset (&v[*n], 0, sizeof v[*n]);
+          memcpy (v[*n].hash, line, 64);
+          v[*n].path = xstrdup (line + 65);
+          (*n)++;
+        }
+      line = nl ? nl + 1 : NULL;
+    }
+  *out = v;
+  return 0;
+}
+
+void
+sbx_trust_entries_free (sbx_trust_entry *e, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free (e[i].path);
+  free (e);
+}
+
+bool
+sbx_trust_check (const char *path, const void *data, size_t len)
+{
+  _cleanup_free_ char *store = NULL;
+  sbx_error *err = NULL;
+  if (sbx_trust_store_path (&store, &err) < 0)
+    {
+      sbx_error_free (err);
+      return false;
+    }
+  sbx_trust_entry *e = NULL;
+  size_t n = 0;
+  if (store_read (store, &e, &n, &err) < 0)
+    {
+      sbx_error_free (err);
+      return false;
+    }
+  /* Hash only when the store knows the path. */
+  bool known = false, ok = false;
+  for (size_t i = 0; i < n && !known; i++)
+    known = strcmp (e[i].path, path) == 0;
+  char hash[SBX_SHA256_HEX_LEN + 1];
+  if (known)
+    sbx_trust_sha256_hex (data, len, hash);
+  for (size_t i = 0; i < n && known && !ok; i++)
+    ok = strcmp (e[i].path, path) == 0 && strcmp (e[i].hash, hash) == 0;
+  sbx_trust_entries_free (e, n);
+  return ok;
+}
+
+/* The hash of the file at path; 1 when it is missing. */
+static int
+hash_file (const char *path, char hash[65], sbx_error **err)
+{
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      if (errno == ENOENT || errno == ENOTDIR)
+        return 1;
+      return sbx_fail_errno (err, errno, "reading %s", path);
+    }
+  struct stat st;
+  if (fstat (fd, &st) < 0)
+    return sbx_fail_errno (err, errno, "%s", path);
+  if (!S_ISREG (st.st_mode))
+    return sbx_fail (err, SBX_ERR_INVALID, "%s is not a regular file", path);
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  if (read_fd (fd, path, TRUST_FILE_MAX, &text, &len, err) < 0)
+    return -1;
+  sbx_trust_sha256_hex (text, len, hash);
+  return 0;
+}
+
+/* mkdir -p with mode 0700 for what it creates; the last directory must be
+   the caller's and is set to 0700. */
+static int
+make_dir (const char *dir, sbx_error **err)
+{
+  _cleanup_free_ char *p = xstrdup (dir);
+  for (char *s = p + 1; *s; s++)
+    if (*s == '/')
+      {
+        *s = '\0';
+        if (mkdir (p, 0700) < 0 && errno != EEXIST)
+          return sbx_fail_errno (err, errno, "creating %s", p);
+        *s = '/';
+      }
+  if (mkdir (p, 0700) < 0 && errno != EEXIST)
+    return sbx_fail_errno (err, errno, "creating %s", p);
+  struct stat st;
+  if (lstat (p, &st) < 0)
+    return sbx_fail_errno (err, errno, "%s", p);
+  if (!S_ISDIR (st.st_mode) || st.st_uid != getuid ())
+    return sbx_fail (err, SBX_ERR_IO, "%s is not a directory of yours; remove it", p);
+  if ((st.st_mode & 07777) != 0700 && chmod (p, 0700) < 0)
+    return sbx_fail_errno (err, errno, "chmod 0700 %s", p);
+  return 0;
+}
+
+/* Replace the store with v (atomically). */
+static int
+store_write (const char *dir, const char *path, const sbx_trust_entry *v, size_t n, sbx_error **err)
+{
+  _cleanup_free_ char *tmp = xasprintf ("%s/.trust.XXXXXX", dir);
+  _cleanup_close_ int fd = mkostemp (tmp, O_CLOEXEC);
+  if (fd < 0)
+    return sbx_fail_errno (err, errno, "creating a file in %s", dir);
+  int r = fchmod (fd, 0600);
+  for (size_t i = 0; i < n && r == 0; i++)
+    {
+      _cleanup_free_ char *line = xasprintf ("%s %s\n", v[i].hash, v[i].path);
+      r = write_all (fd, line, strlen (line));
+    }
+  if (r == 0)
+    r = fsync (fd);
+  if (r == 0)
+    r = rename (tmp, path);
+  if (r < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return sbx_fail_errno (err, e, "writing the trust store %s", path);
+    }
+  return 0;
+}
+
+typedef struct
+{
+  char *dir, *path;
+  int lock;
+  sbx_trust_entry *v;
+  size_t n;
+} store_tx;
+
+static int
+tx_begin (store_tx *t, sbx_error **err)
+{
+  memset (t, 0, sizeof *t);
+  t->lock = -1;
+  if (state_dir (&t->dir, err) < 0 || make_dir (t->dir, err) < 0)
+    return -1;
+  t->path = xasprintf ("%s/trust", t->dir);
+  _cleanup_free_ char *lp = xasprintf ("%s/trust.lock", t->dir);
+  t->lock = open (lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (t->lock < 0)
+    return sbx_fail_errno (err, errno, "opening %s", lp);
+  while (flock (t->lock, LOCK_EX) < 0)
+    if (errno != EINTR)
+      return sbx_fail_errno (err, errno, "locking %s", lp);
+  return store_read (t->path, &t->v, &t->n, err);
+}
+
+static void
+tx_end (store_tx *t)
+{
+  sbx_trust_entries_free (t->v, t->n);
+  if (t->lock >= 0)
+    close (t->lock);
+  free (t->dir);
+  free (t->path);
+}
+
+/* Drop the entries of the project's files; returns how many went. */
+static size_t
+drop_project (store_tx *t, const char *project_dir)
+{
+  size_t kept = 0, removed = 0;
+  for (size_t i = 0; i < t->n; i++)
+    {
+      bool mine = false;
+      for (const char *const *f = sbx_trust_files; *f && !mine; f++)
+        {
+          _cleanup_free_ char *p = xasprintf ("%s/%s", project_dir, *f);
+          mine = strcmp (p, t->v[i].path) == 0;
+        }
+      if (mine)
+        {
+          free (t->v[i].path);
+          removed++;
+        }
+      else
+        t->v[kept++] = t->v[i];
+    }
+  t->n = kept;
+  return removed;
+}
+
+int
+sbx_trust_project (const char *project_dir, sbx_trust_entry **out, size_t *n, sbx_error **err)
+{
+  *out = NULL;
+  *n = 0;
+  if (strchr (project_dir, '\n'))
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "the project path holds a newline; sbx cannot record trust for it");
+  /* Hash first: a file that cannot be read leaves the store untouched. */
+  size_t nf = 0;
+  sbx_trust_entry *mine = xcalloc (4, sizeof *mine);
+  for (const char *const *f = sbx_trust_files; *f; f++)
+    {
+      _cleanup_free_ char *p = xasprintf ("%s/%s", project_dir, *f);
+      int r = hash_file (p, mine[nf].hash, err);
+      if (r < 0)
+        {
+          sbx_trust_entries_free (mine, nf);
+          return -1;
+        }
+      if (r == 0)
+        mine[nf++].path = steal_pointer (&p);
+    }
+  store_tx t;
+  int rc = tx_begin (&t, err);
+  if (rc == 0)
+    {
+      drop_project (&t, project_dir);
+      t.v = xrealloc (t.v, (t.n + nf + 1) * sizeof *t.v);
+      for (size_t i = 0; i < nf; i++)
+        {
+          t.v[t.n] = mine[i];
+          t.v[t.n].path = xstrdup (mine[i].path);
+          t.n++;
+        }
+      rc = store_write (t.dir, t.path, t.v, t.n, err);
+    }
+  tx_end (&t);
+  if (rc < 0)
+    {
+      sbx_trust_entries_free (mine, nf);
+      return -1;
+    }
+  *out = mine;
+  *n = nf;
+  return 0;
+}
+
+int
+sbx_trust_revoke (const char *project_dir, size_t *removed, sbx_error **err)
+{
+  *removed = 0;
+  store_tx t;
+  int rc = tx_begin (&t, err);
+  if (rc == 0)
+    {
+      *removed = drop_project (&t, project_dir);
+      if (*removed)
+        rc = store_write (t.dir, t.path, t.v, t.n, err);
+    }
+  tx_end (&t);
+  return rc;
+}
+
+int
+sbx_trust_list (sbx_trust_entry **out, size_t *n, sbx_error **err)
+{
+  _cleanup_free_ char *store = NULL;
+  if (sbx_trust_store_path (&store, err) < 0 || store_read (store, out, n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < *n; i++)
+    {
+      char hash[65];
+      sbx_error *e = NULL;
+      int r = hash_file ((*out)[i].path, hash, &e);
+      sbx_error_free (e);
+      (*out)[i].state = r != 0                          ? SBX_TRUST_MISSING
+                        : strcmp (hash, (*out)[i].hash) ? SBX_TRUST_CHANGED
+                                                        : SBX_TRUST_OK;
+    }
+  return 0;
+}
