@@ -14,6 +14,7 @@
 #include "host/host.h"
 #include "select.h"
 #include "trust.h"
+#include "project.h"
 #include "util.h"
 
 #include <errno.h>
@@ -257,7 +258,7 @@ run_on_host (const sbx_config *cfg, const char *project_dir, char **cmd, const s
   /* The protected paths: the default list and the configuration's. */
   _cleanup_strv_ char **protected = NULL;
   if (project_dir
-      && host_protected_paths_default (project_dir, cfg->protected_paths, &protected, err) < 0)
+      && sbx_protected_paths (project_dir, cfg->protected_paths, &protected, err) < 0)
     return -1;
   pol.protected_paths = protected;
   host_run_opts ro_opts = { .policy = &pol,

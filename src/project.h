@@ -32,4 +32,15 @@ void sbx_project_free (sbx_project *p);
 void sbx_project_freep (sbx_project **p);
 #define _cleanup_project_ __attribute__ ((cleanup (sbx_project_freep)))
 
+/* Paths of a project that run code on the host or set sbx's confinement
+   (relative, NULL-terminated): read-only inside every sandbox, at every
+   level but off. */
+extern const char *const sbx_protected_default[];
+/* The protected paths of a project (absolute, allocated, NULL-terminated):
+   sbx_protected_default, then extra (the configuration's; relative ones are
+   taken in the project).  Only those that exist when a sandbox starts are
+   enforced. */
+int sbx_protected_paths (const char *project_dir, char *const *extra, char ***out,
+                         sbx_error **err);
+
 #endif

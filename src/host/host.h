@@ -283,7 +283,7 @@ typedef struct host_run_opts
    loses every capability, then Landlock and the default seccomp filter,
    plus a filter sending connect() and the file metadata calls to this
    process, which answers them (see supervise.c).  policy->protected_paths
-   NULL means host_protected_paths_default (project_dir, NULL) when the
+   NULL means sbx_protected_paths (project_dir, NULL) when the
    project is writable; an empty vector protects nothing.
 
    Stdin/stdout/stderr inherited, forwarding
@@ -303,13 +303,6 @@ int host_exec (const host_run_opts *opts, int *exit_status, sbx_error **err);
 
 /* ------------------------------------------------------- protected paths */
 
-/* The protected paths of a project (absolute, allocated, NULL-terminated):
-   .git/config, .git/config.worktree, .git/hooks, .git/commondir,
-   .git/modules, .git/worktrees, .git/info, .sbx, .devcontainer,
-   .devcontainer.json, then extra (relative ones taken in the project).
-   Only those that exist when a sandbox starts are enforced. */
-int host_protected_paths_default (const char *project_dir, char *const *extra, char ***out,
-                                  sbx_error **err);
 
 typedef struct host_protect host_protect;
 /* Resolve paths (those that do not exist are skipped) and the mount flags

@@ -25,52 +25,6 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-/* Relative to the project.  git runs code named by .git/config (core.
-   fsmonitor, core.hooksPath, aliases, filters) and .git/hooks; config.
-   worktree is read with extensions.worktreeConfig; commondir and worktrees/
-   redirect git to another git dir (and so another config); modules/ holds
-   the git dirs (configs and hooks) of submodules; info/ holds attributes and
-   excludes.  .sbx and the devcontainer files configure sbx itself.
-   .gitmodules is left writable: git no longer runs `update = !cmd` from it
-   (only from .git/config), and a command editing submodule URLs changes
-   nothing until the user runs git submodule update. */
-static const char *const default_protected[] = {
-  ".git/config",   ".git/config.worktree", ".git/hooks", ".git/commondir",
-  ".git/modules",  ".git/worktrees",       ".git/info",  ".sbx",
-  ".devcontainer", ".devcontainer.json",   NULL,
-};
-
-int
-host_protected_paths_default (const char *project_dir, char *const *extra, char ***out,
-                              sbx_error **err)
-{
-  *out = NULL;
-  if (project_dir == NULL || project_dir[0] != '/')
-    return sbx_fail (err, SBX_ERR_INVALID,
-                     "protected paths need an absolute project directory, not '%s'",
-                     project_dir ? project_dir : "(none)");
-  _cleanup_strv_ char **v = NULL;
-  for (const char *const *p = default_protected; *p; p++)
-    {
-      _cleanup_free_ char *path = xasprintf ("%s/%s", project_dir, *p);
-      strv_append (&v, path);
-    }
-  for (char *const *p = extra; p && *p; p++)
-    {
-      if ((*p)[0] == '/')
-        strv_append (&v, *p);
-      else
-        {
-          _cleanup_free_ char *path = xasprintf ("%s/%s", project_dir, *p);
-          strv_append (&v, path);
-        }
-    }
-  if (v == NULL)
-    v = xcalloc (1, sizeof *v);
-  *out = steal_pointer (&v);
-  return 0;
-}
-
 struct host_protect
 {
   bool userns;

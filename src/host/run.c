@@ -9,6 +9,7 @@
    Signals are taken through a signalfd while the child runs, so a signal
    that the caller's handlers would have seen is forwarded instead. */
 #include "host.h"
+#include "project.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -289,7 +290,7 @@ prepare_supervised (const host_run_opts *o, const host_policy *pol, prepared *p,
   char *const *protected_paths = pol->protected_paths;
   if (protected_paths == NULL && pol->project_dir && pol->allow_write)
     {
-      if (host_protected_paths_default (pol->project_dir, NULL, &p->protected_paths, err) < 0)
+      if (sbx_protected_paths (pol->project_dir, NULL, &p->protected_paths, err) < 0)
         return -1;
       protected_paths = p->protected_paths;
     }
@@ -357,7 +358,7 @@ prepare (const host_run_opts *o, prepared *p, bool supervised, int *exit_status,
         host_policy bpol = *pol;
         if (bpol.protected_paths == NULL && bpol.project_dir && bpol.allow_write)
           {
-            if (host_protected_paths_default (bpol.project_dir, NULL, &p->protected_paths, err)
+            if (sbx_protected_paths (bpol.project_dir, NULL, &p->protected_paths, err)
                 < 0)
               return -1;
             bpol.protected_paths = p->protected_paths;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sec_helpers.h"
+#include "project.h"
 #include "util.h"
 
 static hh_tree tree;
@@ -103,7 +104,7 @@ Test (protect, extra_paths_and_explicit_list)
   char *extra[] = { ".vscode", NULL };
   char **paths = NULL;
   sbx_error *err = NULL;
-  cr_assert_eq (host_protected_paths_default (tree.project, extra, &paths, &err), 0);
+  cr_assert_eq (sbx_protected_paths (tree.project, extra, &paths, &err), 0);
   _cleanup_free_ char *hooks = xasprintf ("%s/.git/hooks", tree.project);
   bool has_hooks = false, has_vscode = false;
   for (char **p = paths; *p; p++)

@@ -77,6 +77,13 @@ devenv_profile (sbx_level level, const sbx_config *cfg)
     json_array_append_new (rw, json_string (*d));
   json_object_set_new (j, "ro", ro);
   json_object_set_new (j, "rw", rw);
+  if (cfg && cfg->protected_paths)
+    {
+      json_t *pp = json_array ();
+      for (char **d = cfg->protected_paths; *d; d++)
+        json_array_append_new (pp, json_string (*d));
+      json_object_set_new (j, "protected", pp);
+    }
   /* What the create body holds beyond the configuration: a new layout
      (protected paths, seccomp-filtered agent) replaces older containers. */
   json_object_set_new (j, "layout", json_integer (2));
@@ -93,34 +100,29 @@ mount_bind (const char *source, const char *target, bool ro)
                     "ReadOnly", ro);
 }
 
-/* Paths of the project that run code or set sbx's confinement on the
-   host: read-only inside the container (a bind mount of each onto itself
-   over the project's).  Kept here for now; the host levels keep the same
-   list (host_protected_paths_default in src/host), which devenv may not
-   include: the two are to be unified in one shared place. */
-static const char *const protected_paths[] = {
-  ".git/config", ".git/config.worktree", ".git/hooks", ".git/commondir", ".git/info",
-  ".git/modules", ".git/worktrees", ".sbx", ".devcontainer", ".devcontainer.json",
-};
 
 /* The project's protected paths that exist (directories and regular
    files; a symlink is not followed, it is left as the project has it),
    and .git itself bound onto itself so that it cannot be renamed or
    removed (EBUSY). */
 static void
-mount_protected (json_t *mounts, const char *dir)
+mount_protected (json_t *mounts, const char *dir, char *const *extra)
 {
   struct stat st;
   _cleanup_free_ char *git = xasprintf ("%s/.git", dir);
   if (lstat (git, &st) == 0 && (S_ISDIR (st.st_mode) || S_ISREG (st.st_mode)))
     /* A worktree's .git is a file naming its git directory: read-only. */
     json_array_append_new (mounts, mount_bind (git, git, S_ISREG (st.st_mode)));
-  for (size_t i = 0; i < sizeof protected_paths / sizeof protected_paths[0]; i++)
+  _cleanup_strv_ char **paths = NULL;
+  sbx_error *err = NULL;
+  if (sbx_protected_paths (dir, extra, &paths, &err) < 0)
     {
-      _cleanup_free_ char *p = xasprintf ("%s/%s", dir, protected_paths[i]);
-      if (lstat (p, &st) == 0 && (S_ISDIR (st.st_mode) || S_ISREG (st.st_mode)))
-        json_array_append_new (mounts, mount_bind (p, p, true));
+      sbx_error_free (err); /* dir is absolute: cannot happen */
+      return;
     }
+  for (char **p = paths; p && *p; p++)
+    if (lstat (*p, &st) == 0 && (S_ISDIR (st.st_mode) || S_ISREG (st.st_mode)))
+      json_array_append_new (mounts, mount_bind (*p, *p, true));
 }
 
 json_t *
@@ -140,7 +142,7 @@ devenv_container_config (const devenv_spec *s)
   json_t *mounts = json_array ();
   json_array_append_new (mounts, mount_bind (dir, dir, cfg && !cfg->allow_write));
   if (!cfg || cfg->allow_write)
-    mount_protected (mounts, dir);
+    mount_protected (mounts, dir, cfg ? cfg->protected_paths : NULL);
   json_array_append_new (mounts, mount_bind (s->agent_path, DEVENV_AGENT_TARGET, true));
   bool serve = s->agent_dir && s->agent_socket;
   if (serve)
