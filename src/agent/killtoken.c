@@ -57,6 +57,22 @@ environ_has (const char *pid, const char *needle, size_t nlen)
   return found;
 }
 
+/* The next process of /proc (directory d) but PID 1 and self: its pid, or
+   0 at the end. */
+static long
+next_pid (DIR *d, pid_t self)
+{
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      char *end;
+      long pid = strtol (de->d_name, &end, 10);
+      if (*end == '\0' && pid > 1 && pid != self)
+        return pid;
+    }
+  return 0;
+}
+
 int
 agent_signal_token (const char *token, int sig)
 {
@@ -69,14 +85,12 @@ agent_signal_token (const char *token, int sig)
   if (!d)
     return -1;
   int found = 0;
-  struct dirent *de;
-  while ((de = readdir (d)))
+  long pid;
+  while ((pid = next_pid (d, self)) > 0)
     {
-      char *end;
-      long pid = strtol (de->d_name, &end, 10);
-      if (*end || pid <= 1 || pid == self)
-        continue;
-      if (environ_has (de->d_name, needle, (size_t) nl))
+      char name[24];
+      snprintf (name, sizeof name, "%ld", pid);
+      if (environ_has (name, needle, (size_t) nl))
         {
           found++;
           kill ((pid_t) pid, sig);
@@ -106,13 +120,9 @@ scan_procs (proc_ent **out)
   size_t n = 0, cap = 0;
   proc_ent *v = NULL;
   pid_t self = getpid ();
-  struct dirent *de;
-  while ((de = readdir (d)))
+  long pid;
+  while ((pid = next_pid (d, self)) > 0)
     {
-      char *end;
-      long pid = strtol (de->d_name, &end, 10);
-      if (*end || pid <= 1 || pid == self)
-        continue;
       char path[64], buf[512];
       snprintf (path, sizeof path, "/proc/%ld/stat", pid);
       int fd = open (path, O_RDONLY | O_CLOEXEC);

@@ -56,27 +56,11 @@ exec_via (tu_result *r, const char *via, const char *cmd)
   cr_assert (strstr (r->err, via) != NULL, "expected '%s' in: %s", via, r->err);
 }
 
-static json_t *
-inspect (void)
-{
-  engine_client *c = tu_engine ();
-  tu_result r;
-  tu_sbx (&r, proj, "--json", "up", NULL);
-  json_t *o = json_loads (r.out, 0, NULL);
-  cr_assert_not_null (o, "%s", r.out);
-  json_t *ins = NULL;
-  sbx_error *err = NULL;
-  cr_assert_eq (engine_container_inspect (c, json_string_value (json_object_get (o, "id")), &ins, &err), 0);
-  json_decref (o);
-  tu_result_clear (&r);
-  engine_client_free (c);
-  return ins;
-}
 
 static long
 agent_host_pid (void)
 {
-  json_t *ins = inspect ();
+  json_t *ins = tu_up_inspect (proj);
   long pid = (long) json_integer_value (json_object_get (json_object_get (ins, "State"), "Pid"));
   json_decref (ins);
   cr_assert_gt (pid, 1);
@@ -194,7 +178,7 @@ Test (agent, stale_socket_falls_back_without_hanging)
   unlink (dead);
 
   /* The container's own socket gone too: the engine's exec API. */
-  json_t *ins = inspect ();
+  json_t *ins = tu_up_inspect (proj);
   const char *name = json_string_value (
       json_object_get (json_object_get (json_object_get (ins, "Config"), "Labels"), "dev.sbx.agent"));
   cr_assert_not_null (name);
@@ -233,7 +217,7 @@ Test (agent, killed_mid_command_is_a_clear_error_and_nothing_runs)
   cr_assert (strncmp (buf, "125 ", 4) == 0, "exit 125: %s", buf);
   cr_assert (strstr (buf, "agent went away") != NULL, "a clear error: %s", buf);
   /* The container ended with its PID 1: nothing of the command is left. */
-  json_t *ins = inspect ();
+  json_t *ins = tu_up_inspect (proj);
   json_decref (ins);
   tu_result r;
   tu_sbx (&r, proj, "exec", "--", "ps", "-o", "args", NULL);

@@ -26,22 +26,6 @@ static char *api_on[] = { "SBX_NO_AGENT=1", NULL };
 
 TestSuite (container_security, .timeout = 300);
 
-static json_t *
-inspect (const char *proj)
-{
-  engine_client *c = tu_engine ();
-  tu_result r;
-  tu_sbx (&r, proj, "--json", "up", NULL);
-  json_t *o = json_loads (r.out, 0, NULL);
-  cr_assert_not_null (o, "%s", r.out);
-  json_t *ins = NULL;
-  sbx_error *err = NULL;
-  cr_assert_eq (engine_container_inspect (c, json_string_value (json_object_get (o, "id")), &ins, &err), 0);
-  json_decref (o);
-  tu_result_clear (&r);
-  engine_client_free (c);
-  return ins;
-}
 
 static void
 sh_in (tu_result *r, const char *proj, char **env, const char *script)
@@ -102,7 +86,7 @@ Test (container_security, a_planted_agent_gets_nothing_and_the_command_runs_for_
 
   /* The engine's State.Pid is checked too when sbx inspected the
      container: the planted listener under the container's socket name. */
-  json_t *ins = inspect (proj);
+  json_t *ins = tu_up_inspect (proj);
   const char *name = json_string_value (
       json_object_get (json_object_get (json_object_get (ins, "Config"), "Labels"), "dev.sbx.agent"));
   cr_assert_not_null (name);
@@ -143,7 +127,7 @@ Test (container_security, symlinks_planted_in_the_agent_directory_are_not_follow
   tu_result_clear (&r);
 
   /* The agent's own socket replaced by a symlink to it. */
-  json_t *ins = inspect (proj);
+  json_t *ins = tu_up_inspect (proj);
   const char *name = json_string_value (
       json_object_get (json_object_get (json_object_get (ins, "Config"), "Labels"), "dev.sbx.agent"));
   cr_assert_not_null (name);
@@ -263,7 +247,7 @@ Test (container_security, no_setuid_bit_nor_device_through_the_engine)
 Test (container_security, memory_is_bounded_by_default)
 {
   char *proj = tu_project_up (NULL);
-  json_t *ins = inspect (proj);
+  json_t *ins = tu_up_inspect (proj);
   json_t *hc = json_object_get (ins, "HostConfig");
   long long mem = json_integer_value (json_object_get (hc, "Memory"));
   long long half = (long long) sysconf (_SC_PHYS_PAGES) * sysconf (_SC_PAGESIZE) / 2;

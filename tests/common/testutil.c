@@ -286,3 +286,22 @@ tu_engine (void)
   free (v);
   return c;
 }
+
+json_t *
+tu_up_inspect (const char *proj)
+{
+  engine_client *c = tu_engine ();
+  tu_result r;
+  tu_sbx (&r, proj, "--json", "up", NULL);
+  json_t *o = json_loads (r.out, 0, NULL);
+  cr_assert_not_null (o, "%s", r.out);
+  json_t *ins = NULL;
+  sbx_error *err = NULL;
+  cr_assert_eq (engine_container_inspect (c, json_string_value (json_object_get (o, "id")), &ins,
+                                          &err),
+                0);
+  json_decref (o);
+  tu_result_clear (&r);
+  engine_client_free (c);
+  return ins;
+}

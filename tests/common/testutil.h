@@ -60,4 +60,7 @@ void tu_project_remove (char *project);
 /* A client for the test engine; the test fails if it does not answer. */
 engine_client *tu_engine (void);
 
+/* sbx up in proj, then the engine's inspect of its container (owned). */
+json_t *tu_up_inspect (const char *proj);
+
 #endif

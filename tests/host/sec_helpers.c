@@ -1,5 +1,6 @@
 /* sec_helpers.c: see sec_helpers.h. */
 #include "sec_helpers.h"
+#include "testutil.h"
 #include "util.h"
 
 #include <criterion/criterion.h>
@@ -16,15 +17,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void
-put (const char *dir, const char *name, const char *content)
-{
-  _cleanup_free_ char *path = xasprintf ("%s/%s", dir, name);
-  FILE *f = fopen (path, "w");
-  cr_assert_not_null (f, "cannot create %s", path);
-  fputs (content, f);
-  fclose (f);
-}
 
 char *
 sec_outside (const hh_tree *t)
@@ -42,13 +34,13 @@ sec_tree_make (hh_tree *t, uid_t uid)
       _cleanup_free_ char *p = xasprintf ("%s/%s", t->project, *d);
       cr_assert_eq (mkdir (p, 0755), 0, "mkdir %s", p);
     }
-  put (t->project, ".git/config", "[core]\n\tbare = false\n");
-  put (t->project, ".git/HEAD", "ref: refs/heads/main\n");
-  put (t->project, ".git/hooks/pre-commit.sample", "#!/bin/sh\nexit 0\n");
-  put (t->project, ".sbx/config.json", "{\"isolation\":\"default\"}\n");
+  tu_write_file (t->project, ".git/config", "[core]\n\tbare = false\n");
+  tu_write_file (t->project, ".git/HEAD", "ref: refs/heads/main\n");
+  tu_write_file (t->project, ".git/hooks/pre-commit.sample", "#!/bin/sh\nexit 0\n");
+  tu_write_file (t->project, ".sbx/config.json", "{\"isolation\":\"default\"}\n");
   _cleanup_free_ char *outside = sec_outside (t);
   cr_assert_eq (mkdir (outside, 0755), 0);
-  put (outside, "file", "outside-file\n");
+  tu_write_file (outside, "file", "outside-file\n");
   cr_assert_eq (chmod (t->base, 0755), 0);
   _cleanup_free_ char *cmd
       = xasprintf ("chown -R %u:%u '%s'", (unsigned) uid, (unsigned) uid, t->base);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "host_helpers.h"
+#include "testutil.h"
 #include "util.h"
 
 #define NOBODY 65534
@@ -78,15 +79,8 @@ confined (uid_t uid, const host_landlock *ll, const host_bpf *bpf, int (*fn) (vo
 static void
 put (const char *dir, const char *name, const char *content)
 {
+  tu_write_file (dir, name, content);
   _cleanup_free_ char *path = xasprintf ("%s/%s", dir, name);
-  _cleanup_free_ char *parent = xstrdup (path);
-  *strrchr (parent, '/') = '\0';
-  _cleanup_free_ char *mk = xasprintf ("mkdir -p '%s'", parent);
-  cr_assert_eq (system (mk), 0);
-  FILE *f = fopen (path, "w");
-  cr_assert_not_null (f, "cannot create %s", path);
-  fputs (content, f);
-  fclose (f);
   cr_assert_eq (chmod (path, 0644), 0);
 }
 

@@ -8,6 +8,7 @@
 
 #include "sha256.h"
 #include "trust.h"
+#include "testutil.h"
 #include "util.h"
 
 static char *base, *project, *state;
@@ -15,14 +16,7 @@ static char *base, *project, *state;
 static void
 put (const char *path, const char *text)
 {
-  _cleanup_free_ char *dir = xstrdup (path);
-  *strrchr (dir, '/') = '\0';
-  _cleanup_free_ char *cmd = xasprintf ("mkdir -p '%s'", dir);
-  cr_assert_eq (system (cmd), 0);
-  FILE *f = fopen (path, "w");
-  cr_assert_not_null (f);
-  fputs (text, f);
-  fclose (f);
+  tu_write_file ("", path + 1, text);
 }
 
 static void
