@@ -14,6 +14,7 @@
 #include "host/host.h"
 #include "select.h"
 #include "trust.h"
+#include "userdirs.h"
 #include "project.h"
 #include "util.h"
 

@@ -1,5 +1,6 @@
 /* lock.c: per-project advisory locks. */
 #include "lock.h"
+#include "userdirs.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -10,23 +11,11 @@ int
 sbx_lock_path (const char *project_id, const char *what, bool create_dir, char **out,
                sbx_error **err)
 {
-  const char *rt = getenv ("XDG_RUNTIME_DIR");
   _cleanup_free_ char *dir = NULL;
-  struct stat st;
-  if (rt && *rt && stat (rt, &st) == 0 && S_ISDIR (st.st_mode) && access (rt, W_OK) == 0)
-    dir = xasprintf ("%s/sbx", rt);
-  else
-    dir = xasprintf ("/tmp/sbx-%u", (unsigned) getuid ());
-  if (create_dir)
-    {
-      if (mkdir (dir, 0700) < 0 && errno != EEXIST)
-        return sbx_fail_errno (err, errno, "creating the lock directory %s", dir);
-      if (lstat (dir, &st) < 0)
-        return sbx_fail_errno (err, errno, "lock directory %s", dir);
-      if (!S_ISDIR (st.st_mode) || st.st_uid != getuid ())
-        return sbx_fail (err, SBX_ERR_IO,
-                         "lock directory %s is not a directory owned by you; remove it", dir);
-    }
+  if (sbx_run_dir (&dir, err) < 0)
+    return sbx_error_prefix (err, "the lock directory");
+  if (create_dir && sbx_private_dir (dir, err) < 0)
+    return sbx_error_prefix (err, "the lock directory");
   *out = xasprintf ("%s/%s.%s.lock", dir, project_id, what);
   return 0;
 }

@@ -1,12 +1,12 @@
 /* trust.c: see trust.h. */
 #include "trust.h"
+#include "userdirs.h"
 #include "sha256.h"
 #include "util.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -91,41 +91,11 @@ sbx_trust_sha256_hex (const void *data, size_t len, char out[65])
 const char *const sbx_trust_files[]
     = { ".sbx/config.json", ".devcontainer/devcontainer.json", ".devcontainer.json", NULL };
 
-char *
-sbx_user_home (void)
-{
-  const char *h = getenv ("HOME");
-  if (h && h[0] == '/')
-    return xstrdup (h);
-  struct passwd *pw = getpwuid (getuid ());
-  if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
-    return xstrdup (pw->pw_dir);
-  return NULL;
-}
-
-static int
-state_dir (char **out, sbx_error **err)
-{
-  const char *x = getenv ("XDG_STATE_HOME");
-  if (x && x[0] == '/')
-    {
-      *out = xasprintf ("%s/sbx", x);
-      return 0;
-    }
-  _cleanup_free_ char *home = sbx_user_home ();
-  if (!home)
-    return sbx_fail (err, SBX_ERR_INVALID,
-                     "cannot find the trust store: neither $XDG_STATE_HOME nor $HOME is an "
-                     "absolute path; set one of them");
-  *out = xasprintf ("%s/.local/state/sbx", home);
-  return 0;
-}
-
 int
 sbx_trust_store_path (char **out, sbx_error **err)
 {
   _cleanup_free_ char *dir = NULL;
-  if (state_dir (&dir, err) < 0)
+  if (sbx_state_dir (&dir, err) < 0)
     return -1;
   *out = xasprintf ("%s/trust", dir);
   return 0;
@@ -275,32 +245,6 @@ hash_file (const char *path, char hash[65], sbx_error **err)
   return 0;
 }
 
-/* mkdir -p with mode 0700 for what it creates; the last directory must be
-   the caller's and is set to 0700. */
-static int
-make_dir (const char *dir, sbx_error **err)
-{
-  _cleanup_free_ char *p = xstrdup (dir);
-  for (char *s = p + 1; *s; s++)
-    if (*s == '/')
-      {
-        *s = '\0';
-        if (mkdir (p, 0700) < 0 && errno != EEXIST)
-          return sbx_fail_errno (err, errno, "creating %s", p);
-        *s = '/';
-      }
-  if (mkdir (p, 0700) < 0 && errno != EEXIST)
-    return sbx_fail_errno (err, errno, "creating %s", p);
-  struct stat st;
-  if (lstat (p, &st) < 0)
-    return sbx_fail_errno (err, errno, "%s", p);
-  if (!S_ISDIR (st.st_mode) || st.st_uid != getuid ())
-    return sbx_fail (err, SBX_ERR_IO, "%s is not a directory of yours; remove it", p);
-  if ((st.st_mode & 07777) != 0700 && chmod (p, 0700) < 0)
-    return sbx_fail_errno (err, errno, "chmod 0700 %s", p);
-  return 0;
-}
-
 /* Replace the store with v (atomically). */
 static int
 store_write (const char *dir, const char *path, const sbx_trust_entry *v, size_t n, sbx_error **err)
@@ -341,7 +285,7 @@ tx_begin (store_tx *t, sbx_error **err)
 {
   memset (t, 0, sizeof *t);
   t->lock = -1;
-  if (state_dir (&t->dir, err) < 0 || make_dir (t->dir, err) < 0)
+  if (sbx_state_dir (&t->dir, err) < 0 || sbx_private_dir (t->dir, err) < 0)
     return -1;
   t->path = xasprintf ("%s/trust", t->dir);
   _cleanup_free_ char *lp = xasprintf ("%s/trust.lock", t->dir);

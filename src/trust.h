@@ -31,9 +31,6 @@ extern const char *const sbx_trust_files[];
    without loading libcrypto). */
 void sbx_trust_sha256_hex (const void *data, size_t len, char out[65]);
 
-/* The caller's home: $HOME when absolute, else the passwd entry, else NULL.
-   Allocated. */
-char *sbx_user_home (void);
 
 /* The path of the trust store (it may not exist). */
 int sbx_trust_store_path (char **out, sbx_error **err);

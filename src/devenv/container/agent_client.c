@@ -14,11 +14,11 @@
 #include "devenv/container/agent_client.h"
 #include "agent/frame.h"
 #include "engine/hijack.h"
+#include "userdirs.h"
 #include "util.h"
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -52,38 +52,6 @@ devenv_agent_disabled (void)
 
 /* ---- the directory ---- */
 
-static int
-check_own_dir (const char *dir, sbx_error **err)
-{
-  struct stat st;
-  if (mkdir (dir, 0700) < 0 && errno != EEXIST)
-    return sbx_fail_errno (err, errno, "creating %s", dir);
-  if (lstat (dir, &st) < 0)
-    return sbx_fail_errno (err, errno, "%s", dir);
-  if (!S_ISDIR (st.st_mode) || st.st_uid != getuid () || (st.st_mode & 077))
-    return sbx_fail (err, SBX_ERR_IO, "%s is not a private directory of yours (0700); remove it",
-                     dir);
-  return 0;
-}
-
-/* mkdir -p path (0700 for what it creates). */
-static int
-make_parents (const char *path, sbx_error **err)
-{
-  _cleanup_free_ char *p = xstrdup (path);
-  for (char *s = p + 1;; s++)
-    {
-      s = strchr (s, '/');
-      if (s)
-        *s = '\0';
-      if (mkdir (p, 0700) < 0 && errno != EEXIST)
-        return sbx_fail_errno (err, errno, "creating %s", p);
-      if (!s)
-        return 0;
-      *s = '/';
-    }
-}
-
 int
 devenv_agent_dir (const char *project_id, const char *host, bool create, char **out,
                   sbx_error **err)
@@ -106,32 +74,17 @@ devenv_agent_dir (const char *project_id, const char *host, bool create, char **
   uint32_t h = sbx_fnv1a (a.socket_path);
   engine_address_clear (&a);
 
-  /* Never under /tmp, which the host levels' sandboxes may write: the
-     user's runtime directory, else the user's state directory. */
-  const char *rt = getenv ("XDG_RUNTIME_DIR");
-  struct stat st;
-  _cleanup_free_ char *base = NULL, *state = NULL;
-  if (rt && *rt == '/' && stat (rt, &st) == 0 && S_ISDIR (st.st_mode) && access (rt, W_OK) == 0)
-    base = xasprintf ("%s/sbx", rt);
-  else
+  /* Never under /tmp, which the host levels' sandboxes may write
+     (userdirs.h); nowhere private: the engine's exec API only. */
+  _cleanup_free_ char *base = NULL;
+  sbx_error *e2 = NULL;
+  if (sbx_run_dir (&base, &e2) < 0)
     {
-      const char *xs = getenv ("XDG_STATE_HOME");
-      const char *home = getenv ("HOME");
-      struct passwd *pw = NULL;
-      if (!(home && *home == '/'))
-        home = (pw = getpwuid (getuid ())) && pw->pw_dir && *pw->pw_dir == '/' ? pw->pw_dir : NULL;
-      if (xs && *xs == '/')
-        state = xasprintf ("%s/sbx", xs);
-      else if (home)
-        state = xasprintf ("%s/.local/state/sbx", home);
-      else
-        return 0; /* nowhere private: the engine's exec API only */
-      base = xasprintf ("%s/run", state);
+      sbx_error_free (e2);
+      return 0;
     }
   _cleanup_free_ char *dir = xasprintf ("%s/%s-%08x.agent", base, project_id, h);
-  if (create && state && make_parents (state, err) < 0)
-    return sbx_error_prefix (err, "the agent directory");
-  if (create && (check_own_dir (base, err) < 0 || check_own_dir (dir, err) < 0))
+  if (create && sbx_private_dir (dir, err) < 0)
     return sbx_error_prefix (err, "the agent directory");
   *out = steal_pointer (&dir);
   return 0;
