@@ -170,7 +170,10 @@ Test (swap, unchanged_image_is_a_no_op)
 Test (swap, running_command_is_drained)
 {
   /* A command started before the swap finishes in the old container. */
-  char *argv[] = { (char *) TU_SBX, "exec", "--", "sh", "-c", "sleep 2; echo finished", NULL };
+  char *argv[] = { (char *) TU_SBX, "exec", "--", "sh", "-c", "touch started; sleep 2; echo finished",
+                   NULL };
+  _cleanup_free_ char *started = xasprintf ("%s/started", proj);
+  unlink (started);
   pid_t pid = fork ();
   if (pid == 0)
     {
@@ -178,7 +181,11 @@ Test (swap, running_command_is_drained)
       tu_run (&r, proj, NULL, NULL, 60, argv);
       _exit (r.status == 0 && strcmp (r.out, "finished\n") == 0 ? 0 : 1);
     }
-  usleep (700 * 1000);
+  /* Swap once the command runs in the old container (however loaded the
+     machine is). */
+  for (int i = 0; i < 400 && access (started, F_OK) != 0; i++)
+    usleep (50 * 1000);
+  cr_assert_eq (access (started, F_OK), 0, "the command did not start within 20 s");
   tu_result r;
   tu_sbx (&r, proj, "--json", "swap", "--image", IMAGE_V2, NULL);
   cr_assert_eq (r.status, 0, "%s", r.err);
