@@ -74,8 +74,10 @@ landlock_row (sbx_guarantee g, const sbx_kernel_caps *k, const char **how)
       return k->mount_ns ? given (how, "read-only bind mounts in a mount namespace")
                          : missing (how, "no mount namespace for this user (user namespaces off)");
     case SBX_G_NO_DAEMON:
+      if (!k->mount_ns)
+        return missing (how, "no mount namespace for this user: /tmp would be the host's");
       return k->seccomp_notify
-                 ? given (how, "connect() supervised by sbx (seccomp user notification)")
+                 ? given (how, "connect() supervised by sbx; /tmp and /dev/shm its own")
                  : missing (how, "no seccomp user notification with pidfd_getfd (Linux < 5.6)");
     case SBX_G_NO_ABSTRACT:
       return k->landlock_abi >= 6 ? given (how, "Landlock scope (ABI 6)")

@@ -110,6 +110,11 @@ int host_landlock_enforce (const host_landlock *ll);
    backend shares the host's network namespace and so its abstract sockets.
    Async-signal-safe: 0 or -errno. */
 int host_landlock_scope_enforce (void);
+/* Read-write (and exec when asked) on the dir at path as the calling
+   process sees it now: for the private tmpfs that the child mounts on /tmp
+   and /dev/shm after the ruleset was made (rules name inodes).  A missing
+   path is no error.  Async-signal-safe: 0 or -errno. */
+int host_landlock_add_private (const host_landlock *ll, const char *path, bool exec);
 /* Same with an sbx_error. */
 int host_landlock_apply (const host_landlock *ll, sbx_error **err);
 void host_landlock_free (host_landlock *ll);

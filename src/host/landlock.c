@@ -386,6 +386,23 @@ host_landlock_enforce (const host_landlock *ll)
 }
 
 int
+host_landlock_add_private (const host_landlock *ll, const char *path, bool exec)
+{
+  int fd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : -errno;
+  uint64_t access = (LL_FS_READ | LL_FS_WRITE) & ll->handled_fs;
+  if (!exec)
+    access &= ~LL_FS_EXECUTE;
+  struct ll_path_beneath_attr pb = { .allowed_access = access, .parent_fd = fd };
+  int r = syscall (__NR_landlock_add_rule, ll->ruleset_fd, LL_RULE_PATH_BENEATH, &pb, 0) < 0
+              ? -errno
+              : 0;
+  close (fd);
+  return r;
+}
+
+int
 host_landlock_scope_enforce (void)
 {
   long abi = syscall (__NR_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);

@@ -509,7 +509,10 @@ confine_supervised (const prepared *p, const char *cwd, pid_t parent, struct chi
      exec below makes the command dumpable anyway. */
   (void) prctl (PR_SET_DUMPABLE, 1, 0, 0, 0);
   int e;
-  if (host_protect_needed (p->protect) && (e = host_protect_enter (p->protect)) < 0)
+  if (host_protect_needed (p->protect)
+      && ((e = host_protect_enter (p->protect)) < 0
+          || (e = host_landlock_add_private (p->landlock, "/tmp", true)) < 0
+          || (e = host_landlock_add_private (p->landlock, "/dev/shm", false)) < 0))
     {
       *r = (struct child_report) { .stage = STAGE_PROTECT, .errnum = -e };
       return;
@@ -672,7 +675,7 @@ child_failure (const host_run_opts *o, const prepared *p, const struct child_rep
       return sbx_fail (err, SBX_ERR_UNAVAILABLE,
                        "cannot create a private mount namespace%s for '%s' (%s), which the "
                        "default level needs to keep .git/hooks, .git/config and .sbx read-only "
-                       "in the writable project; user namespaces are probably disabled here "
+                       "and to give the command its own /tmp; user namespaces are probably disabled here "
                        "(the enhanced level needs them too): use --isolation container",
                        geteuid () == 0 ? "" : " in a user namespace", cmd, strerror (r->errnum));
     case STAGE_CAPS:

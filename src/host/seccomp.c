@@ -300,10 +300,14 @@ add_rules (scmp_filter_ctx ctx, bool allow_network, bool supervised, sbx_error *
             < 0)
           return -1;
       /* An unconnected datagram socket can sendto() any socket path without
-         connect(): refused (the type without SOCK_NONBLOCK/SOCK_CLOEXEC). */
+         connect(): refused, from socket() and socketpair() alike (the type
+         without SOCK_NONBLOCK/SOCK_CLOEXEC). */
       if (RULE (SCMP_ACT_ERRNO (EACCES), socket, LOW32_EQ (0, AF_UNIX),
                 SCMP_A1 (SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM))
-          < 0)
+              < 0
+          || RULE (SCMP_ACT_ERRNO (EACCES), socketpair, LOW32_EQ (0, AF_UNIX),
+                   SCMP_A1 (SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM))
+                 < 0)
         return -1;
     }
   return 0;

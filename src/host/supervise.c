@@ -11,8 +11,9 @@
    memory afterwards.  SECCOMP_USER_NOTIF_FLAG_CONTINUE is never used.
 
    Rules: a pathname Unix socket may be connected to when its real path lies
-   in a writable dir (the project when writable, the extra rw dirs, /tmp) or
-   is listed in allow_unix_sockets; abstract addresses get EPERM (the
+   in a writable dir (the project when writable, the extra rw dirs, the
+   child's private /tmp and /dev/shm: see protect.c) or is listed in
+   allow_unix_sockets; abstract addresses get EPERM (the
    supervisor is outside the child's Landlock scope and cannot tell whose
    they are); other families are connected when the network is allowed.
    Metadata calls act only inside the writable dirs, never on a protected
@@ -96,7 +97,9 @@ host_supervisor_new (const host_policy *pol, char *const *protected_paths, host_
     add_real (&s->writable, pol->project_dir);
   for (char *const *p = pol->rw_dirs; p && *p; p++)
     add_real (&s->writable, *p);
+  /* The child's own tmpfs (protect.c): what is there is the sandbox's. */
   add_real (&s->writable, "/tmp");
+  add_real (&s->writable, "/dev/shm");
   for (char *const *p = protected_paths; p && *p; p++)
     add_real (&s->protected_, *p);
   size_t n = strv_len (pol->allow_unix_sockets);

@@ -439,7 +439,9 @@ Test (policy_seccomp, supervised_filter_notifies, .timeout = 60)
       if (socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0) != -1 || errno != EACCES)
         _exit (2);
       int pair[2];
-      if (socketpair (AF_UNIX, SOCK_DGRAM, 0, pair) < 0)
+      if (socketpair (AF_UNIX, SOCK_DGRAM, 0, pair) != -1 || errno != EACCES)
+        _exit (3);
+      if (socketpair (AF_UNIX, SOCK_STREAM, 0, pair) < 0)
         _exit (3);
       int s = socket (AF_UNIX, SOCK_STREAM, 0);
       if (s < 0)

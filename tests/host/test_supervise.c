@@ -135,6 +135,46 @@ Test (supervise, unix_own_sockets_nonroot)
   own_sockets (SEC_NOBODY);
 }
 
+/* /tmp is shared with the rest of the machine (tmux, ssh-agent and X11
+   keep their sockets there): the sandbox gets its own, so a socket another
+   program listens on in /tmp does not answer it, and what it writes there
+   stays its own. */
+static void
+tmp_foreign (uid_t uid)
+{
+  sec_tree_make (&tree, uid);
+  char dir[] = "/tmp/sbx-foreign-XXXXXX";
+  cr_assert_not_null (mkdtemp (dir));
+  cr_assert_eq (chmod (dir, 0777), 0);
+  _cleanup_free_ char *sock = xasprintf ("%s/default", dir);
+  int lfd = sec_listen_unix (sock);
+  host_policy pol = policy (NULL);
+  _cleanup_free_ char *script
+      = xasprintf ("%s %s; echo mine > %s/planted; ls /tmp | wc -l", client_py, sock, dir);
+  _cleanup_free_ char *out = NULL;
+  int st = sec_run (uid, HOST_CONFINE_LANDLOCK, &pol, script, 0, &out);
+  cr_expect_eq (st, 0, "%s", out);
+  cr_expect_null (strstr (out, "OK"), "a foreign socket in /tmp answered: %s", out);
+  _cleanup_free_ char *err = xasprintf ("ERR 2 %s\n", sock);
+  cr_expect_not_null (strstr (out, err), "%s", out);
+  _cleanup_free_ char *planted = xasprintf ("%s/planted", dir);
+  cr_expect (access (planted, F_OK) != 0, "the sandbox wrote into the host's /tmp");
+  close (lfd);
+  unlink (sock);
+  rmdir (dir);
+  hh_tree_free (&tree);
+}
+
+Test (supervise, unix_foreign_in_tmp_unreachable_root)
+{
+  tmp_foreign (0);
+}
+
+Test (supervise, unix_foreign_in_tmp_unreachable_nonroot)
+{
+  tmp_foreign (SEC_NOBODY);
+}
+
 static bool
 same_stat (const struct stat *a, const struct stat *b)
 {
