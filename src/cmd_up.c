@@ -11,7 +11,8 @@
 static void
 help (void)
 {
-  printf ("usage: sbx up [--image REF] [--isolation container|maximum] [--runtime R] [--swap]\n\n"
+  printf ("usage: sbx up [--image REF] [--isolation container|maximum] [--runtime R] [--swap]\n"
+          "              [-p PORT[:PORT]]...\n\n"
           "Start the project container: hardened (no capabilities, no-new-privileges,\n"
           "read-only root, no network unless allowed), the project mounted at its own\n"
           "path, commands running as your uid:gid.  Memory is bounded by max_memory_mb\n"
@@ -19,7 +20,12 @@ help (void)
           "  --image REF      run this image (remembered for later commands until 'sbx down')\n"
           "  --isolation L    container (runc, default) or maximum (gVisor)\n"
           "  --runtime R      the gVisor runtime name for maximum (default: runsc)\n"
-          "  --swap           if the running container's image is stale, swap it (see 'sbx swap')\n");
+          "  --swap           if the running container's image is stale, swap it (see 'sbx swap')\n"
+          "  -p, --publish HOSTPORT[:CONTAINERPORT]\n"
+          "                   publish a port on 127.0.0.1 (needs allow_network; kept by swaps)\n\n"
+          "The project's devcontainer.json gives the container its containerEnv and\n"
+          "remoteEnv, its lifecycle commands (postCreateCommand..., output shown with\n"
+          "the step's name) and, when trusted ('sbx trust'), its forwardPorts.\n");
 }
 
 /* A running devenv container whose image is no longer the project's: say
@@ -107,13 +113,17 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
                                          { "isolation", required_argument, 0, 'I' },
                                          { "runtime", required_argument, 0, 'r' },
                                          { "swap", no_argument, 0, 's' },
+                                         { "publish", required_argument, 0, 'p' },
                                          { "help", no_argument, 0, 'h' },
                                          { 0, 0, 0, 0 } };
   const char *image_arg = NULL, *runtime = NULL;
   sbx_level level = SBX_LEVEL_CONTAINER;
   bool level_set = false, swap = false;
+  _cleanup_free_ char *publish = NULL;
+  _cleanup_free_ devenv_port *ports = NULL;
+  size_t n_ports = 0;
   _cleanup_error_ sbx_error *err = NULL;
-  cli_opts op = { .argc = argc, .argv = argv, .shortopts = "", .longopts = opts, .help = help };
+  cli_opts op = { .argc = argc, .argv = argv, .shortopts = "p:", .longopts = opts, .help = help };
   int ch, rc;
   while ((ch = cli_opt_next (ctx, &op, &rc)) >= 0)
     switch (ch)
@@ -132,11 +142,20 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
       case 's':
         swap = true;
         break;
+      case 'p':
+        {
+          char *all = publish ? xasprintf ("%s,%s", publish, optarg) : xstrdup (optarg);
+          free (publish);
+          publish = all;
+        }
+        break;
       }
   if (ch == CLI_OPT_RETURN)
     return rc;
   if (cli_opt_no_operands (ctx, &op, &rc) < 0)
     return rc;
+  if (publish && devenv_ports_parse (publish, &ports, &n_ports, &err) < 0)
+    return cli_report (ctx, err);
 
   _cleanup_project_ sbx_project *p = NULL;
   sbx_config cfg;
@@ -160,8 +179,13 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
   if ((image_arg && devenv_remember_image (c, p, image_arg, &err) < 0)
       || settle_existing (ctx, c, p, &cfg, image_arg, &level, &level_set, swap, &err) < 0)
     goto out;
-  devenv_container_req req
-      = { .level = level, .level_set = level_set, .image = image_arg, .match_config = true };
+  devenv_container_req req = { .level = level,
+                               .level_set = level_set,
+                               .image = image_arg,
+                               .match_config = true,
+                               .ports = ports,
+                               .n_ports = n_ports,
+                               .attach = true };
   if (cli_ensure_project_container (ctx, c, p, &cfg, &req, &id, &err) < 0
       || report_up (ctx, c, p, id, &err) < 0)
     goto out;
