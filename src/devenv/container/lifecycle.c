@@ -181,7 +181,7 @@ typedef struct step_out
 {
   const devenv_spec *spec;
   const char *step;
-  bool nnp; /* sudo refused because of no-new-privileges */
+  bool nnp; /* sudo complained (no capabilities, no-new-privileges) */
 } step_out;
 
 static int
@@ -189,7 +189,9 @@ on_output (int stream, const char *data, size_t len, void *ud, sbx_error **err)
 {
   (void) err;
   step_out *o = ud;
-  if (memmem (data, len, "no new privileges", 17) || memmem (data, len, "no_new_privs", 12))
+  /* sudo's own complaints ("sudo: ...": no new privileges, setresuid
+     refused) */
+  if (memmem (data, len, "sudo: ", 6))
     o->nnp = true;
   if (o->spec->rt->output)
     o->spec->rt->output (o->step, stream, data, len, o->spec->rt->output_ud);
