@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <string.h>
+#include <sys/wait.h>
 
 static void
 help (void)
@@ -79,6 +80,39 @@ settle_existing (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx
     return check_stale (ctx, c, p, cfg, &ctr, swap, err);
   cli_verbose (ctx, "replacing %s (%s changed)", p->container_name, why);
   return devenv_container_remove_all (c, p, NULL, err);
+}
+
+/* A trusted devcontainer.json's initializeCommand, on the host in the
+   project directory, before anything else (its output on stderr). */
+static int
+initialize (cli_ctx *ctx, const sbx_project *p, sbx_error **err)
+{
+  _cleanup_devcontainer_ devenv_devcontainer *dc = NULL;
+  if (devenv_devcontainer_load (p->dir, &dc, err) < 0)
+    return -1;
+  if (!dc || !dc->initialize)
+    return 0;
+  cli_verbose (ctx, "initializeCommand (on the host, trusted): %s", dc->initialize);
+  fflush (stdout);
+  pid_t pid = fork ();
+  if (pid < 0)
+    return sbx_fail_errno (err, errno, "starting the initializeCommand");
+  if (pid == 0)
+    {
+      if (chdir (p->dir) < 0 || dup2 (STDERR_FILENO, STDOUT_FILENO) < 0)
+        _exit (126);
+      execl ("/bin/sh", "sh", "-c", dc->initialize, (char *) NULL);
+      _exit (127);
+    }
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return sbx_fail_errno (err, errno, "waiting for the initializeCommand");
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    return 0;
+  return sbx_fail (err, SBX_ERR_GENERIC, "%s: initializeCommand failed with %s %d", dc->name,
+                   WIFEXITED (status) ? "exit status" : "signal",
+                   WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status));
 }
 
 /* Say what runs now (text or --json). */
@@ -172,7 +206,7 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
       cfg.runtime_from = xstrdup ("--runtime");
     }
   if (devenv_container_level (&cfg, &level, level_set, &err) < 0
-      || cli_open_engine (ctx, &c, &err) < 0)
+      || initialize (ctx, p, &err) < 0 || cli_open_engine (ctx, &c, &err) < 0)
     goto out;
   /* The image is checked (and remembered) before a running container is
      touched. */
