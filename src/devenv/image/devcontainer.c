@@ -572,9 +572,9 @@ parse (devenv_devcontainer *dc, const char *project_dir, json_t *j, sbx_error **
         }
       else
         warn (&dc->warnings,
-              "%s: \"workspaceFolder\" %s not honoured: sbx mounts the project at its own path, "
-              "%s (${containerWorkspaceFolder}), and works there",
-              name, w, project_dir);
+              "%s: \"workspaceFolder\" not honoured: sbx mounts the project at its own path, "
+              "%s (${containerWorkspaceFolder}), and works there, not in %s",
+              name, project_dir, w);
     }
   if (env_object (&sc, name, "containerEnv", json_object_get (j, "containerEnv"),
                   &dc->container_env, err)
