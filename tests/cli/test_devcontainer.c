@@ -287,9 +287,10 @@ Test (devcontainer, local_feature_installed_at_build_time)
   cr_assert (strstr (r.err, "postCreateCommand: bonjour world (shout=true, installed as "),
              "%s", r.err);
   tu_result_clear (&r);
-  SBX (&r, p, NULL, "exec", "--", "ls", "-l", "/usr/local/bin/greet");
+  SBX (&r, p, NULL, "exec", "--", "sh", "-c", "ls -l /usr/local/bin/greet; echo $GREETER_HOME");
   cr_assert_eq (r.status, 0, "%s", r.err);
   cr_assert (strstr (r.out, " root root "), "%s", r.out);
+  cr_assert (strstr (r.out, "\n/opt/greeter\n"), "%s", r.out);
   tu_result_clear (&r);
   cleanup (p);
 }

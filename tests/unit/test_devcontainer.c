@@ -306,6 +306,7 @@ Test (devcontainer, local_features_are_built_and_keyed)
   cr_assert (strstr (text, "SHOUT='true'"), "%s", text);
   cr_assert (strstr (text, "NAME='world'"), "%s", text); /* the default */
   cr_assert (strstr (text, "USER root\n"), "%s", text);
+  cr_assert (strstr (text, "\nENV GREETER_HOME=\"/opt/greeter\"\n"), "%s", text);
   /* install.sh is part of the key... */
   _cleanup_free_ char *install
       = xasprintf ("%s/.devcontainer/features/greeter/install.sh", project);

@@ -288,7 +288,7 @@ shell_quote (const char *s)
    context, install.sh run as root with the options (the file's, else the
    defaults of devcontainer-feature.json) as environment variables. */
 static int
-feature_lines (const devenv_devcontainer *dc, const char *context, size_t i, char **text,
+feature_lines (devenv_devcontainer *dc, const char *context, size_t i, char **text,
                sbx_error **err)
 {
   const char *dir = dc->features[i];
@@ -329,10 +329,36 @@ feature_lines (const devenv_devcontainer *dc, const char *context, size_t i, cha
     free (env);
     env = e;
   }
+  /* The feature's containerEnv becomes the image's; what else its
+     metadata asks of the container is named. */
+  _cleanup_free_ char *envs = xstrdup ("");
+  json_object_foreach (json_object_get (meta, "containerEnv"), k, v)
+    if (json_is_string (v))
+      {
+        _cleanup_json_ json_t *q = json_string (json_string_value (v));
+        _cleanup_free_ char *qs = json_dumps (q, JSON_ENCODE_ANY);
+        char *e = xasprintf ("%sENV %s=%s\n", envs, k, qs);
+        free (envs);
+        envs = e;
+      }
+  json_object_foreach (meta, k, v)
+    if (strcmp (k, "mounts") == 0 || strcmp (k, "privileged") == 0 || strcmp (k, "capAdd") == 0
+        || strcmp (k, "securityOpt") == 0 || strcmp (k, "init") == 0
+        || strcmp (k, "entrypoint") == 0 || strcmp (k, "dependsOn") == 0
+        || strcmp (k, "installsAfter") == 0 || strcmp (k, "customizations") == 0
+        || strncmp (k, "on", 2) == 0 || strncmp (k, "post", 4) == 0
+        || strcmp (k, "updateContentCommand") == 0)
+      {
+        _cleanup_free_ char *w = xasprintf (
+            "%s: feature %s: \"%s\" not honoured (features are installed in the order listed; "
+            "what a feature asks of the container beyond containerEnv is not applied)",
+            dc->name, dir + n + 1, k);
+        strv_append (&dc->warnings, w);
+      }
   *text = xasprintf ("COPY [\"%s\", \"/tmp/sbx-features/%zu\"]\n"
                      "RUN cd /tmp/sbx-features/%zu && env %s sh ./install.sh && rm -rf "
-                     "/tmp/sbx-features/%zu\n",
-                     dir + n + 1, i, i, env, i);
+                     "/tmp/sbx-features/%zu\n%s",
+                     dir + n + 1, i, i, env, i, envs);
   return 0;
 }
 
@@ -341,7 +367,7 @@ feature_lines (const devenv_devcontainer *dc, const char *context, size_t i, cha
 static int
 devcontainer_extras (const char *project_dir, devenv_source *out, bool image_form, sbx_error **err)
 {
-  const devenv_devcontainer *dc = out->dc;
+  devenv_devcontainer *dc = out->dc;
   _cleanup_free_ char *text = NULL;
   if (image_form)
     text = xasprintf ("# %s: \"image\"\nFROM %s\n", dc->name, dc->image);
