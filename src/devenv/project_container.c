@@ -109,8 +109,6 @@ devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const devenv_p
   if (devenv_devcontainer_load (p->dir, &dc, err) < 0)
     return -1;
   out->rt.env = xcalloc (1, sizeof *out->rt.env);
-  for (size_t i = 0; i < n_ports; i++)
-    add_port (&out->rt, ports[i]);
   if (dc)
     {
       for (char **e = dc->container_env; e && *e; e++)
@@ -125,6 +123,14 @@ devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const devenv_p
         out->rt.lifecycle = json_incref (dc->lifecycle);
       out->initialize = dc->initialize ? xstrdup (dc->initialize) : NULL;
     }
+  out->rt.workdir = out->workdir;
+  /* The digest is the file's: ports given on the command line have their
+     own label (they stay until `sbx down`). */
+  out->digest = devenv_runtime_digest (&out->rt);
+  out->rt.digest = out->digest;
+  bool from_file = out->rt.n_ports > 0;
+  for (size_t i = 0; i < n_ports; i++)
+    add_port (&out->rt, ports[i]);
   if (out->rt.n_ports && !(cfg && cfg->allow_network))
     {
       devenv_runtime_clear (out);
@@ -132,12 +138,8 @@ devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const devenv_p
                        "publishing ports (%s) needs the project's network, which is not allowed; "
                        "set \"allow_network\": true in the configuration (a trusted "
                        ".sbx/config.json or ~/.config/sbx/config.json)",
-                       dc && dc->n_ports ? "forwardPorts/appPort of the devcontainer.json"
-                                         : "sbx up -p");
+                       from_file ? "forwardPorts/appPort of the devcontainer.json" : "sbx up -p");
     }
-  out->rt.workdir = out->workdir;
-  out->digest = devenv_runtime_digest (&out->rt);
-  out->rt.digest = out->digest;
   out->rt.output = h ? h->lifecycle : NULL;
   out->rt.output_ud = h ? h->ud : NULL;
   return 0;
@@ -250,6 +252,9 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
       if (!why && req->match_config
           && strcmp (ctr.devcontainer ? ctr.devcontainer : "", run.digest) != 0)
         why = "devcontainer.json";
+      _cleanup_free_ char *want_ports = devenv_ports_format (run.rt.ports, run.rt.n_ports);
+      if (!why && req->n_ports && strcmp (ctr.ports ? ctr.ports : "", want_ports) != 0)
+        why = "published ports";
       if (!why)
         {
           const char *cid = ctr.id;
