@@ -109,7 +109,7 @@ devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const devenv_p
   if (devenv_devcontainer_load (p->dir, &dc, err) < 0)
     return -1;
   out->rt.env = xcalloc (1, sizeof *out->rt.env);
-  if (dc)
+  if (dc && !dc->compose)
     {
       for (char **e = dc->container_env; e && *e; e++)
         strv_append (&out->rt.env, *e);

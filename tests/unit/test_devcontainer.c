@@ -158,18 +158,61 @@ Test (devcontainer, trusted_file_gets_ports_and_initialize)
   cr_assert_eq (warned (dc, "privileged"), 1);
 }
 
+static char *
+discover_error (const char *dir)
+{
+  devenv_source src;
+  sbx_error *err = NULL;
+  cr_assert_lt (devenv_discover (dir, NULL, &src, &err), 0);
+  char *msg = xstrdup (err->msg);
+  sbx_error_free (err);
+  return msg;
+}
+
+static void
+put (const char *rel, const char *text)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/%s", project, rel);
+  FILE *f = fopen (path, "w");
+  cr_assert_not_null (f);
+  fputs (text, f);
+  fclose (f);
+}
+
 Test (devcontainer, compose_is_out_of_scope)
 {
-  _cleanup_free_ char *msg = load_error (fixture ("compose"));
+  _cleanup_free_ char *msg = discover_error (fixture ("compose"));
   cr_assert (strstr (msg, "\"dockerComposeFile\""), "%s", msg);
   cr_assert (strstr (msg, "out of sbx's scope"), "%s", msg);
+  /* The file gives the container nothing either. */
+  _cleanup_devcontainer_ devenv_devcontainer *dc = load (project);
+  cr_assert (dc->compose);
+  /* With a Dockerfile of its own, or .sbx/Dockerfile, the project builds
+     that, and the file is a warning. */
+  put ("Dockerfile", "FROM debian:bookworm\n");
+  devenv_source src;
+  sbx_error *err = NULL;
+  cr_assert_eq (devenv_discover (project, NULL, &src, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (src.origin, DEVENV_ORIGIN_ROOT);
+  cr_assert (has (src.dc->warnings, msg));
+  devenv_source_clear (&src);
 }
 
 Test (devcontainer, registry_feature_is_refused)
 {
-  _cleanup_free_ char *msg = load_error (fixture ("registry-feature"));
+  _cleanup_free_ char *msg = discover_error (fixture ("registry-feature"));
   cr_assert (strstr (msg, "ghcr.io/devcontainers/features/node:1"), "%s", msg);
   cr_assert (strstr (msg, "registry"), "%s", msg);
+  /* When .sbx/Dockerfile builds the image, a warning. */
+  _cleanup_free_ char *cmd = xasprintf ("mkdir -p '%s/.sbx'", project);
+  cr_assert_eq (system (cmd), 0);
+  put (".sbx/Dockerfile", "FROM debian:bookworm\n");
+  devenv_source src;
+  sbx_error *err = NULL;
+  cr_assert_eq (devenv_discover (project, NULL, &src, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (src.origin, DEVENV_ORIGIN_SBX);
+  cr_assert (has (src.dc->warnings, msg));
+  devenv_source_clear (&src);
 }
 
 Test (devcontainer, substitutions)

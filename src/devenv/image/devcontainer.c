@@ -40,6 +40,7 @@ devenv_devcontainer_free (devenv_devcontainer *dc)
   strv_free (dc->features);
   json_decref (dc->feature_options);
   strv_free (dc->warnings);
+  free (dc->unusable);
   free (dc);
 }
 
@@ -395,11 +396,15 @@ features (devenv_devcontainer *dc, const char *project_dir, const char *cfgdir, 
   json_object_foreach (v, id, opts)
   {
     if (strncmp (id, "./", 2) != 0 && strncmp (id, "../", 3) != 0)
-      return sbx_fail (err, SBX_ERR_INVALID,
-                       "%s: feature \"%s\" would be fetched from a registry, which sbx does "
-                       "not do; copy it into the project (a folder with "
-                       "devcontainer-feature.json and install.sh) and name it \"./...\"",
-                       dc->name, id);
+      {
+        if (!dc->unusable)
+          dc->unusable = xasprintf (
+              "%s: feature \"%s\" would be fetched from a registry, which sbx does not do; "
+              "copy it into the project (a folder with devcontainer-feature.json and "
+              "install.sh) and name it \"./...\"",
+              dc->name, id);
+        continue;
+      }
     char real[PATH_MAX];
     _cleanup_free_ char *dir = xasprintf ("%s/%s", cfgdir, id);
     size_t n = strlen (project_dir);
@@ -524,11 +529,24 @@ parse (devenv_devcontainer *dc, const char *project_dir, json_t *j, sbx_error **
   if (!json_is_object (j))
     return sbx_fail (err, SBX_ERR_INVALID, "%s: the top level must be an object", name);
   if (json_object_get (j, "dockerComposeFile"))
-    return sbx_fail (err, SBX_ERR_INVALID,
-                     "%s: \"dockerComposeFile\": Docker Compose projects are out of sbx's scope; "
-                     "give the service's Dockerfile as \"build\": {\"dockerfile\": ...} or its "
-                     "image as \"image\"",
-                     name);
+    {
+      /* Its environment, commands and ports are the Compose service's: none
+         of it is the project container's. */
+      dc->compose = true;
+      dc->workspace = xstrdup (project_dir);
+      dc->lifecycle = json_object ();
+      dc->container_env = xcalloc (1, sizeof (char *));
+      dc->remote_env = xcalloc (1, sizeof (char *));
+      dc->cache_from = xcalloc (1, sizeof (char *));
+      dc->features = xcalloc (1, sizeof (char *));
+      dc->feature_options = json_array ();
+      dc->update_remote_user_uid = -1;
+      dc->unusable = xasprintf (
+          "%s: \"dockerComposeFile\": Docker Compose projects are out of sbx's scope; give the "
+          "service's Dockerfile as \"build\": {\"dockerfile\": ...} or its image as \"image\"",
+          name);
+      return 0;
+    }
   if (string_or_null (name, j, "image", &dc->image, err) < 0)
     return -1;
   if (dc->image && !*dc->image)

@@ -473,6 +473,16 @@ devenv_discover (const char *project_dir, const char *file, devenv_source *out, 
                 return -1;
               }
           }
+      /* A file that cannot build: an error, unless it names no image and
+         the project has a Dockerfile (a Compose project's own). */
+      const devenv_devcontainer *dc = out->dc;
+      if (dc && dc->unusable
+          && (used || dc->image || (dc->compose && !exists (project_dir, "Dockerfile"))))
+        {
+          sbx_fail (err, SBX_ERR_INVALID, "%s", dc->unusable);
+          devenv_source_clear (out);
+          return -1;
+        }
       if (!used && out->dc && out->dc->image)
         {
           /* {"image": ...}: a Dockerfile of one FROM, in the project. */
@@ -530,6 +540,10 @@ devenv_discover (const char *project_dir, const char *file, devenv_source *out, 
           return -1;
         }
     }
+  if (out->dc && out->dc->unusable && out->origin != DEVENV_ORIGIN_DEVCONTAINER)
+    strv_append (&out->dc->warnings, out->dc->unusable);
+  if (out->origin == DEVENV_ORIGIN_DEVCONTAINER)
+    ;
   else if (out->dc && out->dc->features[0])
     {
       _cleanup_free_ char *w

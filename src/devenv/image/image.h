@@ -102,6 +102,12 @@ typedef struct devenv_devcontainer
   char **features;      /* absolute folders of local features, in file order */
   json_t *feature_options; /* the options object of each, same order (array) */
   char **warnings;      /* one per property not honoured, NULL-terminated */
+  /* Why this file cannot build the project image (dockerComposeFile, a
+     feature from a registry), or NULL: an error when it is what builds
+     (devenv_discover), else one of the warnings.  A Compose file gives
+     the container nothing either (compose). */
+  char *unusable;
+  bool compose;
 } devenv_devcontainer;
 
 /* The project's devcontainer.json (.devcontainer/devcontainer.json, else
