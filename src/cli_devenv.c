@@ -200,6 +200,36 @@ note_verbose (const char *msg, void *ud)
   cli_verbose (ud, "%s", msg);
 }
 
+/* A lifecycle command's output on stderr, each line after its step's name
+   ("postCreateCommand: ..."); nothing with -q or --json. */
+static void
+lifecycle_output (const char *step, int stream, const char *data, size_t len, void *ud)
+{
+  cli_ctx *ctx = ud;
+  static char last_step[64];
+  static bool mid_line;
+  (void) stream;
+  if (ctx->verbosity < 0 || ctx->json)
+    return;
+  if (mid_line && strcmp (last_step, step) != 0)
+    {
+      fputc ('\n', stderr);
+      mid_line = false;
+    }
+  snprintf (last_step, sizeof last_step, "%s", step);
+  for (size_t i = 0; i < len;)
+    {
+      if (!mid_line)
+        fprintf (stderr, "%s: ", step);
+      const char *nl = memchr (data + i, '\n', len - i);
+      size_t n = nl ? (size_t) (nl - (data + i)) + 1 : len - i;
+      fwrite (data + i, 1, n, stderr);
+      mid_line = !nl;
+      i += n;
+    }
+  fflush (stderr);
+}
+
 void
 cli_devenv_hooks_init (cli_devenv_hooks *k, cli_ctx *ctx)
 {
@@ -207,7 +237,7 @@ cli_devenv_hooks_init (cli_devenv_hooks *k, cli_ctx *ctx)
   cli_devenv_progress_init (&k->prog, ctx);
   cli_devenv_options_init (&k->opts, ctx, &k->prog);
   k->h = (devenv_hooks) { .build = &k->opts, .build_result = &k->res, .note = note_verbose,
-                          .ud = ctx };
+                          .lifecycle = lifecycle_output, .ud = ctx };
 }
 
 void

@@ -219,6 +219,9 @@ do_status (cli_ctx *ctx, sbx_project *p, engine_client *c, args *a)
         printf ("container:   none\n");
       printf ("state:       %s%s%s\n", st.stale ? "stale" : "fresh", st.why ? ": " : "",
               st.why ? st.why : "");
+      /* What the project's files ask that sbx does not do. */
+      for (char **w = plan->warnings; w && *w; w++)
+        printf ("warning:     %s\n", *w);
     }
   devenv_status_clear (&st);
   return 0;

@@ -10,7 +10,7 @@ cmd_ps (cli_ctx *ctx, int argc, char **argv)
 {
   static const char usage[] =
       "usage: sbx ps\n\nList the containers sbx manages (all projects), with their\n"
-      "state, image, isolation and project.\n";
+      "state, image, isolation, project and the ports published on 127.0.0.1.\n";
   int rc;
   if (cli_opt_bare (ctx, argc, argv, usage, &rc))
     return rc;
@@ -26,11 +26,25 @@ cmd_ps (cli_ctx *ctx, int argc, char **argv)
   for (i = 0; i < list.n; i++)
     {
       const devenv_ctr *r = &list.v[i];
+      /* Its published ports, as docker ps shows them. */
+      _cleanup_free_ char *ports = xstrdup ("");
+      for (const char *q = r->ports; q && *q;)
+        {
+          size_t n = strcspn (q, ",");
+          const char *colon = memchr (q, ':', n);
+          char *t = colon ? xasprintf ("%s%s127.0.0.1:%.*s->%.*s/tcp", ports, *ports ? "," : "",
+                                       (int) (colon - q), q, (int) (n - (colon + 1 - q)), colon + 1)
+                          : xstrdup (ports);
+          free (ports);
+          ports = t;
+          q += n + (q[n] == ',');
+        }
       json_array_append_new (rows,
-                             json_pack ("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", r->name ?: "",
+                             json_pack ("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", r->name ?: "",
                                         "id", r->id, "state", r->state ?: "", "status",
                                         r->status ?: "", "image", r->image ?: "", "isolation",
-                                        r->isolation ?: "", "project", r->project ?: ""));
+                                        r->isolation ?: "", "project", r->project ?: "", "ports",
+                                        ports));
     }
   if (ctx->json)
     {
@@ -39,14 +53,16 @@ cmd_ps (cli_ctx *ctx, int argc, char **argv)
       return 0;
     }
   if (ctx->verbosity >= 0)
-    printf ("%-36s %-8s %-10s %-36s %s\n", "NAME", "STATE", "ISOLATION", "IMAGE", "PROJECT");
+    printf ("%-36s %-8s %-10s %-36s %s%s\n", "NAME", "STATE", "ISOLATION", "IMAGE", "PROJECT",
+            "  PORTS");
   json_array_foreach (rows, i, ct)
     {
-      const char *f[5];
-      static const char *keys[] = { "name", "state", "isolation", "image", "project" };
-      for (int k = 0; k < 5; k++)
+      const char *f[6];
+      static const char *keys[] = { "name", "state", "isolation", "image", "project", "ports" };
+      for (int k = 0; k < 6; k++)
         f[k] = json_string_value (json_object_get (ct, keys[k]));
-      printf ("%-36s %-8s %-10s %-36s %s\n", f[0], f[1], f[2], f[3], f[4]);
+      printf ("%-36s %-8s %-10s %-36s %s%s%s\n", f[0], f[1], f[2], f[3], f[4], *f[5] ? "  " : "",
+              f[5]);
     }
   return 0;
 }

@@ -7,11 +7,13 @@
 
 #include <getopt.h>
 #include <string.h>
+#include <sys/wait.h>
 
 static void
 help (void)
 {
-  printf ("usage: sbx up [--image REF] [--isolation container|maximum] [--runtime R] [--swap]\n\n"
+  printf ("usage: sbx up [--image REF] [--isolation container|maximum] [--runtime R] [--swap]\n"
+          "              [-p PORT[:PORT]]...\n\n"
           "Start the project container: hardened (no capabilities, no-new-privileges,\n"
           "read-only root, no network unless allowed), the project mounted at its own\n"
           "path, commands running as your uid:gid.  Memory is bounded by max_memory_mb\n"
@@ -19,7 +21,12 @@ help (void)
           "  --image REF      run this image (remembered for later commands until 'sbx down')\n"
           "  --isolation L    container (runc, default) or maximum (gVisor)\n"
           "  --runtime R      the gVisor runtime name for maximum (default: runsc)\n"
-          "  --swap           if the running container's image is stale, swap it (see 'sbx swap')\n");
+          "  --swap           if the running container's image is stale, swap it (see 'sbx swap')\n"
+          "  -p, --publish HOSTPORT[:CONTAINERPORT]\n"
+          "                   publish a port on 127.0.0.1 (needs allow_network; kept by swaps)\n\n"
+          "The project's devcontainer.json gives the container its containerEnv and\n"
+          "remoteEnv, its lifecycle commands (postCreateCommand..., output shown with\n"
+          "the step's name) and, when trusted ('sbx trust'), its forwardPorts.\n");
 }
 
 /* A running devenv container whose image is no longer the project's: say
@@ -75,6 +82,39 @@ settle_existing (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx
   return devenv_container_remove_all (c, p, NULL, err);
 }
 
+/* A trusted devcontainer.json's initializeCommand, on the host in the
+   project directory, before anything else (its output on stderr). */
+static int
+initialize (cli_ctx *ctx, const sbx_project *p, sbx_error **err)
+{
+  _cleanup_devcontainer_ devenv_devcontainer *dc = NULL;
+  if (devenv_devcontainer_load (p->dir, &dc, err) < 0)
+    return -1;
+  if (!dc || !dc->initialize)
+    return 0;
+  cli_verbose (ctx, "initializeCommand (on the host, trusted): %s", dc->initialize);
+  fflush (stdout);
+  pid_t pid = fork ();
+  if (pid < 0)
+    return sbx_fail_errno (err, errno, "starting the initializeCommand");
+  if (pid == 0)
+    {
+      if (chdir (p->dir) < 0 || dup2 (STDERR_FILENO, STDOUT_FILENO) < 0)
+        _exit (126);
+      execl ("/bin/sh", "sh", "-c", dc->initialize, (char *) NULL);
+      _exit (127);
+    }
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return sbx_fail_errno (err, errno, "waiting for the initializeCommand");
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    return 0;
+  return sbx_fail (err, SBX_ERR_GENERIC, "%s: initializeCommand failed with %s %d", dc->name,
+                   WIFEXITED (status) ? "exit status" : "signal",
+                   WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status));
+}
+
 /* Say what runs now (text or --json). */
 static int
 report_up (cli_ctx *ctx, engine_client *c, const sbx_project *p, const char *id, sbx_error **err)
@@ -107,13 +147,17 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
                                          { "isolation", required_argument, 0, 'I' },
                                          { "runtime", required_argument, 0, 'r' },
                                          { "swap", no_argument, 0, 's' },
+                                         { "publish", required_argument, 0, 'p' },
                                          { "help", no_argument, 0, 'h' },
                                          { 0, 0, 0, 0 } };
   const char *image_arg = NULL, *runtime = NULL;
   sbx_level level = SBX_LEVEL_CONTAINER;
   bool level_set = false, swap = false;
+  _cleanup_free_ char *publish = NULL;
+  _cleanup_free_ devenv_port *ports = NULL;
+  size_t n_ports = 0;
   _cleanup_error_ sbx_error *err = NULL;
-  cli_opts op = { .argc = argc, .argv = argv, .shortopts = "", .longopts = opts, .help = help };
+  cli_opts op = { .argc = argc, .argv = argv, .shortopts = "p:", .longopts = opts, .help = help };
   int ch, rc;
   while ((ch = cli_opt_next (ctx, &op, &rc)) >= 0)
     switch (ch)
@@ -132,11 +176,20 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
       case 's':
         swap = true;
         break;
+      case 'p':
+        {
+          char *all = publish ? xasprintf ("%s,%s", publish, optarg) : xstrdup (optarg);
+          free (publish);
+          publish = all;
+        }
+        break;
       }
   if (ch == CLI_OPT_RETURN)
     return rc;
   if (cli_opt_no_operands (ctx, &op, &rc) < 0)
     return rc;
+  if (publish && devenv_ports_parse (publish, &ports, &n_ports, &err) < 0)
+    return cli_report (ctx, err);
 
   _cleanup_project_ sbx_project *p = NULL;
   sbx_config cfg;
@@ -153,15 +206,20 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
       cfg.runtime_from = xstrdup ("--runtime");
     }
   if (devenv_container_level (&cfg, &level, level_set, &err) < 0
-      || cli_open_engine (ctx, &c, &err) < 0)
+      || initialize (ctx, p, &err) < 0 || cli_open_engine (ctx, &c, &err) < 0)
     goto out;
   /* The image is checked (and remembered) before a running container is
      touched. */
   if ((image_arg && devenv_remember_image (c, p, image_arg, &err) < 0)
       || settle_existing (ctx, c, p, &cfg, image_arg, &level, &level_set, swap, &err) < 0)
     goto out;
-  devenv_container_req req
-      = { .level = level, .level_set = level_set, .image = image_arg, .match_config = true };
+  devenv_container_req req = { .level = level,
+                               .level_set = level_set,
+                               .image = image_arg,
+                               .match_config = true,
+                               .ports = ports,
+                               .n_ports = n_ports,
+                               .attach = true };
   if (cli_ensure_project_container (ctx, c, p, &cfg, &req, &id, &err) < 0
       || report_up (ctx, c, p, id, &err) < 0)
     goto out;

@@ -33,6 +33,11 @@
 /* "<level>/<8 hex>": the level and a digest of the configuration that shapes
    the container (network, limits, mounts, runtime); also the agent's tag. */
 #define DEVENV_LABEL_PROFILE "dev.sbx.profile"
+/* A digest of what the project's devcontainer.json gives the container
+   (environment, ports, lifecycle commands): "" when nothing. */
+#define DEVENV_LABEL_DEVCONTAINER "dev.sbx.devcontainer"
+/* Its ports published on 127.0.0.1, "HOST:CONTAINER,..." */
+#define DEVENV_LABEL_PORTS "dev.sbx.ports"
 /* The name of the container's socket in the agent directory. */
 #define DEVENV_LABEL_AGENT "dev.sbx.agent"
 

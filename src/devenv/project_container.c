@@ -77,6 +77,129 @@ devenv_resolve_image (engine_client *c, const sbx_project *p, const sbx_config *
   return r;
 }
 
+void
+devenv_runtime_clear (devenv_project_runtime *r)
+{
+  strv_free (r->rt.env);
+  free (r->rt.ports);
+  json_decref (r->rt.lifecycle);
+  free (r->workdir);
+  free (r->digest);
+  free (r->initialize);
+  memset (r, 0, sizeof *r);
+}
+
+static void
+add_port (devenv_runtime *rt, devenv_port port)
+{
+  for (size_t i = 0; i < rt->n_ports; i++)
+    if (rt->ports[i].host == port.host)
+      return;
+  rt->ports = xrealloc (rt->ports, (rt->n_ports + 1) * sizeof *rt->ports);
+  rt->ports[rt->n_ports++] = port;
+}
+
+int
+devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const devenv_port *ports,
+                     size_t n_ports, const devenv_hooks *h, devenv_project_runtime *out,
+                     sbx_error **err)
+{
+  memset (out, 0, sizeof *out);
+  _cleanup_devcontainer_ devenv_devcontainer *dc = NULL;
+  if (devenv_devcontainer_load (p->dir, &dc, err) < 0)
+    return -1;
+  out->rt.env = xcalloc (1, sizeof *out->rt.env);
+  if (dc && !dc->compose)
+    {
+      for (char **e = dc->container_env; e && *e; e++)
+        strv_append (&out->rt.env, *e);
+      for (char **e = dc->remote_env; e && *e; e++)
+        strv_append (&out->rt.env, *e);
+      for (size_t i = 0; i < dc->n_ports; i++)
+        add_port (&out->rt, (devenv_port) { dc->ports[i], dc->ports[i] });
+      if (strcmp (dc->workspace, p->dir) != 0)
+        out->workdir = xstrdup (dc->workspace);
+      if (json_object_size (dc->lifecycle))
+        out->rt.lifecycle = json_incref (dc->lifecycle);
+      out->initialize = dc->initialize ? xstrdup (dc->initialize) : NULL;
+    }
+  out->rt.workdir = out->workdir;
+  /* The digest is the file's: ports given on the command line have their
+     own label (they stay until `sbx down`). */
+  out->digest = devenv_runtime_digest (&out->rt);
+  out->rt.digest = out->digest;
+  bool from_file = out->rt.n_ports > 0;
+  for (size_t i = 0; i < n_ports; i++)
+    add_port (&out->rt, ports[i]);
+  if (out->rt.n_ports && !(cfg && cfg->allow_network))
+    {
+      devenv_runtime_clear (out);
+      return sbx_fail (err, SBX_ERR_INVALID,
+                       "publishing ports (%s) needs the project's network, which is not allowed; "
+                       "set \"allow_network\": true in the configuration (a trusted "
+                       ".sbx/config.json or ~/.config/sbx/config.json)",
+                       from_file ? "forwardPorts/appPort of the devcontainer.json" : "sbx up -p");
+    }
+  out->rt.output = h ? h->lifecycle : NULL;
+  out->rt.output_ud = h ? h->ud : NULL;
+  return 0;
+}
+
+/* ${containerEnv:VAR}: the container's environment as it will be, the
+   image's then the entries before this one. */
+typedef struct env_view
+{
+  json_t *image_env; /* array of "K=V" */
+  char **env;
+  size_t upto;
+} env_view;
+
+static const char *
+env_lookup (const char *name, void *ud)
+{
+  env_view *v = ud;
+  size_t n = strlen (name);
+  const char *found = NULL;
+  size_t i;
+  json_t *e;
+  json_array_foreach (v->image_env, i, e)
+  {
+    const char *s = json_string_value (e);
+    if (s && strncmp (s, name, n) == 0 && s[n] == '=')
+      found = s + n + 1;
+  }
+  for (size_t k = 0; k < v->upto; k++)
+    if (strncmp (v->env[k], name, n) == 0 && v->env[k][n] == '=')
+      found = v->env[k] + n + 1;
+  return found;
+}
+
+int
+devenv_runtime_resolve (engine_client *c, const char *image, devenv_project_runtime *r,
+                        sbx_error **err)
+{
+  bool any = false;
+  for (char **e = r->rt.env; e && *e; e++)
+    any = any || strstr (*e, "${containerEnv:") != NULL;
+  if (!any)
+    return 0;
+  _cleanup_json_ json_t *ins = NULL;
+  if (engine_image_inspect (c, image, &ins, err) < 0)
+    return sbx_error_prefix (err, "image %s", image);
+  env_view v
+      = { .image_env = json_object_get (json_object_get (ins, "Config"), "Env"), .env = r->rt.env };
+  for (size_t k = 0; r->rt.env[k]; k++)
+    {
+      v.upto = k;
+      char *eq = strchr (r->rt.env[k], '=');
+      _cleanup_free_ char *val = devenv_dc_substitute (eq + 1, env_lookup, &v);
+      char *kv = xasprintf ("%.*s=%s", (int) (eq - r->rt.env[k]), r->rt.env[k], val);
+      free (r->rt.env[k]);
+      r->rt.env[k] = kv;
+    }
+  return 0;
+}
+
 int
 devenv_container_level (const sbx_config *cfg, sbx_level *level, bool level_set, sbx_error **err)
 {
@@ -117,23 +240,41 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
   if (devenv_container_level (cfg, &level, req->level_set, err) < 0)
     return -1;
   _cleanup_ctr_ devenv_ctr ctr = { 0 };
-  if (devenv_swap_recover (c, p, err) < 0 || devenv_container_find (c, p, &ctr, err) < 0)
+  _cleanup_runtime_ devenv_project_runtime run = { 0 };
+  if (devenv_runtime_load (p, cfg, req->ports, req->n_ports, h, &run, err) < 0
+      || devenv_swap_recover (c, p, err) < 0 || devenv_container_find (c, p, &ctr, err) < 0)
     return -1;
   if (ctr.json)
     {
       _cleanup_free_ char *want_profile = req->match_config ? devenv_profile (level, cfg) : NULL;
       const char *why
           = devenv_ctr_mismatch (&ctr, NULL, req->level_set ? &level : NULL, want_profile);
+      if (!why && req->match_config
+          && strcmp (ctr.devcontainer ? ctr.devcontainer : "", run.digest) != 0)
+        why = "devcontainer.json";
+      _cleanup_free_ char *want_ports = devenv_ports_format (run.rt.ports, run.rt.n_ports);
+      if (!why && req->n_ports && strcmp (ctr.ports ? ctr.ports : "", want_ports) != 0)
+        why = "published ports";
       if (!why)
         {
           const char *cid = ctr.id;
+          devenv_spec spec;
+          devenv_spec_init (&spec, p, cfg, ctr.image, NULL, level, NULL);
+          spec.rt = &run.rt;
           if (!ctr.running)
             {
               note (h, "starting container %s", p->container_name);
               if (devenv_container_prepare (c, p, err) < 0
                   || engine_container_start (c, cid, err) < 0)
                 return sbx_error_prefix (err, "starting container %s", p->container_name);
+              if (devenv_lifecycle_run (c, cid, &spec, "postStartCommand", "postStartCommand", err)
+                  < 0)
+                return -1;
             }
+          if (req->attach
+              && devenv_lifecycle_run (c, cid, &spec, "postAttachCommand", "postAttachCommand", err)
+                     < 0)
+            return -1;
           *id = xstrdup (cid);
           return 0;
         }
@@ -148,11 +289,19 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
     return -1;
   if (devenv_agent_path (&agent, err) < 0)
     return -1;
+  if (devenv_runtime_resolve (c, image, &run, err) < 0)
+    return -1;
   devenv_spec spec;
   devenv_spec_init (&spec, p, cfg, image, key, level, agent);
+  spec.rt = &run.rt;
   note (h, "creating container %s from %s (isolation %s)", p->container_name, image,
         sbx_level_name (level));
-  return devenv_container_ensure (c, &spec, id, NULL, err);
+  if (devenv_container_ensure (c, &spec, id, NULL, err) < 0)
+    return -1;
+  if (req->attach
+      && devenv_lifecycle_run (c, *id, &spec, "postAttachCommand", "postAttachCommand", err) < 0)
+    return -1;
+  return 0;
 }
 
 int
@@ -180,8 +329,18 @@ devenv_project_swap (engine_client *c, const sbx_project *p, const sbx_config *c
     return -1;
   if (devenv_agent_path (&agent, err) < 0)
     return -1;
+  /* The ports `sbx up -p` published stay published. */
+  _cleanup_free_ devenv_port *ports = NULL;
+  size_t n_ports = 0;
+  if (cur.ports && devenv_ports_parse (cur.ports, &ports, &n_ports, err) < 0)
+    return -1;
+  _cleanup_runtime_ devenv_project_runtime run = { 0 };
+  if (devenv_runtime_load (p, cfg, ports, n_ports, h, &run, err) < 0
+      || devenv_runtime_resolve (c, image, &run, err) < 0)
+    return -1;
   devenv_spec spec;
   devenv_spec_init (&spec, p, cfg, image, key, level, agent);
+  spec.rt = &run.rt;
   if (devenv_swap (c, &spec, drain_ms, force, res, err) < 0)
     return -1;
   *image_out = steal_pointer (&image);

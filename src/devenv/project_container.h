@@ -14,6 +14,7 @@ typedef struct devenv_hooks
   const devenv_options *build;  /* a devenv build's options (progress, cancel), or NULL */
   devenv_result *build_result;  /* receives a failed build's details, or NULL */
   void (*note) (const char *msg, void *ud); /* what is done and why, or NULL */
+  devenv_lifecycle_output lifecycle;        /* lifecycle commands' output, or NULL */
   void *ud;
 } devenv_hooks;
 
@@ -23,8 +24,30 @@ typedef struct devenv_container_req
   sbx_level level;
   bool level_set;    /* false: whatever level it runs at (a new one: the config's) */
   const char *image; /* the image to create it from, or NULL to resolve it */
-  bool match_config; /* replace a container created with another profile */
+  bool match_config; /* replace a container created with another profile
+                        or another devcontainer.json runtime */
+  const devenv_port *ports; /* `sbx up -p`: published besides the devcontainer.json's */
+  size_t n_ports;
+  bool attach; /* run the postAttachCommand (sbx up) */
 } devenv_container_req;
+
+/* What the project's devcontainer.json asks of its container (and the
+   extra ports), with its digest; the environment is resolved against
+   image's (${containerEnv:VAR}) by devenv_runtime_resolve.  Ports need the
+   project's network allowed: else an error that says how. */
+typedef struct devenv_project_runtime
+{
+  devenv_runtime rt;
+  char *workdir, *digest;
+  char *initialize; /* initializeCommand of a trusted file, or NULL */
+} devenv_project_runtime;
+int devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const devenv_port *ports,
+                         size_t n_ports, const devenv_hooks *h, devenv_project_runtime *out,
+                         sbx_error **err);
+int devenv_runtime_resolve (engine_client *c, const char *image, devenv_project_runtime *r,
+                            sbx_error **err);
+void devenv_runtime_clear (devenv_project_runtime *r);
+#define _cleanup_runtime_ __attribute__ ((cleanup (devenv_runtime_clear)))
 
 /* "<image_repo>:current": the image given last to `sbx up --image`. */
 char *devenv_current_tag (const sbx_project *p);

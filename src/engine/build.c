@@ -193,6 +193,11 @@ engine_build_query (const engine_build_opts *o)
   query_add_json (&q, "buildargs", o->buildargs);
   if (o->target && *o->target)
     query_add (&q, "target", o->target);
+  if (json_array_size (o->cachefrom) > 0)
+    {
+      _cleanup_free_ char *cf = json_dumps (o->cachefrom, JSON_COMPACT);
+      query_add (&q, "cachefrom", cf);
+    }
   if (o->nocache)
     query_add (&q, "nocache", "1");
   query_add (&q, "rm", "1");

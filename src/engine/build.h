@@ -67,6 +67,7 @@ typedef struct engine_build_opts
   json_t *labels;         /* object of strings, or NULL */
   json_t *buildargs;      /* object of strings, or NULL */
   const char *target;     /* stage name, or NULL */
+  json_t *cachefrom;      /* array of image references whose layers may be reused, or NULL */
   bool nocache;
   engine_build_cb on_event; /* may be NULL */
   void *ud;

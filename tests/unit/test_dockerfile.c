@@ -237,14 +237,15 @@ Test (discover, order)
   free (p);
 }
 
-Test (discover, devcontainer_without_build_falls_through)
+Test (discover, devcontainer_image_comes_before_the_root_dockerfile)
 {
   char *p = tu_mkproject ();
   tu_write_file (p, ".devcontainer/devcontainer.json", "{\"image\": \"debian\"}\n");
   tu_write_file (p, "Dockerfile", "FROM root\n");
   devenv_source s;
   discover_ok (p, NULL, &s);
-  cr_assert_eq (s.origin, DEVENV_ORIGIN_ROOT);
+  cr_assert_eq (s.origin, DEVENV_ORIGIN_DEVCONTAINER);
+  cr_assert (strstr (s.dockerfile_text, "\nFROM debian\n"), "%s", s.dockerfile_text);
   devenv_source_clear (&s);
   tu_rmrf (p);
   free (p);

@@ -175,6 +175,31 @@ devenv_container_config (const devenv_spec *s)
   json_t *env = json_array ();
   if (s->uid != 0)
     json_array_append_new (env, json_string ("HOME=/tmp"));
+  /* The devcontainer.json's environment, ports and working directory. */
+  const devenv_runtime *rt = s->rt;
+  for (char **e = rt ? rt->env : NULL; e && *e; e++)
+    json_array_append_new (env, json_string (*e));
+  json_object_set_new (labels, DEVENV_LABEL_DEVCONTAINER,
+                       json_string (rt && rt->digest ? rt->digest : ""));
+  json_t *exposed = NULL;
+  if (rt && rt->n_ports)
+    {
+      exposed = json_object ();
+      json_t *bindings = json_object ();
+      for (size_t i = 0; i < rt->n_ports; i++)
+        {
+          _cleanup_free_ char *k = xasprintf ("%d/tcp", rt->ports[i].ctr);
+          _cleanup_free_ char *hp = xasprintf ("%d", rt->ports[i].host);
+          json_object_set_new (exposed, k, json_object ());
+          json_t *l = json_object_get (bindings, k);
+          if (!l)
+            json_object_set_new (bindings, k, l = json_array ());
+          json_array_append_new (l, json_pack ("{s:s,s:s}", "HostIp", "127.0.0.1", "HostPort", hp));
+        }
+      json_object_set_new (host, "PortBindings", bindings);
+      _cleanup_free_ char *ports = devenv_ports_format (rt->ports, rt->n_ports);
+      json_object_set_new (labels, DEVENV_LABEL_PORTS, json_string (ports));
+    }
 
   /* The agent is PID 1; with a socket it also serves commands. */
   json_t *entry = json_pack ("[s,s]", DEVENV_AGENT_TARGET, serve ? "serve" : "init");
@@ -183,9 +208,13 @@ devenv_container_config (const devenv_spec *s)
       json_array_append_new (entry, json_sprintf ("%s/%s", DEVENV_AGENT_RUN_TARGET, s->agent_socket));
       json_array_append_new (entry, json_string (profile));
     }
-  return json_pack ("{s:s,s:o,s:[],s:s,s:s,s:o,s:o,s:s,s:o}", "Image", s->image, "Entrypoint",
-                    entry, "Cmd", "User", user, "WorkingDir", dir, "Env", env, "Labels", labels,
-                    "StopSignal", "SIGTERM", "HostConfig", host);
+  json_t *body
+      = json_pack ("{s:s,s:o,s:[],s:s,s:s,s:o,s:o,s:s,s:o}", "Image", s->image, "Entrypoint", entry,
+                   "Cmd", "User", user, "WorkingDir", rt && rt->workdir ? rt->workdir : dir, "Env",
+                   env, "Labels", labels, "StopSignal", "SIGTERM", "HostConfig", host);
+  if (exposed)
+    json_object_set_new (body, "ExposedPorts", exposed);
+  return body;
 }
 
 /* During a swap, for a few milliseconds, no container has the project's
@@ -335,6 +364,13 @@ devenv_container_create_started (engine_client *c, const devenv_spec *spec, cons
       engine_container_remove (c, cid, true, NULL);
       return -1;
     }
+  /* Its create-time commands, once, before it serves anything: a
+     container whose setup failed is never used. */
+  if (devenv_lifecycle_run (c, cid, spec, "onCreateCommand", "postStartCommand", err) < 0)
+    {
+      engine_container_remove (c, cid, true, NULL);
+      return sbx_error_prefix (err, "container %s removed (its setup failed)", name);
+    }
   if (id)
     *id = steal_pointer (&cid);
   return 0;
@@ -357,6 +393,8 @@ devenv_container_ensure (engine_client *c, const devenv_spec *spec, char **id, b
           if (devenv_container_prepare (c, spec->project, err) < 0
               || engine_container_start (c, cid, err) < 0)
             return sbx_error_prefix (err, "starting container %s", spec->project->container_name);
+          if (devenv_lifecycle_run (c, cid, spec, "postStartCommand", "postStartCommand", err) < 0)
+            return -1;
         }
       if (id)
         *id = xstrdup (cid);

@@ -55,6 +55,8 @@ typedef struct devenv_ctr
   const char *profile;   /* devenv_profile */
   const char *runtime;   /* maximum: the gVisor runtime */
   const char *agent;     /* its socket's name in the agent directory */
+  const char *devcontainer; /* digest of its devenv_runtime ("" or NULL: none) */
+  const char *ports;        /* its published ports, "8080:80,..." (NULL: none) */
 } devenv_ctr;
 
 void devenv_ctr_parse (json_t *j, devenv_ctr *out);
@@ -86,6 +88,46 @@ const char *devenv_ctr_mismatch (const devenv_ctr *s, const char *image, const s
 
 /* ---- container.c: the project container ---- */
 
+/* Where a lifecycle command's output goes: step is its name
+   ("postCreateCommand"), stream 1 or 2. */
+typedef void (*devenv_lifecycle_output) (const char *step, int stream, const char *data,
+                                         size_t len, void *ud);
+
+/* A published port: 127.0.0.1:host on the host, ctr in the container. */
+typedef struct devenv_port
+{
+  int host, ctr;
+} devenv_port;
+
+/* What a project's devcontainer.json (and `sbx up -p`) asks of the
+   container, resolved: no variable left to substitute. */
+typedef struct devenv_runtime
+{
+  char **env;          /* "K=V" added to the container's environment
+                          (containerEnv, then remoteEnv), or NULL */
+  const char *workdir; /* the container's working directory; NULL: the project */
+  devenv_port *ports;  /* published on 127.0.0.1 (the network must be allowed) */
+  size_t n_ports;
+  /* {"onCreateCommand": string | argv array | object of those, ...}, or
+     NULL.  Once per container, before it serves: onCreateCommand,
+     updateContentCommand, postCreateCommand; at each start:
+     postStartCommand; postAttachCommand when devenv_lifecycle_attach is
+     called. */
+  json_t *lifecycle;
+  devenv_lifecycle_output output; /* may be NULL */
+  void *output_ud;
+  /* devenv_runtime_digest of what it was made from (before the image's
+     environment was known), kept in the container's labels; NULL: "". */
+  const char *digest;
+} devenv_runtime;
+
+/* The digest of what rt gives the container ("" for none), allocated: a
+   container created with another is replaced by `sbx up`. */
+char *devenv_runtime_digest (const devenv_runtime *rt);
+/* "8080:80,..." for ports (allocated; "" when none), and back. */
+char *devenv_ports_format (const devenv_port *ports, size_t n);
+int devenv_ports_parse (const char *s, devenv_port **ports, size_t *n, sbx_error **err);
+
 typedef struct devenv_spec
 {
   const sbx_project *project;
@@ -103,7 +145,15 @@ typedef struct devenv_spec
   const char *agent_socket;
   uid_t uid;
   gid_t gid;
+  const devenv_runtime *rt; /* the devcontainer.json's part, or NULL */
 } devenv_spec;
+
+/* Run the lifecycle commands of rt from first to last (names of the spec,
+   in their order) in container id, as spec's user, in its working
+   directory.  A command that fails stops the rest: SBX_ERR_GENERIC naming
+   the step and its status (and, when sudo was refused, why). */
+int devenv_lifecycle_run (engine_client *c, const char *id, const devenv_spec *spec,
+                          const char *first, const char *last, sbx_error **err);
 
 /* The host path of the sbx-agent binary: $SBX_AGENT, else next to the
    running program, else the installed libexec directory. */
@@ -138,12 +188,15 @@ int devenv_runtime_available (engine_client *c, const char *name, bool *availabl
    directory); call before starting an existing container. */
 int devenv_container_prepare (engine_client *c, const sbx_project *p, sbx_error **err);
 
-/* Create (under name) and start a container for spec; *id its id. */
+/* Create (under name) and start a container for spec, then run its
+   create-time and start lifecycle commands (spec->rt): a container whose
+   commands failed is removed.  *id its id. */
 int devenv_container_create_started (engine_client *c, const devenv_spec *spec, const char *name,
                                      char **id, sbx_error **err);
 
-/* Make the project container run: start it if stopped, create it from spec
-   if missing.  *id its id; *created whether it was created. */
+/* Make the project container run: start it if stopped (then its
+   postStartCommand runs), create it from spec if missing.  *id its id;
+   *created whether it was created. */
 int devenv_container_ensure (engine_client *c, const devenv_spec *spec, char **id, bool *created,
                              sbx_error **err);
 

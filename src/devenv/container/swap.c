@@ -77,13 +77,26 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
   const char *old_image_id = old.image_id;
   const char *new_image_id = json_string_value (json_object_get (img, "Id"));
   bool same_level = !devenv_ctr_mismatch (&old, NULL, &spec->level, NULL);
-  if (!force && old.running && same_level && old_image_id && new_image_id
+  /* A changed devcontainer.json runtime (environment, commands, ports) is
+     a reason to swap too. */
+  const char *want_rt = spec->rt && spec->rt->digest ? spec->rt->digest : "";
+  bool same_rt = strcmp (old.devcontainer ? old.devcontainer : "", want_rt) == 0;
+  if (!force && old.running && same_level && same_rt && old_image_id && new_image_id
       && strcmp (old_image_id, new_image_id) == 0)
     {
       res->new_id = xstrdup (old_id);
       res->total_ms = sbx_now_ms () - t0;
       return 0;
     }
+
+  /* Two containers cannot hold the same port on 127.0.0.1: a container
+     that publishes ports is replaced with a gap, by up, not by a swap. */
+  if ((old.ports && *old.ports) || (spec->rt && spec->rt->n_ports))
+    return sbx_fail (err, SBX_ERR_CONFLICT,
+                     "%s publishes ports (%s); a swap cannot hand them over without a gap; "
+                     "'sbx down' then 'sbx up' replaces it, and the old container keeps serving "
+                     "until then",
+                     p->container_name, old.ports && *old.ports ? old.ports : "devcontainer.json");
 
   /* 1. the new container, under a temporary name, answering. */
   char stamp[13];

@@ -266,10 +266,15 @@ build (engine_client *c, devenv_plan *plan, const devenv_options *o, build_state
       = json_pack ("{s:s,s:s,s:s}", DEVENV_LABEL_PROJECT, plan->project_dir,
                    DEVENV_LABEL_KEY, plan->key, DEVENV_LABEL_DOCKERFILE, plan->src.display);
   _cleanup_json_ json_t *args = buildargs_json (plan->build_args);
+  /* devcontainer.json build.cacheFrom: images whose layers the engine may
+     reuse (the classic builder takes those it has). */
+  _cleanup_json_ json_t *cachefrom = json_array ();
+  for (char **cf = plan->src.cache_from; cf && *cf; cf++)
+    json_array_append_new (cachefrom, json_string (*cf));
   engine_build_opts bo = { .context = devenv_tar_read, .context_ud = tar,
                            .dockerfile = in->df_name, .tag = plan->image, .labels = labels,
-                           .buildargs = args, .target = plan->target, .nocache = nocache,
-                           .on_event = on_build_event, .ud = s };
+                           .buildargs = args, .target = plan->target, .cachefrom = cachefrom,
+                           .nocache = nocache, .on_event = on_build_event, .ud = s };
   devenv_event up = { .kind = DEVENV_EV_UPLOAD, .count = in->ctx->n, .plan = plan };
   emit (o, &up);
   _cleanup_free_ char *id = NULL;

@@ -31,7 +31,7 @@ typedef enum
 {
   DEVENV_ORIGIN_FLAG,         /* --file */
   DEVENV_ORIGIN_SBX,          /* .sbx/Dockerfile */
-  DEVENV_ORIGIN_DEVCONTAINER, /* devcontainer.json build.dockerfile */
+  DEVENV_ORIGIN_DEVCONTAINER, /* devcontainer.json build.dockerfile, or image */
   DEVENV_ORIGIN_ROOT,         /* Dockerfile at the project root */
   DEVENV_ORIGIN_DEFAULT,      /* a shipped dockerfiles/<flavour>/Dockerfile */
 } devenv_origin;
@@ -46,13 +46,21 @@ typedef struct devenv_source
   char *target;     /* devcontainer.json build.target, or NULL */
   char *config;     /* the devcontainer.json used, or NULL */
   char *flavour;    /* DEVENV_ORIGIN_DEFAULT: "base", "c", "python"... */
+  /* The Dockerfile sbx wrote itself (devcontainer.json "image", or local
+     features added to the project's Dockerfile): what is built and keyed
+     instead of the bytes of dockerfile; NULL: the file as it is. */
+  char *dockerfile_text;
+  char **cache_from; /* build.cacheFrom, or NULL */
+  struct devenv_devcontainer *dc; /* the project's devcontainer.json, or NULL */
 } devenv_source;
 
 const char *devenv_origin_name (devenv_origin o);
 /* In order: file (--file, relative to the current directory); .sbx/Dockerfile;
    .devcontainer/devcontainer.json (or .devcontainer.json) build.dockerfile
-   with build.context, build.args, build.target; Dockerfile; the default of
-   the project's flavour (devenv_default_flavour). */
+   with build.context, build.args, build.target, build.cacheFrom, or its
+   image; Dockerfile; the default of the project's flavour
+   (devenv_default_flavour).  The devcontainer.json is read (out->dc)
+   whichever builds; its local features are added to what it builds. */
 int devenv_discover (const char *project_dir, const char *file, devenv_source *out,
                      sbx_error **err);
 void devenv_source_clear (devenv_source *s);
@@ -61,6 +69,59 @@ void devenv_source_clear (devenv_source *s);
    Pipfile), c (CMakeLists.txt, meson.build, configure.ac, Makefile), else
    base. */
 const char *devenv_default_flavour (const char *project_dir);
+
+/* ---- devcontainer.c: devcontainer.json as people write it ---- */
+
+/* What sbx takes from a devcontainer.json (containers.dev), and what it
+   does not: every property it does not honour is one line of warnings,
+   naming the property; what it cannot do at all (dockerComposeFile,
+   features from a registry) is an error.  Local substitutions
+   (${localEnv:VAR[:default]}, ${localWorkspaceFolder},
+   ${containerWorkspaceFolder}, ${localWorkspaceFolderBasename}) are done;
+   ${containerEnv:VAR} is left for devenv_dc_substitute once the image's
+   environment is known. */
+typedef struct devenv_devcontainer
+{
+  char *path;    /* absolute path of the file */
+  char *name;    /* relative to the project, for messages */
+  bool trusted;  /* the user trusted this exact content (sbx trust) */
+  char *image;   /* "image", or NULL */
+  char **container_env; /* "K=V", containerEnv, in file order */
+  char **remote_env;    /* "K=V", remoteEnv, in file order */
+  char *workspace;      /* ${containerWorkspaceFolder}: the project's path */
+  json_t *lifecycle;    /* {"onCreateCommand": string|array|object, ...} of the
+                           five container lifecycle commands it has */
+  char *initialize;     /* initializeCommand as a shell command line (trusted
+                           files only), or NULL */
+  int *ports;           /* forwardPorts and appPort (trusted files only) */
+  size_t n_ports;
+  char **cache_from;    /* build.cacheFrom */
+  /* Section 2 (the container user) reads these; -1: not said. */
+  char *remote_user, *container_user;
+  int update_remote_user_uid;
+  char **features;      /* absolute folders of local features, in file order */
+  json_t *feature_options; /* the options object of each, same order (array) */
+  char **warnings;      /* one per property not honoured, NULL-terminated */
+  /* Why this file cannot build the project image (dockerComposeFile, a
+     feature from a registry), or NULL: an error when it is what builds
+     (devenv_discover), else one of the warnings.  A Compose file gives
+     the container nothing either (compose). */
+  char *unusable;
+  bool compose;
+} devenv_devcontainer;
+
+/* The project's devcontainer.json (.devcontainer/devcontainer.json, else
+   .devcontainer.json): *out NULL (and 0) when it has none. */
+int devenv_devcontainer_load (const char *project_dir, devenv_devcontainer **out,
+                              sbx_error **err);
+void devenv_devcontainer_free (devenv_devcontainer *dc);
+void devenv_devcontainer_freep (devenv_devcontainer **dc);
+#define _cleanup_devcontainer_ __attribute__ ((cleanup (devenv_devcontainer_freep)))
+
+/* s with ${containerEnv:VAR} replaced by lookup (NULL: empty), allocated.
+   The other variables were replaced when the file was loaded. */
+typedef const char *(*devenv_env_lookup) (const char *name, void *ud);
+char *devenv_dc_substitute (const char *s, devenv_env_lookup lookup, void *ud);
 
 /* ---- progress ---- */
 

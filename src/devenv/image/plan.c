@@ -75,7 +75,8 @@ static void
 tar_extras (devenv_plan *plan, plan_internal *in)
 {
   const char *ctxdir = plan->src.context;
-  const char *rel = inside (ctxdir, plan->src.dockerfile);
+  /* A Dockerfile sbx wrote is sent as data, like one outside the context. */
+  const char *rel = plan->src.dockerfile_text ? NULL : inside (ctxdir, plan->src.dockerfile);
   _cleanup_free_ char *ignore_path = xasprintf ("%s/.dockerignore", ctxdir);
   struct stat st;
   bool has_ignore = lstat (ignore_path, &st) == 0 && S_ISREG (st.st_mode);
@@ -132,8 +133,15 @@ devenv_plan_new (const sbx_project *p, const devenv_options *o, devenv_plan **ou
   if (devenv_discover (p->dir, o ? o->file : NULL, &plan->src, err) < 0)
     return -1;
   const char *name = plan->src.display;
-  if (devenv_read_file (plan->src.dockerfile, "the Dockerfile", DOCKERFILE_MAX, &in->text,
-                        &in->len, err) < 0)
+  for (char **w = plan->src.dc ? plan->src.dc->warnings : NULL; w && *w; w++)
+    strv_append (&plan->warnings, *w);
+  if (plan->src.dockerfile_text)
+    {
+      in->text = xstrdup (plan->src.dockerfile_text);
+      in->len = strlen (in->text);
+    }
+  else if (devenv_read_file (plan->src.dockerfile, "the Dockerfile", DOCKERFILE_MAX, &in->text,
+                             &in->len, err) < 0)
     return -1;
   const char *target = o && o->target ? o->target : plan->src.target;
   plan->target = target && *target ? xstrdup (target) : NULL;
