@@ -56,6 +56,7 @@ typedef struct devenv_ctr
   const char *profile;   /* devenv_profile */
   const char *runtime;   /* maximum: the gVisor runtime */
   const char *agent;     /* its socket's name in the agent directory */
+  const char *owner;     /* the uid of the user who made it (decimal) */
 } devenv_ctr;
 
 void devenv_ctr_parse (json_t *j, devenv_ctr *out);
@@ -202,6 +203,10 @@ char *devenv_home_volume_name (const sbx_project *p);
 /* Remove the home volume and the project's files (*removed: the volume
    existed).  The container using it must be gone. */
 int devenv_home_remove (engine_client *c, const sbx_project *p, bool *removed, sbx_error **err);
+/* The same by the volume's name and the project's id (a project that no
+   longer exists); SBX_ERR_CONFLICT: a container uses the volume. */
+int devenv_home_remove_named (engine_client *c, const char *name, const char *project_id,
+                              bool *removed, sbx_error **err);
 
 /* ---- exec.c: running commands through the engine's exec API ---- */
 

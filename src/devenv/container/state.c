@@ -55,6 +55,7 @@ devenv_ctr_parse (json_t *j, devenv_ctr *out)
   out->profile = str (labels, DEVENV_LABEL_PROFILE);
   out->runtime = str (labels, DEVENV_LABEL_RUNTIME);
   out->agent = str (labels, DEVENV_LABEL_AGENT);
+  out->owner = str (labels, DEVENV_LABEL_OWNER);
 }
 
 void

@@ -103,9 +103,16 @@ rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 int
 devenv_home_remove (engine_client *c, const sbx_project *p, bool *removed, sbx_error **err)
 {
+  _cleanup_free_ char *name = devenv_home_volume_name (p);
+  return devenv_home_remove_named (c, name, p->id, removed, err);
+}
+
+int
+devenv_home_remove_named (engine_client *c, const char *name, const char *project_id,
+                          bool *removed, sbx_error **err)
+{
   if (removed)
     *removed = false;
-  _cleanup_free_ char *name = devenv_home_volume_name (p);
   _cleanup_free_ char *path = xasprintf ("/volumes/%s", name);
   sbx_error *e = NULL;
   if (engine_delete (c, path, &e) < 0)
@@ -122,7 +129,7 @@ devenv_home_remove (engine_client *c, const sbx_project *p, bool *removed, sbx_e
   /* The host directory behind it and the user files: what the container
      wrote there is removed without following its symlinks. */
   _cleanup_free_ char *data = NULL;
-  if (devenv_project_data_dir (p->id, &data, err) < 0)
+  if (devenv_project_data_dir (project_id, &data, err) < 0)
     return -1;
   struct stat st;
   if (data && lstat (data, &st) == 0 && S_ISDIR (st.st_mode) && st.st_uid == getuid ()

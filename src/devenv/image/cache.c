@@ -265,6 +265,7 @@ build (engine_client *c, devenv_plan *plan, const devenv_options *o, build_state
   _cleanup_json_ json_t *labels
       = json_pack ("{s:s,s:s,s:s}", DEVENV_LABEL_PROJECT, plan->project_dir,
                    DEVENV_LABEL_KEY, plan->key, DEVENV_LABEL_DOCKERFILE, plan->src.display);
+  json_object_set_new (labels, DEVENV_LABEL_OWNER, json_sprintf ("%u", (unsigned) getuid ()));
   _cleanup_json_ json_t *args = buildargs_json (plan->build_args);
   engine_build_opts bo = { .context = devenv_tar_read, .context_ud = tar,
                            .dockerfile = in->df_name, .tag = plan->image, .labels = labels,
