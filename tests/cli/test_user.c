@@ -6,6 +6,8 @@
 #include <grp.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "util.h"
@@ -292,4 +294,44 @@ Test (user, tmp_home_and_their_ancestors_are_refused_unless_named)
   tu_result_clear (&r);
   tu_rmrf (base);
   free (base);
+}
+
+/* ---- a level change replaces through the swap ---- */
+
+Test (user, level_change_drains_running_commands_and_says_how_to_return)
+{
+  char *p = tu_project_up (NULL);
+  _cleanup_free_ char *script = xasprintf ("%s/long.sh", p);
+  tu_write_file (p, "long.sh", "sleep 4; echo long-done\n");
+  pid_t pid = fork ();
+  cr_assert (pid >= 0);
+  if (pid == 0)
+    {
+      tu_result r;
+      tu_sbx (&r, p, "exec", "--", "sh", script, NULL);
+      _exit (r.status == 0 && strcmp (r.out, "long-done\n") == 0 ? 0 : 1);
+    }
+  /* The long command runs before the change (its marker: the shell). */
+  for (int i = 0; i < 100; i++)
+    {
+      tu_result r;
+      tu_sbx (&r, p, "exec", "--", "sh", "-c", "ps -o args | grep -c '[l]ong.sh'", NULL);
+      bool running = r.status == 0 && strcmp (r.out, "1\n") == 0;
+      tu_result_clear (&r);
+      if (running)
+        break;
+      usleep (100 * 1000);
+    }
+  tu_result r;
+  tu_sbx (&r, p, "run", "--isolation", "maximum", "--", "echo", "x", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "x\n");
+  cr_assert (strstr (r.err, "through a swap") && strstr (r.err, "sbx up --isolation container"),
+             "%s", r.err);
+  tu_result_clear (&r);
+  int st;
+  cr_assert_eq (waitpid (pid, &st, 0), pid);
+  cr_assert (WIFEXITED (st) && WEXITSTATUS (st) == 0,
+             "the command running in the old container was not drained to its end");
+  tu_project_remove (p);
 }
