@@ -230,14 +230,27 @@ lifecycle_output (const char *step, int stream, const char *data, size_t len, vo
   fflush (stderr);
 }
 
+/* What the user must be told (a running container replaced). */
+static void
+warn_stderr (const char *msg, void *ud)
+{
+  cli_ctx *ctx = ud;
+  if (!ctx->json && ctx->verbosity >= 0)
+    fprintf (stderr, "%s: %s\n", ctx->prog, msg);
+}
+
 void
 cli_devenv_hooks_init (cli_devenv_hooks *k, cli_ctx *ctx)
 {
   memset (k, 0, sizeof *k);
   cli_devenv_progress_init (&k->prog, ctx);
   cli_devenv_options_init (&k->opts, ctx, &k->prog);
-  k->h = (devenv_hooks) { .build = &k->opts, .build_result = &k->res, .note = note_verbose,
-                          .lifecycle = lifecycle_output, .ud = ctx };
+  k->h = (devenv_hooks) { .build = &k->opts,
+                          .build_result = &k->res,
+                          .note = note_verbose,
+                          .warn = warn_stderr,
+                          .lifecycle = lifecycle_output,
+                          .ud = ctx };
 }
 
 void

@@ -8,21 +8,58 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* What makes a directory a project. */
+static const char *const markers[] = { ".git", ".sbx", ".devcontainer", ".devcontainer.json",
+                                       "Dockerfile", NULL };
+
+/* The nearest ancestor of start (itself included) that holds a marker
+   (*which: the marker), or NULL. */
 static char *
-find_git_root (const char *start)
+find_project_root (const char *start, const char **which)
 {
   _cleanup_free_ char *cur = xstrdup (start);
   for (;;)
     {
-      _cleanup_free_ char *git = xasprintf ("%s/.git", cur);
-      struct stat st;
-      if (lstat (git, &st) == 0)
-        return steal_pointer (&cur);
+      for (const char *const *m = markers; *m; m++)
+        {
+          _cleanup_free_ char *path = xasprintf ("%s/%s", strcmp (cur, "/") ? cur : "", *m);
+          struct stat st;
+          if (lstat (path, &st) == 0)
+            {
+              *which = *m;
+              return steal_pointer (&cur);
+            }
+        }
       char *slash = strrchr (cur, '/');
-      if (slash == NULL || slash == cur)
+      if (slash == NULL || strcmp (cur, "/") == 0)
         return NULL;
-      *slash = '\0';
+      if (slash == cur)
+        slash[1] = '\0';
+      else
+        *slash = '\0';
     }
+}
+
+/* Why dir may not be a project unless named, or NULL: the whole machine
+   or the user's files would be mounted read-write into a sandbox. */
+static const char *
+refused_as_project (const char *dir)
+{
+  if (strcmp (dir, "/") == 0)
+    return "the root directory";
+  char tmp[PATH_MAX];
+  if (realpath ("/tmp", tmp) && strcmp (dir, tmp) == 0)
+    return "the machine's shared temporary directory";
+  const char *h = getenv ("HOME");
+  char home[PATH_MAX];
+  if (!h || h[0] != '/' || !realpath (h, home) || strcmp (home, "/") == 0)
+    return NULL;
+  if (strcmp (dir, home) == 0)
+    return "your home directory";
+  size_t n = strlen (dir);
+  if (strncmp (home, dir, n) == 0 && home[n] == '/')
+    return "an ancestor of your home directory";
+  return NULL;
 }
 
 static char *
@@ -67,8 +104,27 @@ sbx_project_locate (const char *dir, int explicit_dir, char **root, sbx_error **
   if (stat (real, &st) < 0 || !S_ISDIR (st.st_mode))
     return sbx_fail (err, SBX_ERR_INVALID, "project %s is not a directory; pass --project DIR",
                      real);
-  char *git = explicit_dir ? NULL : find_git_root (real);
-  *root = git ? git : xstrdup (real);
+  if (explicit_dir)
+    {
+      *root = xstrdup (real);
+      return 0;
+    }
+  const char *which = NULL;
+  _cleanup_free_ char *found = find_project_root (real, &which);
+  const char *why = refused_as_project (found ? found : real);
+  if (why && found)
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "the project found from %s is %s (it holds %s), which sbx never takes as a "
+                     "project unless named: run sbx in a project directory, or pass --project %s "
+                     "if you mean it",
+                     real, found, which, found);
+  if (why)
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "%s is %s, and neither it nor a directory above it holds .git, .sbx, "
+                     ".devcontainer or a Dockerfile; sbx never takes it as a project unless named: run sbx in a "
+                     "project directory, or pass --project %s if you mean it",
+                     real, why, real);
+  *root = found ? steal_pointer (&found) : xstrdup (real);
   return 0;
 }
 

@@ -1,5 +1,6 @@
-/* project.h: a project's identity: its directory (the git root above the
-   given directory, else the directory itself), its id (first 12 hex digits of
+/* project.h: a project's identity: its directory (the nearest ancestor of
+   the given directory that looks like a project, else the directory
+   itself), its id (first 12 hex digits of
    SHA-256 of the real path) and the names derived from them. */
 #ifndef SBX_PROJECT_H
 #define SBX_PROJECT_H
@@ -21,8 +22,11 @@ typedef struct sbx_project
 #define SBX_CONTAINER_NAME_FMT "sbx-%s-%s"
 #define SBX_IMAGE_REPO_FMT "sbx-devenv/%s-%s"
 
-/* The project directory only (no identity computed): *root is the real path
-   of dir, or of the git root above it unless explicit_dir. */
+/* The project directory only (no identity computed): the real path of dir
+   when explicit_dir, else of the nearest ancestor of dir (itself included)
+   holding .git, .sbx, .devcontainer, .devcontainer.json or a Dockerfile,
+   else of dir itself.  Unless explicit_dir, /, /tmp, $HOME and the
+   ancestors of $HOME are refused (SBX_ERR_INVALID, naming --project). */
 int sbx_project_locate (const char *dir, int explicit_dir, char **root, sbx_error **err);
 
 /* dir NULL: the current directory.  explicit: dir was given by the user with

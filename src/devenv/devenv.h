@@ -57,7 +57,7 @@ int devenv_invalidate (engine_client *c, const sbx_project *p, const devenv_opti
 
 typedef struct devenv_gc_item
 {
-  char *kind; /* "container" or "image" */
+  char *kind; /* "container", "image" or "volume" */
   char *id;
   char *name;    /* container name or image tag(s) */
   char *project; /* dev.sbx.project */
@@ -73,8 +73,12 @@ typedef struct devenv_gc_report
 } devenv_gc_report;
 
 /* Remove exited sbx containers and sbx images that no container uses,
-   except each project's newest.  dry_run: only report. */
-int devenv_gc (engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **err);
+   except each project's newest, and the home volumes of projects whose
+   directory no longer exists: those of owner (their dev.sbx.owner label,
+   else the owner of their project directory), or all (owner NULL).
+   dry_run: only report. */
+int devenv_gc (engine_client *c, bool dry_run, const uid_t *owner, devenv_gc_report *rep,
+               sbx_error **err);
 void devenv_gc_report_clear (devenv_gc_report *rep);
 
 #endif

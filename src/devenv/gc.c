@@ -1,9 +1,13 @@
 /* gc.c: remove exited sbx containers, and sbx images that no container
-   uses, keeping each project's newest image. */
+   uses, keeping each project's newest image, and the home volumes of
+   projects that no longer exist; the caller's own (dev.sbx.owner, else the
+   owner of the project directory), or everything. */
 #include "devenv/devenv.h"
+#include "sha256.h"
 #include "util.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 void
@@ -50,6 +54,62 @@ in_list (char **v, const char *s)
     if (strcmp (*v, s) == 0)
       return true;
   return false;
+}
+
+/* Is it owner's: its dev.sbx.owner label, else (made before sbx recorded
+   owners) the owner of its project directory.  owner NULL: everyone's. */
+static bool
+owned (const char *label, const char *project, const uid_t *owner)
+{
+  if (!owner)
+    return true;
+  if (label && *label)
+    {
+      char *end;
+      unsigned long u = strtoul (label, &end, 10);
+      return *end == '\0' && (uid_t) u == *owner;
+    }
+  struct stat st;
+  return project && stat (project, &st) == 0 && st.st_uid == *owner;
+}
+
+/* The home volumes of projects whose directory is gone. */
+static int
+gc_volumes (engine_client *c, bool dry_run, const uid_t *owner, devenv_gc_report *rep,
+            sbx_error **err)
+{
+  _cleanup_free_ char *f = engine_label_filter (DEVENV_LABEL_PROJECT);
+  _cleanup_free_ char *path = xasprintf ("/volumes?filters=%s", f);
+  _cleanup_json_ json_t *list = NULL;
+  if (engine_get_json (c, path, &list, err) < 0)
+    return sbx_error_prefix (err, "listing sbx volumes");
+  size_t i;
+  json_t *v;
+  json_array_foreach (json_object_get (list, "Volumes"), i, v)
+    {
+      const char *name = json_string_value (json_object_get (v, "Name"));
+      json_t *labels = json_object_get (v, "Labels");
+      const char *project = json_string_value (json_object_get (labels, DEVENV_LABEL_PROJECT));
+      const char *own = json_string_value (json_object_get (labels, DEVENV_LABEL_OWNER));
+      struct stat st;
+      if (!name || !project || project[0] != '/' || !owned (own, NULL, owner)
+          || lstat (project, &st) == 0 || errno != ENOENT)
+        continue;
+      char hex[SBX_SHA256_HEX_LEN + 1];
+      sbx_sha256_hex (project, strlen (project), hex);
+      hex[12] = '\0';
+      sbx_error *e = NULL;
+      if (!dry_run && devenv_home_remove_named (c, name, hex, NULL, &e) < 0)
+        {
+          if (e->code == SBX_ERR_CONFLICT)
+            sbx_error_free (e); /* a container still uses it */
+          else
+            add_error (rep, e, name);
+          continue;
+        }
+      add_item (rep, "volume", name, name, project, "its project no longer exists");
+    }
+  return 0;
 }
 
 typedef struct image_ref
@@ -143,7 +203,8 @@ remove_image (engine_client *c, json_t *img, sbx_error **err)
 }
 
 int
-devenv_gc (engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **err)
+devenv_gc (engine_client *c, bool dry_run, const uid_t *owner, devenv_gc_report *rep,
+           sbx_error **err)
 {
   memset (rep, 0, sizeof *rep);
   _cleanup_json_ json_t *imgs = NULL;
@@ -160,7 +221,8 @@ devenv_gc (engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **er
       const devenv_ctr *ct = &ctrs.v[i];
       const char *id = ct->id, *state = ct->state, *image_id = ct->image_id, *name = ct->name;
       const char *project = ct->project;
-      if (id && (devenv_ctr_in_state (ct, "exited") || devenv_ctr_in_state (ct, "dead")))
+      if (id && owned (ct->owner, project, owner)
+          && (devenv_ctr_in_state (ct, "exited") || devenv_ctr_in_state (ct, "dead")))
         {
           sbx_error *e = NULL;
           if (!dry_run && engine_container_remove (c, id, false, &e) < 0)
@@ -184,7 +246,7 @@ devenv_gc (engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **er
   json_array_foreach (imgs, i, im)
     {
       const char *project = devenv_image_label (im, DEVENV_LABEL_PROJECT);
-      if (!project)
+      if (!project || !owned (devenv_image_label (im, DEVENV_LABEL_OWNER), project, owner))
         continue;
       refs[k++] = (image_ref) { .img = im, .project = project, .created = created_ns (c, im) };
     }
@@ -209,5 +271,5 @@ devenv_gc (engine_client *c, bool dry_run, devenv_gc_report *rep, sbx_error **er
       add_item (rep, "image", id, *tags ? tags : "<untagged>", refs[j].project,
                 "unused and not the project's newest");
     }
-  return 0;
+  return gc_volumes (c, dry_run, owner, rep, err);
 }

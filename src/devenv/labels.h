@@ -9,8 +9,11 @@
 #ifndef SBX_DEVENV_LABELS_H
 #define SBX_DEVENV_LABELS_H
 
-/* ---- images and containers ---- */
+/* ---- images, containers and volumes ---- */
 #define DEVENV_LABEL_PROJECT "dev.sbx.project" /* the project directory */
+/* The uid (decimal) of the user who made it: `sbx gc` acts on the
+   caller's own by default. */
+#define DEVENV_LABEL_OWNER "dev.sbx.owner"
 
 /* ---- images ---- */
 #define DEVENV_LABEL_KEY "dev.sbx.key"               /* the full content key */
@@ -40,6 +43,11 @@
 #define DEVENV_LABEL_PORTS "dev.sbx.ports"
 /* The name of the container's socket in the agent directory. */
 #define DEVENV_LABEL_AGENT "dev.sbx.agent"
+
+/* ---- volumes ---- */
+/* The project's home volume (also labelled dev.sbx.managed, dev.sbx.project
+   and dev.sbx.owner): sbx-home-<basename>-<id>. */
+#define DEVENV_HOME_VOLUME_FMT "sbx-home-%s-%s"
 
 /* ---- container names during a swap: <container name>-next|old-<12 hex> ---- */
 #define DEVENV_SWAP_NEXT_FMT "%s-next-%s" /* the new container, until it answers */

@@ -18,6 +18,25 @@ note (const devenv_hooks *h, const char *fmt, ...)
   va_end (ap);
 }
 
+static void warn (const devenv_hooks *h, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+/* What the user must know (a container replaced): the warn hook, else the
+   note hook. */
+static void
+warn (const devenv_hooks *h, const char *fmt, ...)
+{
+  void (*fn) (const char *, void *) = h ? (h->warn ? h->warn : h->note) : NULL;
+  if (!fn)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  _cleanup_free_ char *msg = NULL;
+  if (vasprintf (&msg, fmt, ap) >= 0)
+    fn (msg, h->ud);
+  va_end (ap);
+}
+
 char *
 devenv_current_tag (const sbx_project *p)
 {
@@ -278,9 +297,36 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
           *id = xstrdup (cid);
           return 0;
         }
-      note (h, "replacing %s: its %s changed", p->container_name, why);
-      if (devenv_container_remove_all (c, p, NULL, err) < 0)
+      /* Replaced through the swap: commands running in it finish there
+         (drained, not killed) while new ones go to the new container. */
+      _cleanup_free_ char *image = NULL, *key = NULL, *agent = NULL;
+      if (req->image)
+        image = xstrdup (req->image);
+      else if (devenv_resolve_image (c, p, cfg, h, &image, &key, err) < 0)
         return -1;
+      if (devenv_agent_path (&agent, err) < 0)
+        return -1;
+      sbx_level had = level;
+      bool known = devenv_ctr_level (&ctr, &had);
+      if (strcmp (why, "isolation") == 0 && known)
+        warn (h,
+              "%s runs at isolation '%s'; replacing it with one at '%s' through a swap (commands "
+              "running in it finish there); to return: sbx up --isolation %s",
+              p->container_name, sbx_level_name (had), sbx_level_name (level),
+              sbx_level_name (had));
+      else
+        warn (h,
+              "%s was created with another %s; replacing it through a swap (commands running in "
+              "it finish there)",
+              p->container_name, why);
+      devenv_spec spec;
+      devenv_spec_init (&spec, p, cfg, image, key, level, agent);
+      devenv_swap_result res;
+      int r = devenv_swap (c, &spec, DEVENV_REPLACE_DRAIN_MS, true, &res, err);
+      if (r == 0)
+        *id = xstrdup (res.new_id);
+      devenv_swap_result_clear (&res);
+      return r;
     }
   _cleanup_free_ char *image = NULL, *key = NULL, *agent = NULL;
   if (req->image)

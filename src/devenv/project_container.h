@@ -15,6 +15,9 @@ typedef struct devenv_hooks
   devenv_result *build_result;  /* receives a failed build's details, or NULL */
   void (*note) (const char *msg, void *ud); /* what is done and why, or NULL */
   devenv_lifecycle_output lifecycle;        /* lifecycle commands' output, or NULL */
+  /* What the user must be told (a running container replaced), or NULL:
+     note. */
+  void (*warn) (const char *msg, void *ud);
   void *ud;
 } devenv_hooks;
 
@@ -69,8 +72,10 @@ void devenv_spec_init (devenv_spec *spec, const sbx_project *p, const sbx_config
 
 /* Make the project container run: start it, or create it; replace it when it
    runs at another level than req->level_set asks, or (match_config) with
-   another configuration profile (devenv_profile).  Repairs an interrupted
-   swap first. */
+   another configuration profile (devenv_profile), through the gap-free swap
+   (its running commands drained for up to DEVENV_REPLACE_DRAIN_MS, not
+   killed; h->warn says so).  Repairs an interrupted swap first. */
+#define DEVENV_REPLACE_DRAIN_MS 30000L
 int devenv_project_container (engine_client *c, const sbx_project *p, const sbx_config *cfg,
                               const devenv_container_req *req, const devenv_hooks *h, char **id,
                               sbx_error **err);

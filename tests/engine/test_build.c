@@ -401,7 +401,7 @@ Test (build, status_invalidate_and_gc_selection)
 
   /* gc keeps the newest image of the project and would remove the older. */
   devenv_gc_report rep;
-  cr_assert (devenv_gc (c, true, &rep, &err) == 0, "%s", err ? err->msg : "");
+  cr_assert (devenv_gc (c, true, NULL, &rep, &err) == 0, "%s", err ? err->msg : "");
   bool old_listed = false, new_listed = false;
   for (size_t i = 0; i < rep.n; i++)
     {

@@ -85,12 +85,24 @@ devenv_profile (sbx_level level, const sbx_config *cfg)
       json_object_set_new (j, "protected", pp);
     }
   /* What the create body holds beyond the configuration: a new layout
-     (protected paths, seccomp-filtered agent) replaces older containers. */
-  json_object_set_new (j, "layout", json_integer (2));
+     (protected paths, seccomp-filtered agent; 3: the user's entries, home
+     volume and hostname) replaces older containers. */
+  json_object_set_new (j, "layout", json_integer (3));
   _cleanup_free_ char *text = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
   char hex[SBX_SHA256_HEX_LEN + 1];
   sbx_sha256_hex (text, strlen (text), hex);
   return xasprintf ("%s/%.8s", sbx_level_name (level), hex);
+}
+
+char *
+devenv_hostname (const sbx_project *p)
+{
+  /* The basename is [a-z0-9_-]: a hostname takes no '_'. */
+  char *h = xstrndup (p->basename, 63);
+  for (char *c = h; *c; c++)
+    if (*c == '_' || *c == '.')
+      *c = '-';
+  return h;
 }
 
 static json_t *
@@ -136,6 +148,7 @@ devenv_container_config (const devenv_spec *s)
                               DEVENV_LABEL_PROJECT, dir, DEVENV_LABEL_IMAGE, s->image,
                               DEVENV_LABEL_ISOLATION, sbx_level_name (s->level));
   json_object_set_new (labels, DEVENV_LABEL_IMAGE_KEY, json_string (s->image_key ? s->image_key : ""));
+  json_object_set_new (labels, DEVENV_LABEL_OWNER, json_sprintf ("%u", (unsigned) getuid ()));
   _cleanup_free_ char *profile = devenv_profile (s->level, cfg);
   json_object_set_new (labels, DEVENV_LABEL_PROFILE, json_string (profile));
 
@@ -173,7 +186,22 @@ devenv_container_config (const devenv_spec *s)
     }
 
   json_t *env = json_array ();
-  if (s->uid != 0)
+  const devenv_user *u = s->user;
+  if (u && u->name)
+    {
+      /* The user's entries, read-only; its home, the project's volume,
+         without the image's content at that path. */
+      json_array_append_new (mounts, mount_bind (u->passwd, "/etc/passwd", true));
+      json_array_append_new (mounts, mount_bind (u->group, "/etc/group", true));
+      json_array_append_new (mounts, json_pack ("{s:s,s:s,s:s,s:{s:b}}", "Type", "volume", "Source",
+                                                u->volume, "Target", u->home, "VolumeOptions",
+                                                "NoCopy", 1));
+      json_array_append_new (env, json_sprintf ("HOME=%s", u->home));
+      json_array_append_new (env, json_sprintf ("USER=%s", u->name));
+      json_array_append_new (env, json_sprintf ("LOGNAME=%s", u->name));
+      json_array_append_new (env, json_sprintf ("SHELL=%s", u->shell));
+    }
+  else if (s->uid != 0)
     json_array_append_new (env, json_string ("HOME=/tmp"));
   /* The devcontainer.json's environment, ports and working directory. */
   const devenv_runtime *rt = s->rt;
@@ -200,6 +228,7 @@ devenv_container_config (const devenv_spec *s)
       _cleanup_free_ char *ports = devenv_ports_format (rt->ports, rt->n_ports);
       json_object_set_new (labels, DEVENV_LABEL_PORTS, json_string (ports));
     }
+  _cleanup_free_ char *hostname = devenv_hostname (s->project);
 
   /* The agent is PID 1; with a socket it also serves commands. */
   json_t *entry = json_pack ("[s,s]", DEVENV_AGENT_TARGET, serve ? "serve" : "init");
@@ -208,10 +237,10 @@ devenv_container_config (const devenv_spec *s)
       json_array_append_new (entry, json_sprintf ("%s/%s", DEVENV_AGENT_RUN_TARGET, s->agent_socket));
       json_array_append_new (entry, json_string (profile));
     }
-  json_t *body
-      = json_pack ("{s:s,s:o,s:[],s:s,s:s,s:o,s:o,s:s,s:o}", "Image", s->image, "Entrypoint", entry,
-                   "Cmd", "User", user, "WorkingDir", rt && rt->workdir ? rt->workdir : dir, "Env",
-                   env, "Labels", labels, "StopSignal", "SIGTERM", "HostConfig", host);
+  json_t *body = json_pack ("{s:s,s:o,s:[],s:s,s:s,s:o,s:o,s:s,s:s,s:o}", "Image", s->image,
+                            "Entrypoint", entry, "Cmd", "User", user, "WorkingDir",
+                            rt && rt->workdir ? rt->workdir : dir, "Env", env, "Labels", labels,
+                            "StopSignal", "SIGTERM", "Hostname", hostname, "HostConfig", host);
   if (exposed)
     json_object_set_new (body, "ExposedPorts", exposed);
   return body;
@@ -352,6 +381,20 @@ devenv_container_create_started (engine_client *c, const devenv_spec *spec, cons
           s.agent_dir = agent_dir;
           s.agent_socket = agent_socket;
         }
+    }
+  /* The user's entries and home, kept on this machine: a local engine
+     only (the agent directory says whether it is one). */
+  _cleanup_free_ char *local = NULL;
+  __attribute__ ((cleanup (devenv_user_clear))) devenv_user user = { 0 };
+  if (!s.user
+      && devenv_agent_dir (spec->project->id, engine_client_address (c), false, &local, err) < 0)
+    return -1;
+  if (!s.user && local)
+    {
+      if (devenv_user_prepare (c, &s, &user, err) < 0)
+        return sbx_error_prefix (err, "the user of %s", name);
+      if (user.name)
+        s.user = &user;
     }
   spec = &s;
   _cleanup_json_ json_t *config = devenv_container_config (spec);

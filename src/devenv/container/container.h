@@ -9,6 +9,7 @@
      exec_auto.c  running it through the container's sbx-agent when one
                   answers, else through exec.c
      swap.c       replacing the container without a gap
+     user.c       the command's user: name, passwd/group entries, home
      shell.c      an interactive session
    Private to the half: agent_client.h (sbx's side of the agent protocol,
    a path that exec_auto.c and shell.c choose on their own) and
@@ -57,6 +58,7 @@ typedef struct devenv_ctr
   const char *agent;     /* its socket's name in the agent directory */
   const char *devcontainer; /* digest of its devenv_runtime ("" or NULL: none) */
   const char *ports;        /* its published ports, "8080:80,..." (NULL: none) */
+  const char *owner;     /* the uid of the user who made it (decimal) */
 } devenv_ctr;
 
 void devenv_ctr_parse (json_t *j, devenv_ctr *out);
@@ -127,6 +129,7 @@ char *devenv_runtime_digest (const devenv_runtime *rt);
 /* "8080:80,..." for ports (allocated; "" when none), and back. */
 char *devenv_ports_format (const devenv_port *ports, size_t n);
 int devenv_ports_parse (const char *s, devenv_port **ports, size_t *n, sbx_error **err);
+typedef struct devenv_user devenv_user;
 
 typedef struct devenv_spec
 {
@@ -146,6 +149,13 @@ typedef struct devenv_spec
   uid_t uid;
   gid_t gid;
   const devenv_runtime *rt; /* the devcontainer.json's part, or NULL */
+  /* The name the user takes in the container (devcontainer remoteUser), or
+     NULL: the image's USER when it names one, else the caller's login
+     name (user.c). */
+  const char *user_name;
+  /* What devenv_user_prepare made for it (devenv_container_create_started
+     fills it in); NULL: no entry, HOME=/tmp. */
+  const devenv_user *user;
 } devenv_spec;
 
 /* Run the lifecycle commands of rt from first to last (names of the spec,
@@ -167,6 +177,10 @@ long devenv_memory_limit_mb (const sbx_config *cfg);
 
 /* The profile of a container at level with cfg (allocated). */
 char *devenv_profile (sbx_level level, const sbx_config *cfg);
+
+/* The container's hostname: the project's name (allocated), the same for
+   every container of the project. */
+char *devenv_hostname (const sbx_project *p);
 
 /* The create body for the spec (no I/O but looking at which of the
    project's protected paths exist: .git and its config, hooks, info,
@@ -210,6 +224,41 @@ int devenv_container_remove_all (engine_client *c, const sbx_project *p, int *re
    the project's). */
 int devenv_container_running_commands (engine_client *c, const char *id, int *count,
                                        sbx_error **err);
+
+/* ---- user.c: the command's user in the project container ---- */
+
+struct devenv_user
+{
+  char *name;   /* its name in the container */
+  char *home;   /* its HOME, where the home volume is mounted */
+  char *shell;  /* its SHELL */
+  char *passwd; /* host files bound read-only on /etc/passwd and /etc/group */
+  char *group;
+  char *volume; /* the home volume */
+};
+
+/* Make spec's user: its passwd/group files (the image's, read once per
+   image, with the user's entries: the name renumbered to spec->uid/gid)
+   and its home volume (a labelled local volume bound to a directory of
+   the caller's, created once).  Leaves *u empty (and returns 0) where
+   there is nowhere to keep them: no data directory. */
+int devenv_user_prepare (engine_client *c, const devenv_spec *spec, devenv_user *u,
+                         sbx_error **err);
+void devenv_user_clear (devenv_user *u);
+
+/* The project's files on this machine: $XDG_DATA_HOME/sbx/projects/<id>,
+   else ~/.local/share/sbx/projects/<id> (*out NULL when neither exists):
+   home/ (behind the home volume) and etc/ (the passwd and group files). */
+int devenv_project_data_dir (const char *project_id, char **out, sbx_error **err);
+/* The project's home volume: sbx-home-<basename>-<id>. */
+char *devenv_home_volume_name (const sbx_project *p);
+/* Remove the home volume and the project's files (*removed: the volume
+   existed).  The container using it must be gone. */
+int devenv_home_remove (engine_client *c, const sbx_project *p, bool *removed, sbx_error **err);
+/* The same by the volume's name and the project's id (a project that no
+   longer exists); SBX_ERR_CONFLICT: a container uses the volume. */
+int devenv_home_remove_named (engine_client *c, const char *name, const char *project_id,
+                              bool *removed, sbx_error **err);
 
 /* ---- exec.c: running commands through the engine's exec API ---- */
 

@@ -57,6 +57,7 @@ devenv_ctr_parse (json_t *j, devenv_ctr *out)
   out->agent = str (labels, DEVENV_LABEL_AGENT);
   out->devcontainer = str (labels, DEVENV_LABEL_DEVCONTAINER);
   out->ports = str (labels, DEVENV_LABEL_PORTS);
+  out->owner = str (labels, DEVENV_LABEL_OWNER);
 }
 
 void

@@ -265,6 +265,7 @@ build (engine_client *c, devenv_plan *plan, const devenv_options *o, build_state
   _cleanup_json_ json_t *labels
       = json_pack ("{s:s,s:s,s:s}", DEVENV_LABEL_PROJECT, plan->project_dir,
                    DEVENV_LABEL_KEY, plan->key, DEVENV_LABEL_DOCKERFILE, plan->src.display);
+  json_object_set_new (labels, DEVENV_LABEL_OWNER, json_sprintf ("%u", (unsigned) getuid ()));
   _cleanup_json_ json_t *args = buildargs_json (plan->build_args);
   /* devcontainer.json build.cacheFrom: images whose layers the engine may
      reuse (the classic builder takes those it has). */
