@@ -97,11 +97,11 @@ Test (dockerignore, exception_inside_excluded_directory)
   EXCLUDED (ig, "vendor/drop/x");
   KEPT (ig, "vendor/keep");
   KEPT (ig, "vendor/keep/file");
-  cr_assert (devenv_ignore_may_reinclude (ig, "vendor"));
-  cr_assert_not (devenv_ignore_may_reinclude (ig, "vendor/drop"));
+  cr_assert (devenv_ignore_descend (ig, "vendor"));
+  cr_assert_not (devenv_ignore_descend (ig, "vendor/drop"));
   devenv_ignore_free (ig);
   ig = parse ("vendor\n");
-  cr_assert_not (devenv_ignore_may_reinclude (ig, "vendor"));
+  cr_assert_not (devenv_ignore_descend (ig, "vendor"));
   devenv_ignore_free (ig);
 }
 
@@ -123,8 +123,10 @@ Test (dockerignore, classes_question_marks_escapes)
   KEPT (ig, "fileA.txt");
   EXCLUDED (ig, "xy");
   KEPT (ig, "xyz");
-  EXCLUDED (ig, "cb");
-  KEPT (ig, "ab");
+  /* Docker's matcher reads "[!a]" as a class of '!' and 'a'. */
+  EXCLUDED (ig, "!b");
+  EXCLUDED (ig, "ab");
+  KEPT (ig, "cb");
   EXCLUDED (ig, "literal*star");
   KEPT (ig, "literalXstar");
   devenv_ignore_free (ig);

@@ -106,10 +106,14 @@ source_below (walk *w, const char *rel)
   return false;
 }
 
-static int walk_dir (walk *w, int dirfd, const char *rel, bool inside, sbx_error **err);
+static int walk_dir (walk *w, int dirfd, const char *rel, bool inside, int parent_excluded,
+                     sbx_error **err);
 
+/* parent_excluded: the walk's verdict on rel's directory, -1 at the top
+   (see devenv_ignore_match). */
 static int
-walk_entry (walk *w, int dirfd, const char *name, const char *rel, bool inside, sbx_error **err)
+walk_entry (walk *w, int dirfd, const char *name, const char *rel, bool inside, int parent_excluded,
+            sbx_error **err)
 {
   devenv_context *ctx = w->ctx;
   struct stat st;
@@ -120,16 +124,16 @@ walk_entry (walk *w, int dirfd, const char *name, const char *rel, bool inside, 
       return sbx_fail_errno (err, errno, "cannot stat %s/%s in the build context", ctx->dir, rel);
     }
   bool is_dir = S_ISDIR (st.st_mode);
-  if (devenv_ignore_excluded (w->ig, rel))
+  if (devenv_ignore_match (w->ig, rel, parent_excluded))
     {
-      if (is_dir && devenv_ignore_may_reinclude (w->ig, rel))
+      if (is_dir && devenv_ignore_descend (w->ig, rel))
         {
           /* Excluded, but a '!' pattern may bring back something below. */
           bool hit = !inside && !ctx->all && source_match (w, rel);
           int fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
           if (fd < 0)
             return sbx_fail_errno (err, errno, "cannot open %s/%s", ctx->dir, rel);
-          int r = walk_dir (w, fd, rel, inside || hit, err);
+          int r = walk_dir (w, fd, rel, inside || hit, 1, err);
           close (fd);
           return r;
         }
@@ -140,7 +144,8 @@ walk_entry (walk *w, int dirfd, const char *name, const char *rel, bool inside, 
     {
       if (matched)
         warn (ctx, xasprintf ("%s in the build context is not a file, directory or symlink; "
-                              "it is left out", rel));
+                              "it is left out",
+                              rel));
       return 0;
     }
   if (matched)
@@ -162,8 +167,13 @@ walk_entry (walk *w, int dirfd, const char *name, const char *rel, bool inside, 
             warn (ctx, xasprintf ("%s is a symlink to %s, outside the build context: it is sent "
                                   "as a link, never followed",
                                   rel, link));
-          if (!inside && !ctx->all)
-            w->needs_all = true; /* COPY of a link copies what it points to */
+          /* COPY of a link copies what it points to; inside a copied
+             directory the link is copied as a link, but the classic
+             builder's cache key is the followed path's (the target's name,
+             mode and content), so the target must be in the key too: only
+             the whole context is safe. */
+          if (!ctx->all)
+            w->needs_all = true;
         }
       add_entry (ctx, rel, &st, link);
     }
@@ -171,9 +181,8 @@ walk_entry (walk *w, int dirfd, const char *name, const char *rel, bool inside, 
     {
       int fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0)
-        return sbx_fail_errno (err, errno, "cannot open %s/%s in the build context", ctx->dir,
-                               rel);
-      int r = walk_dir (w, fd, rel, matched, err);
+        return sbx_fail_errno (err, errno, "cannot open %s/%s in the build context", ctx->dir, rel);
+      int r = walk_dir (w, fd, rel, matched, 0, err);
       close (fd);
       return r;
     }
@@ -181,7 +190,7 @@ walk_entry (walk *w, int dirfd, const char *name, const char *rel, bool inside, 
 }
 
 static int
-walk_dir (walk *w, int dirfd, const char *rel, bool inside, sbx_error **err)
+walk_dir (walk *w, int dirfd, const char *rel, bool inside, int parent_excluded, sbx_error **err)
 {
   int fd = dup (dirfd);
   if (fd < 0)
@@ -215,7 +224,7 @@ walk_dir (walk *w, int dirfd, const char *rel, bool inside, sbx_error **err)
   for (size_t i = 0; i < n; i++)
     {
       _cleanup_free_ char *child = *rel ? xasprintf ("%s/%s", rel, names[i]) : xstrdup (names[i]);
-      if (walk_entry (w, dirfd, names[i], child, inside, err) < 0)
+      if (walk_entry (w, dirfd, names[i], child, inside, *rel ? parent_excluded : -1, err) < 0)
         return -1;
     }
   return 0;
@@ -254,7 +263,7 @@ scan (devenv_context *ctx, const devenv_ignore *ig, const devenv_dockerfile *df,
     return sbx_fail_errno (err, errno, "cannot open the build context %s", ctx->dir);
   _cleanup_free_ bool *hits = xcalloc (df ? df->n_sources + 1 : 1, sizeof *hits);
   walk w = { .ctx = ctx, .ig = ig, .df = df, .source_hit = hits };
-  if (walk_dir (&w, fd, "", false, err) < 0)
+  if (walk_dir (&w, fd, "", false, -1, err) < 0)
     return -1;
   *needs_all = w.needs_all;
   if (!ctx->all)
@@ -317,7 +326,6 @@ devenv_context_scan (const char *dir, const devenv_ignore *ig, const devenv_dock
   return 0;
 }
 
-
 static int
 hash_file (devenv_context *ctx, int dirfd, devenv_entry *e, sbx_error **err)
 {
@@ -350,10 +358,11 @@ hash_file (devenv_context *ctx, int dirfd, devenv_entry *e, sbx_error **err)
   if (ret < 0)
     return ret;
   struct stat st;
-  if (fstat (fd, &st) < 0 || st.st_size != e->st.st_size || st.st_mtim.tv_sec != e->st.st_mtim.tv_sec
-      || st.st_mtim.tv_nsec != e->st.st_mtim.tv_nsec || st.st_ino != e->st.st_ino)
-    return sbx_fail (err, SBX_ERR_IO, "%s/%s changed while sbx was reading it; run again",
-                     ctx->dir, e->path);
+  if (fstat (fd, &st) < 0 || st.st_size != e->st.st_size
+      || st.st_mtim.tv_sec != e->st.st_mtim.tv_sec || st.st_mtim.tv_nsec != e->st.st_mtim.tv_nsec
+      || st.st_ino != e->st.st_ino)
+    return sbx_fail (err, SBX_ERR_IO, "%s/%s changed while sbx was reading it; run again", ctx->dir,
+                     e->path);
   ctx->hashed++;
   return 0;
 }
