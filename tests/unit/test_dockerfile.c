@@ -129,6 +129,48 @@ Test (dockerfile, target_stops_after_its_stage)
   free (m);
 }
 
+static bool
+keyed_source (const devenv_dockerfile *df, const char *src)
+{
+  for (size_t i = 0; i < df->n_sources; i++)
+    if (strcmp (df->sources[i], src) == 0)
+      return df->source_keyed[i];
+  cr_assert_fail ("no source %s", src);
+  return false;
+}
+
+Test (dockerfile, stages_the_target_reaches)
+{
+  const char *text = "ARG BASE=busybox\nFROM $BASE AS a\nARG IN_A\nCOPY a.txt /\n"
+                     "FROM busybox AS b\nARG IN_B\nCOPY b.txt /\n"
+                     "FROM busybox AS c\nCOPY --from=b /x /x\nCOPY c.txt /\n"
+                     "FROM busybox AS d\nCOPY d.txt /\n";
+  devenv_dockerfile *df = parse_ok (text, "c");
+  cr_assert_not (keyed_source (df, "a.txt")); /* built, but not in the image */
+  cr_assert (keyed_source (df, "b.txt"));
+  cr_assert (keyed_source (df, "c.txt"));
+  cr_assert_not (has_source (df, "d.txt")); /* after the target: not built */
+  cr_assert_not (memmem (df->key_text, df->key_len, "a.txt", 5));
+  cr_assert (memmem (df->key_text, df->key_len, "ARG BASE", 8)); /* before the first FROM */
+  cr_assert (memmem (df->key_text, df->key_len, "b.txt", 5));
+  bool base = false, in_a = false, in_b = false;
+  for (char **a = df->args; *a; a++)
+    base |= strcmp (*a, "BASE") == 0, in_a |= strcmp (*a, "IN_A") == 0,
+        in_b |= strcmp (*a, "IN_B") == 0;
+  cr_assert (base && in_b && !in_a);
+  devenv_dockerfile_free (df);
+  /* A stage named through a variable may be any earlier one. */
+  df = parse_ok ("FROM busybox AS a\nCOPY a.txt /\nFROM busybox\nARG S=a\n"
+                 "COPY --from=$S /x /x\n",
+                 NULL);
+  cr_assert (keyed_source (df, "a.txt"));
+  devenv_dockerfile_free (df);
+  /* By index. */
+  df = parse_ok ("FROM busybox\nCOPY a.txt /\nFROM busybox\nCOPY --from=0 /x /x\n", NULL);
+  cr_assert (keyed_source (df, "a.txt"));
+  devenv_dockerfile_free (df);
+}
+
 Test (dockerfile, errors)
 {
   struct
@@ -176,10 +218,12 @@ Test (jsonc, comments_and_trailing_commas)
 
 Test (jsonc, errors_name_file_line_and_what)
 {
-  const char *text = "{\n  \"build\": {\n    \"dockerfile\": \"Dockerfile\"\n    \"context\": \"..\"\n  }\n}\n";
+  const char *text
+      = "{\n  \"build\": {\n    \"dockerfile\": \"Dockerfile\"\n    \"context\": \"..\"\n  }\n}\n";
   json_t *j = NULL;
   sbx_error *err = NULL;
-  cr_assert (devenv_jsonc_parse (text, strlen (text), ".devcontainer/devcontainer.json", &j, &err) < 0);
+  cr_assert (devenv_jsonc_parse (text, strlen (text), ".devcontainer/devcontainer.json", &j, &err)
+             < 0);
   cr_assert (strstr (err->msg, ".devcontainer/devcontainer.json:4:"), "%s", err->msg);
   sbx_error_free (err);
   err = NULL;
@@ -208,9 +252,10 @@ Test (discover, order)
   cr_assert_str_eq (s.display, "Dockerfile");
   devenv_source_clear (&s);
 
-  tu_write_file (p, ".devcontainer/devcontainer.json",
-                 "{ // comment\n \"build\": { \"dockerfile\": \"dev.Dockerfile\", \"context\": \"..\",\n"
-                 "   \"args\": {\"V\": \"1\"}, \"target\": \"dev\", },\n}\n");
+  tu_write_file (
+      p, ".devcontainer/devcontainer.json",
+      "{ // comment\n \"build\": { \"dockerfile\": \"dev.Dockerfile\", \"context\": \"..\",\n"
+      "   \"args\": {\"V\": \"1\"}, \"target\": \"dev\", },\n}\n");
   tu_write_file (p, ".devcontainer/dev.Dockerfile", "FROM dev\n");
   discover_ok (p, NULL, &s);
   cr_assert_eq (s.origin, DEVENV_ORIGIN_DEVCONTAINER);
@@ -254,7 +299,8 @@ Test (discover, devcontainer_image_comes_before_the_root_dockerfile)
 Test (discover, malformed_devcontainer_is_an_error)
 {
   char *p = tu_mkproject ();
-  tu_write_file (p, ".devcontainer/devcontainer.json", "{\n \"build\": {\n  \"dockerfile\": 3\n }\n}\n");
+  tu_write_file (p, ".devcontainer/devcontainer.json",
+                 "{\n \"build\": {\n  \"dockerfile\": 3\n }\n}\n");
   devenv_source s;
   sbx_error *err = NULL;
   cr_assert (devenv_discover (p, NULL, &s, &err) < 0);
@@ -286,9 +332,13 @@ Test (discover, default_dockerfile_by_flavour)
   struct
   {
     const char *marker, *flavour;
-  } cases[] = { { NULL, "base" },           { "Cargo.toml", "rust" },     { "go.mod", "go" },
-                { "package.json", "node" }, { "pyproject.toml", "python" },
-                { "requirements.txt", "python" }, { "CMakeLists.txt", "c" },
+  } cases[] = { { NULL, "base" },
+                { "Cargo.toml", "rust" },
+                { "go.mod", "go" },
+                { "package.json", "node" },
+                { "pyproject.toml", "python" },
+                { "requirements.txt", "python" },
+                { "CMakeLists.txt", "c" },
                 { "Makefile", "c" } };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     {
@@ -299,8 +349,8 @@ Test (discover, default_dockerfile_by_flavour)
       discover_ok (p, NULL, &s);
       cr_assert_eq (s.origin, DEVENV_ORIGIN_DEFAULT);
       cr_assert_str_eq (s.flavour, cases[i].flavour);
-      _cleanup_free_ char *want = xasprintf ("%s/dockerfiles/%s/Dockerfile", SBX_SOURCE_DIR,
-                                             cases[i].flavour);
+      _cleanup_free_ char *want
+          = xasprintf ("%s/dockerfiles/%s/Dockerfile", SBX_SOURCE_DIR, cases[i].flavour);
       cr_assert_str_eq (s.dockerfile, want);
       cr_assert_str_eq (s.context, p);
       /* It parses, starts with FROM and copies nothing of the project. */

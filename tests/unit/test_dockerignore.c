@@ -97,11 +97,11 @@ Test (dockerignore, exception_inside_excluded_directory)
   EXCLUDED (ig, "vendor/drop/x");
   KEPT (ig, "vendor/keep");
   KEPT (ig, "vendor/keep/file");
-  cr_assert (devenv_ignore_may_reinclude (ig, "vendor"));
-  cr_assert_not (devenv_ignore_may_reinclude (ig, "vendor/drop"));
+  cr_assert (devenv_ignore_descend (ig, "vendor"));
+  cr_assert_not (devenv_ignore_descend (ig, "vendor/drop"));
   devenv_ignore_free (ig);
   ig = parse ("vendor\n");
-  cr_assert_not (devenv_ignore_may_reinclude (ig, "vendor"));
+  cr_assert_not (devenv_ignore_descend (ig, "vendor"));
   devenv_ignore_free (ig);
 }
 
@@ -123,8 +123,10 @@ Test (dockerignore, classes_question_marks_escapes)
   KEPT (ig, "fileA.txt");
   EXCLUDED (ig, "xy");
   KEPT (ig, "xyz");
-  EXCLUDED (ig, "cb");
-  KEPT (ig, "ab");
+  /* Docker's matcher reads "[!a]" as a class of '!' and 'a'. */
+  EXCLUDED (ig, "!b");
+  EXCLUDED (ig, "ab");
+  KEPT (ig, "cb");
   EXCLUDED (ig, "literal*star");
   KEPT (ig, "literalXstar");
   devenv_ignore_free (ig);
@@ -151,6 +153,58 @@ Test (dockerignore, bad_pattern_names_file_and_line)
   sbx_error_free (err);
 }
 
+/* Where Docker's implementation and its documentation part ways, the
+   implementation decides what the engine receives. */
+Test (dockerignore, docker_quirks)
+{
+  /* A re-exclusion after an exception: the client's walk starts d/f from
+     d's verdict and never matches the later "d" against d/f again. */
+  devenv_ignore *ig = parse ("d\n!d/f\nd\n");
+  KEPT (ig, "d/f");
+  EXCLUDED (ig, "d/g");
+  EXCLUDED (ig, "d");
+  devenv_ignore_free (ig);
+  /* An excluded directory is entered only when an exception starts with
+     its path: an exception with a wildcard before the slash never brings
+     d/f back. */
+  ig = parse ("d\n!*/f\n");
+  EXCLUDED (ig, "d/f");
+  KEPT (ig, "e/f");
+  devenv_ignore_free (ig);
+  /* Characters other than * ? . $ \ keep their regular-expression meaning. */
+  ig = parse ("a+b\nx(y|z)\n");
+  EXCLUDED (ig, "aab");
+  KEPT (ig, "a+b");
+  EXCLUDED (ig, "xz");
+  KEPT (ig, "x(y|z)");
+  devenv_ignore_free (ig);
+  /* "**" in the middle, a lone "#" only at a line's start is a comment. */
+  ig = parse ("a/**/b\n #x\n");
+  EXCLUDED (ig, "a/b");
+  EXCLUDED (ig, "a/q/r/b");
+  EXCLUDED (ig, "#x");
+  devenv_ignore_free (ig);
+  /* '?' is one character, not one byte. */
+  ig = parse ("?b\n");
+  EXCLUDED (ig, "\xc3\xa9"
+                "b");
+  devenv_ignore_free (ig);
+}
+
+Test (dockerignore, refuses_what_it_cannot_match_like_go)
+{
+  const char *bad[] = { "a\\d\n", "x(\n", "[\\d]\n", "a++\n", "!\n" };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    {
+      devenv_ignore *ig = NULL;
+      sbx_error *err = NULL;
+      cr_assert (devenv_ignore_parse (bad[i], strlen (bad[i]), ".dockerignore", &ig, &err) < 0,
+                 "'%s' was accepted", bad[i]);
+      cr_assert (strstr (err->msg, ".dockerignore:1"), "%s", err->msg);
+      sbx_error_free (err);
+    }
+}
+
 Test (glob, copy_sources_are_filepath_match)
 {
   cr_assert (devenv_glob_match ("*.c", "a.c", false));
@@ -160,6 +214,11 @@ Test (glob, copy_sources_are_filepath_match)
   cr_assert (devenv_glob_match ("**/x", "a/b/x", true));
   cr_assert (devenv_glob_match ("a/**/b", "a/b", true));
   cr_assert (devenv_glob_match ("a/**/b", "a/x/y/b", true));
+  /* filepath.Match: only '^' negates a class */
+  cr_assert (devenv_glob_match ("[!x]*.txt", "xa.txt", false));
+  cr_assert (devenv_glob_match ("[!x]*.txt", "!a.txt", false));
+  cr_assert_not (devenv_glob_match ("[!x]*.txt", "a.txt", false));
+  cr_assert (devenv_glob_match ("[^x]*.txt", "a.txt", false));
   cr_assert (devenv_glob_has_magic ("a*"));
   cr_assert_not (devenv_glob_has_magic ("a/b.c"));
 }

@@ -189,12 +189,17 @@ Test (key, dockerfile_args_and_target)
   DIFF (k0, k1);
   SAME (k1, k2); /* order does not matter */
   DIFF (k1, k3);
+  char *a3[] = { "V=2", "W=3", NULL };
+  char k6[65];
+  key_of (p, a3, NULL, k6);
+  SAME (k3, k6); /* no ARG declares W: the builder ignores it */
   key_of (p, NULL, "dev", k4);
   DIFF (k0, k4);
-  tu_write_file (p, "Dockerfile", "FROM sbx-test/busybox:latest AS dev\nARG V\nCOPY src/ /app/\n"
-                                  "FROM dev AS prod\n# a comment\n");
+  tu_write_file (p, "Dockerfile",
+                 "FROM sbx-test/busybox:latest AS dev\nARG V\nCOPY src/ /app/\n"
+                 "FROM dev AS prod\n# a comment\n");
   key_of (p, NULL, NULL, k5);
-  DIFF (k0, k5); /* the Dockerfile bytes */
+  DIFF (k0, k5); /* the bytes of a stage the target reaches */
   tu_rmrf (p);
   free (p);
 }
@@ -223,6 +228,76 @@ Test (key, symlinks_are_not_followed)
   sbx_project_free (pr);
   tu_rmrf (outside);
   free (outside);
+  tu_rmrf (p);
+  free (p);
+}
+
+Test (key, link_inside_a_copied_directory_keys_its_target)
+{
+  /* The classic builder's cache key follows a link inside a copied
+     directory: editing its target changes the image. */
+  char *p = project ("FROM sbx-test/busybox:latest\nCOPY src/ /app/\n");
+  _cleanup_free_ char *link = xasprintf ("%s/src/ln", p);
+  cr_assert (symlink ("../README", link) == 0);
+  char k1[65], k2[65];
+  key_of (p, NULL, NULL, k1);
+  tu_write_file (p, "README", "changed\n");
+  key_of (p, NULL, NULL, k2);
+  DIFF (k1, k2);
+  tu_rmrf (p);
+  free (p);
+}
+
+Test (key, stages_the_target_does_not_reach)
+{
+  char *p = project ("FROM sbx-test/busybox:latest AS tools\nCOPY README /r\n"
+                     "FROM sbx-test/busybox:latest AS dev\nCOPY src/ /app/\n");
+  char k1[65], k2[65], k3[65];
+  key_of (p, NULL, NULL, k1);
+  tu_write_file (p, "README", "changed\n"); /* copied by an unreached stage only */
+  key_of (p, NULL, NULL, k2);
+  SAME (k1, k2);
+  tu_write_file (p, "Dockerfile",
+                 "FROM sbx-test/busybox:latest AS tools\nCOPY README /r2\n"
+                 "FROM sbx-test/busybox:latest AS dev\nCOPY src/ /app/\n");
+  key_of (p, NULL, NULL, k3);
+  SAME (k1, k3);
+  /* once dev copies from tools, both count */
+  tu_write_file (p, "Dockerfile",
+                 "FROM sbx-test/busybox:latest AS tools\nCOPY README /r2\n"
+                 "FROM sbx-test/busybox:latest AS dev\nCOPY src/ /app/\n"
+                 "COPY --from=tools /r2 /r2\n");
+  key_of (p, NULL, NULL, k1);
+  tu_write_file (p, "README", "again\n");
+  key_of (p, NULL, NULL, k2);
+  DIFF (k1, k2);
+  tu_rmrf (p);
+  free (p);
+}
+
+Test (key, copy_class_with_bang_is_a_class)
+{
+  char *p = project ("FROM sbx-test/busybox:latest\nCOPY [!x]*.txt /t/\n");
+  tu_write_file (p, "xa.txt", "x\n");
+  char k1[65], k2[65];
+  key_of (p, NULL, NULL, k1); /* xa.txt matches: no "matches nothing" error */
+  tu_write_file (p, "xa.txt", "y\n");
+  key_of (p, NULL, NULL, k2);
+  DIFF (k1, k2);
+  tu_rmrf (p);
+  free (p);
+}
+
+Test (key, re_exclusion_after_an_exception_follows_docker)
+{
+  char *p = project ("FROM sbx-test/busybox:latest\nCOPY . /app/\n");
+  tu_write_file (p, ".dockerignore", "d\n!d/f\nd\n");
+  tu_write_file (p, "d/f", "1\n");
+  char k1[65], k2[65];
+  key_of (p, NULL, NULL, k1);
+  tu_write_file (p, "d/f", "2\n"); /* the Docker client still sends d/f */
+  key_of (p, NULL, NULL, k2);
+  DIFF (k1, k2);
   tu_rmrf (p);
   free (p);
 }

@@ -13,7 +13,8 @@ typedef struct walk
   const devenv_ignore *ig;
   const devenv_dockerfile *df;
   bool *source_hit;
-  bool needs_all; /* a source names a symlink: only the whole context is safe */
+  bool needs_all;     /* a symlink is sent: only the whole context is safe */
+  bool needs_key_all; /* a keyed symlink: the whole context must be keyed */
 } walk;
 
 void
@@ -83,15 +84,17 @@ add_entry (devenv_context *ctx, const char *path, const struct stat *st, char *l
   e->link = link;
 }
 
-/* Which sources match rel exactly (marking them hit); true if any. */
+/* Which sources match rel exactly (marking them hit); true if any, *keyed
+   set when one of them is keyed. */
 static bool
-source_match (walk *w, const char *rel)
+source_match (walk *w, const char *rel, bool *keyed)
 {
   bool any = false;
-  for (size_t i = 0; i < w->df->n_sources; i++)
+  for (size_t i = 0; w->df && i < w->df->n_sources; i++)
     if (devenv_glob_match (w->df->sources[i], rel, false))
       {
         w->source_hit[i] = true;
+        *keyed |= w->df->source_keyed[i];
         any = true;
       }
   return any;
@@ -100,16 +103,21 @@ source_match (walk *w, const char *rel)
 static bool
 source_below (walk *w, const char *rel)
 {
-  for (size_t i = 0; i < w->df->n_sources; i++)
+  for (size_t i = 0; w->df && i < w->df->n_sources; i++)
     if (devenv_glob_may_match_below (w->df->sources[i], rel, false))
       return true;
   return false;
 }
 
-static int walk_dir (walk *w, int dirfd, const char *rel, bool inside, sbx_error **err);
+static int walk_dir (walk *w, int dirfd, const char *rel, bool inside, bool kin,
+                     int parent_excluded, sbx_error **err);
 
+/* inside: rel lies in a directory a source reaches (kin: a keyed source);
+   parent_excluded: the walk's verdict on rel's directory, -1 at the top
+   (see devenv_ignore_match). */
 static int
-walk_entry (walk *w, int dirfd, const char *name, const char *rel, bool inside, sbx_error **err)
+walk_entry (walk *w, int dirfd, const char *name, const char *rel, bool inside, bool kin,
+            int parent_excluded, sbx_error **err)
 {
   devenv_context *ctx = w->ctx;
   struct stat st;
@@ -120,27 +128,32 @@ walk_entry (walk *w, int dirfd, const char *name, const char *rel, bool inside, 
       return sbx_fail_errno (err, errno, "cannot stat %s/%s in the build context", ctx->dir, rel);
     }
   bool is_dir = S_ISDIR (st.st_mode);
-  if (devenv_ignore_excluded (w->ig, rel))
+  if (devenv_ignore_match (w->ig, rel, parent_excluded))
     {
-      if (is_dir && devenv_ignore_may_reinclude (w->ig, rel))
+      if (is_dir && devenv_ignore_descend (w->ig, rel))
         {
           /* Excluded, but a '!' pattern may bring back something below. */
-          bool hit = !inside && !ctx->all && source_match (w, rel);
+          bool hk = false;
+          bool hit = (!inside || !kin) && source_match (w, rel, &hk);
           int fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
           if (fd < 0)
             return sbx_fail_errno (err, errno, "cannot open %s/%s", ctx->dir, rel);
-          int r = walk_dir (w, fd, rel, inside || hit, err);
+          int r = walk_dir (w, fd, rel, inside || hit, kin || hk, 1, err);
           close (fd);
           return r;
         }
       return 0;
     }
-  bool matched = ctx->all || inside || source_match (w, rel);
+  bool kh = false;
+  bool sm = (!inside || !kin) && !(ctx->all && ctx->key_all) && source_match (w, rel, &kh);
+  bool matched = ctx->all || inside || sm;
+  bool keyed = ctx->key_all || kin || kh;
   if (!S_ISREG (st.st_mode) && !is_dir && !S_ISLNK (st.st_mode))
     {
       if (matched)
         warn (ctx, xasprintf ("%s in the build context is not a file, directory or symlink; "
-                              "it is left out", rel));
+                              "it is left out",
+                              rel));
       return 0;
     }
   if (matched)
@@ -162,18 +175,25 @@ walk_entry (walk *w, int dirfd, const char *name, const char *rel, bool inside, 
             warn (ctx, xasprintf ("%s is a symlink to %s, outside the build context: it is sent "
                                   "as a link, never followed",
                                   rel, link));
-          if (!inside && !ctx->all)
-            w->needs_all = true; /* COPY of a link copies what it points to */
+          /* COPY of a link copies what it points to; inside a copied
+             directory the link is copied as a link, but the classic
+             builder's cache key is the followed path's (the target's name,
+             mode and content), so the target must be in the key too: only
+             the whole context is safe. */
+          if (!ctx->all)
+            w->needs_all = true;
+          if (keyed && !ctx->key_all)
+            w->needs_key_all = true;
         }
       add_entry (ctx, rel, &st, link);
+      ctx->v[ctx->n - 1].keyed = keyed;
     }
   if (is_dir && (matched || source_below (w, rel)))
     {
       int fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0)
-        return sbx_fail_errno (err, errno, "cannot open %s/%s in the build context", ctx->dir,
-                               rel);
-      int r = walk_dir (w, fd, rel, matched, err);
+        return sbx_fail_errno (err, errno, "cannot open %s/%s in the build context", ctx->dir, rel);
+      int r = walk_dir (w, fd, rel, matched, keyed, 0, err);
       close (fd);
       return r;
     }
@@ -181,7 +201,8 @@ walk_entry (walk *w, int dirfd, const char *name, const char *rel, bool inside, 
 }
 
 static int
-walk_dir (walk *w, int dirfd, const char *rel, bool inside, sbx_error **err)
+walk_dir (walk *w, int dirfd, const char *rel, bool inside, bool kin, int parent_excluded,
+          sbx_error **err)
 {
   int fd = dup (dirfd);
   if (fd < 0)
@@ -215,7 +236,7 @@ walk_dir (walk *w, int dirfd, const char *rel, bool inside, sbx_error **err)
   for (size_t i = 0; i < n; i++)
     {
       _cleanup_free_ char *child = *rel ? xasprintf ("%s/%s", rel, names[i]) : xstrdup (names[i]);
-      if (walk_entry (w, dirfd, names[i], child, inside, err) < 0)
+      if (walk_entry (w, dirfd, names[i], child, inside, kin, *rel ? parent_excluded : -1, err) < 0)
         return -1;
     }
   return 0;
@@ -247,36 +268,39 @@ through_symlink (const char *dir, const char *src)
 
 static int
 scan (devenv_context *ctx, const devenv_ignore *ig, const devenv_dockerfile *df, const char *name,
-      bool *needs_all, sbx_error **err)
+      bool *needs_all, bool *needs_key_all, sbx_error **err)
 {
   _cleanup_close_ int fd = open (ctx->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return sbx_fail_errno (err, errno, "cannot open the build context %s", ctx->dir);
   _cleanup_free_ bool *hits = xcalloc (df ? df->n_sources + 1 : 1, sizeof *hits);
   walk w = { .ctx = ctx, .ig = ig, .df = df, .source_hit = hits };
-  if (walk_dir (&w, fd, "", false, err) < 0)
+  if (walk_dir (&w, fd, "", false, false, -1, err) < 0)
     return -1;
   *needs_all = w.needs_all;
-  if (!ctx->all)
-    for (size_t i = 0; i < df->n_sources; i++)
-      {
-        if (hits[i] || strcmp (df->sources[i], ".") == 0)
+  *needs_key_all = w.needs_key_all;
+  for (size_t i = 0; df && i < df->n_sources; i++)
+    {
+      if (hits[i] || strcmp (df->sources[i], ".") == 0)
+        continue;
+      if (through_symlink (ctx->dir, df->sources[i]))
+        {
+          *needs_all = true;
+          *needs_key_all |= df->source_keyed[i];
           continue;
-        if (through_symlink (ctx->dir, df->sources[i]))
-          {
-            *needs_all = true;
-            continue;
-          }
-        if (devenv_glob_has_magic (df->sources[i]))
-          return sbx_fail (err, SBX_ERR_INVALID,
-                           "%s:%d: no file of the build context %s matches the COPY/ADD source "
-                           "'%s' (after .dockerignore)",
-                           name, df->source_lines[i], ctx->dir, df->sources[i]);
+        }
+      if (ctx->all)
+        continue;
+      if (devenv_glob_has_magic (df->sources[i]))
         return sbx_fail (err, SBX_ERR_INVALID,
-                         "%s:%d: the COPY/ADD source '%s' is not in the build context %s (or "
-                         ".dockerignore excludes it)",
-                         name, df->source_lines[i], df->sources[i], ctx->dir);
-      }
+                         "%s:%d: no file of the build context %s matches the COPY/ADD source "
+                         "'%s' (after .dockerignore)",
+                         name, df->source_lines[i], ctx->dir, df->sources[i]);
+      return sbx_fail (err, SBX_ERR_INVALID,
+                       "%s:%d: the COPY/ADD source '%s' is not in the build context %s (or "
+                       ".dockerignore excludes it)",
+                       name, df->source_lines[i], df->sources[i], ctx->dir);
+    }
   return 0;
 }
 
@@ -300,23 +324,28 @@ devenv_context_scan (const char *dir, const devenv_ignore *ig, const devenv_dock
   _cleanup_context_ devenv_context *ctx = xcalloc (1, sizeof *ctx);
   ctx->dir = xstrdup (dir);
   ctx->all = df == NULL || df->whole_context;
+  ctx->key_all = df == NULL || df->whole_keyed;
   for (size_t i = 0; df && i < df->n_sources; i++)
     if (strcmp (df->sources[i], ".") == 0)
-      ctx->all = true;
-  bool needs_all = false;
-  if (scan (ctx, ig, ctx->all ? NULL : df, name, &needs_all, err) < 0)
-    return -1;
-  if (needs_all && !ctx->all)
+      {
+        ctx->all = true;
+        ctx->key_all |= df->source_keyed[i];
+      }
+  for (;;)
     {
-      reset (ctx);
-      ctx->all = true;
-      if (scan (ctx, ig, NULL, name, &needs_all, err) < 0)
+      bool needs_all = false, needs_key_all = false;
+      if (scan (ctx, ig, df, name, &needs_all, &needs_key_all, err) < 0)
         return -1;
+      if ((!needs_all || ctx->all) && (!needs_key_all || ctx->key_all))
+        break;
+      /* Each pass widens a flag that never narrows again: at most three. */
+      reset (ctx);
+      ctx->all |= needs_all;
+      ctx->key_all |= needs_key_all;
     }
   *out = steal_pointer (&ctx);
   return 0;
 }
-
 
 static int
 hash_file (devenv_context *ctx, int dirfd, devenv_entry *e, sbx_error **err)
@@ -350,10 +379,11 @@ hash_file (devenv_context *ctx, int dirfd, devenv_entry *e, sbx_error **err)
   if (ret < 0)
     return ret;
   struct stat st;
-  if (fstat (fd, &st) < 0 || st.st_size != e->st.st_size || st.st_mtim.tv_sec != e->st.st_mtim.tv_sec
-      || st.st_mtim.tv_nsec != e->st.st_mtim.tv_nsec || st.st_ino != e->st.st_ino)
-    return sbx_fail (err, SBX_ERR_IO, "%s/%s changed while sbx was reading it; run again",
-                     ctx->dir, e->path);
+  if (fstat (fd, &st) < 0 || st.st_size != e->st.st_size
+      || st.st_mtim.tv_sec != e->st.st_mtim.tv_sec || st.st_mtim.tv_nsec != e->st.st_mtim.tv_nsec
+      || st.st_ino != e->st.st_ino)
+    return sbx_fail (err, SBX_ERR_IO, "%s/%s changed while sbx was reading it; run again", ctx->dir,
+                     e->path);
   ctx->hashed++;
   return 0;
 }

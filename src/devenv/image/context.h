@@ -18,8 +18,9 @@ typedef struct devenv_entry
 {
   char *path; /* relative, '/'-separated */
   struct stat st;
-  char *link; /* a symlink's target */
+  char *link;                              /* a symlink's target */
   unsigned char digest[DEVENV_DIGEST_LEN]; /* content (files), target (links), zero (dirs) */
+  bool keyed; /* reached from a stage the target reaches: in the key (all are sent) */
 } devenv_entry;
 
 typedef struct devenv_context
@@ -27,8 +28,9 @@ typedef struct devenv_context
   char *dir;
   devenv_entry *v;
   size_t n, cap;
-  bool all;       /* every entry counts (no reach filter) */
-  char **warnings; /* NULL-terminated */
+  bool all;              /* every entry is sent (no reach filter) */
+  bool key_all;          /* every entry is keyed */
+  char **warnings;       /* NULL-terminated */
   size_t hashed, cached; /* files read, files found in the stat cache */
 } devenv_context;
 

@@ -20,14 +20,27 @@ typedef struct devenv_dockerfile
   devenv_instruction *ins;
   size_t n;
   /* Context sources of COPY/ADD (cleaned, relative, may be globs), for the
-     stages that the build runs. */
+     stages that the build runs: the classic builder runs every stage up to
+     the target, but only those the target reaches (FROM <stage>, COPY
+     --from=<stage>, transitively) make the image. */
   char **sources;
-  int *source_lines; /* the line of each source */
+  int *source_lines;  /* the line of each source */
+  bool *source_keyed; /* its stage is one the target reaches */
   size_t n_sources;
   /* A source that cannot be resolved statically ($VAR, "..", a heredoc):
-     the whole context counts. */
+     the whole context is sent; whole_keyed: from a stage the target
+     reaches, so the whole context counts in the key. */
   bool whole_context;
+  bool whole_keyed;
   char *whole_reason;
+  /* Names declared by ARG before the first FROM or in a reached stage
+     (NULL-terminated): a build arg no ARG declares leaves the image as it
+     is (the builder only warns). */
+  char **args;
+  /* The Dockerfile as the key sees it: its lines before the first FROM and
+     those of the reached stages, each stage under its index. */
+  char *key_text;
+  size_t key_len;
 } devenv_dockerfile;
 
 /* Parse text (name: for messages).  target: the stage the build stops at

@@ -6,13 +6,14 @@
 #include <string.h>
 
 /* Match a [...] class at p against c; *end gets the byte after ']'.
-   Returns -1 when the class is malformed. */
+   Returns -1 when the class is malformed.  As in Go's filepath.Match, only
+   '^' negates: "[!x]" is a class of '!' and 'x'. */
 static int
 match_class (const char *p, char c, const char **end)
 {
   bool negate = false, found = false;
   p++; /* '[' */
-  if (*p == '^' || *p == '!')
+  if (*p == '^')
     {
       negate = true;
       p++;

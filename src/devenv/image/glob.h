@@ -1,6 +1,8 @@
-/* glob.h: path pattern matching as Docker does it: COPY/ADD sources
-   (Go's filepath.Match: '*' and '?' never cross '/') and .dockerignore
-   (the same, plus '**' for any number of directories). */
+/* glob.h: path pattern matching as Docker's classic builder does it for
+   COPY/ADD sources (Go's filepath.Match: '*' and '?' never cross '/', a
+   class is negated by '^' only).  (.dockerignore has its own matcher, in
+   ignore.c.)  double_star gives '**' the meaning of any number of
+   directories. */
 #ifndef SBX_DEVENV_GLOB_H
 #define SBX_DEVENV_GLOB_H
 

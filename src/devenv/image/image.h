@@ -23,7 +23,7 @@
 
 #include "devenv/labels.h"
 
-#define DEVENV_KEY_VERSION 1
+#define DEVENV_KEY_VERSION 2
 
 /* ---- discover.c: which Dockerfile ---- */
 

@@ -52,6 +52,8 @@ devenv_key_compute (const devenv_key_input *in, char out[65])
   for (size_t i = 0; i < in->n_entries; i++)
     {
       const devenv_entry *e = &in->entries[i];
+      if (!e->keyed)
+        continue;
       put_tag (md, 'E');
       put_bytes (md, e->path, strlen (e->path));
       put_u32 (md, (uint32_t) e->st.st_mode);

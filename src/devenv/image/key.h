@@ -2,9 +2,10 @@
    variable-length field is length-prefixed, so that no two inputs encode
    alike:
      "sbx-devenv-key\0" u32 version
-     'D' u64 len  Dockerfile bytes
-     per entry, in walk order:  'E' u64 len path  u32 mode  32-byte digest
-     per build arg, sorted:     'A' u64 len name  u64 len value
+     'D' u64 len  the Dockerfile's key text (its lines before the first
+                  FROM and those of the stages the target reaches)
+     per keyed entry, in walk order:  'E' u64 len path  u32 mode  32-byte digest
+     per build arg an ARG declares, sorted:  'A' u64 len name  u64 len value
      'T' u64 len target
    (integers big-endian).  Modes are st_mode: file type and permissions; the
    digest is the content's (files), the link target's (symlinks) or zero
@@ -17,11 +18,11 @@
 
 typedef struct devenv_key_input
 {
-  const char *dockerfile;
+  const char *dockerfile; /* its key text (devenv_dockerfile.key_text) */
   size_t dockerfile_len;
-  const devenv_entry *entries;
+  const devenv_entry *entries; /* only the keyed ones count */
   size_t n_entries;
-  char *const *build_args; /* "K=V", sorted by name, one per name; may be NULL */
+  char *const *build_args; /* "K=V", sorted by name, one per name, declared; may be NULL */
   const char *target;      /* NULL or "" : none */
 } devenv_key_input;
 

@@ -167,9 +167,16 @@ devenv_plan_new (const sbx_project *p, const devenv_options *o, devenv_plan **ou
   for (char **w = in->ctx->warnings; w && *w; w++)
     strv_append (&plan->warnings, *w);
   plan->build_args = devenv_build_args_normalize (plan->src.args, o ? o->build_args : NULL);
-  devenv_key_input ki = { .dockerfile = in->text, .dockerfile_len = in->len,
+  /* Only the args an ARG declares reach the image (the others are passed
+     on, and the builder warns that nothing used them). */
+  _cleanup_strv_ char **keyed_args = xcalloc (1, sizeof *keyed_args);
+  for (char **a = plan->build_args; *a; a++)
+    for (char **d = in->df->args; d && *d; d++)
+      if (strncmp (*a, *d, strlen (*d)) == 0 && ((*a)[strlen (*d)] == '=' || !(*a)[strlen (*d)]))
+        strv_append (&keyed_args, *a);
+  devenv_key_input ki = { .dockerfile = in->df->key_text, .dockerfile_len = in->df->key_len,
                           .entries = in->ctx->v, .n_entries = in->ctx->n,
-                          .build_args = plan->build_args, .target = plan->target };
+                          .build_args = keyed_args, .target = plan->target };
   devenv_key_compute (&ki, plan->key);
   plan->files = in->ctx->n;
   plan->whole_context = in->ctx->all;
