@@ -619,8 +619,10 @@ discard (int stream, const char *data, size_t len, void *ud, sbx_error **err)
   return 0;
 }
 
+/* sig: the signal that made sbx kill the command (SBX_EXIT_F_KILLED), 0:
+   SIGINT. */
 static int
-exit_status (const sbx_frame *f, int why, devenv_exec_result *res)
+exit_status (const sbx_frame *f, int why, int sig, devenv_exec_result *res)
 {
   uint8_t flags = f->payload[1];
   uint32_t code = sbx_get_u32 (f->payload + 4);
@@ -632,7 +634,8 @@ exit_status (const sbx_frame *f, int why, devenv_exec_result *res)
   else if (flags & SBX_EXIT_F_KILLED)
     {
       res->interrupted = true;
-      res->exit_code = 130;
+      res->signal = sig > 0 ? sig : SIGINT;
+      res->exit_code = 128 + res->signal;
     }
   else
     res->exit_code = f->payload[0] == SBX_EXIT_SIGNALED ? 128 + (int) code : (int) code;
@@ -718,6 +721,8 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
   bool killing = false, stdin_open = o->attach_stdin;
   long deadline = o->timeout_ms > 0 ? sbx_now_ms () + o->timeout_ms + TIMEOUT_SLACK_MS : -1;
   int why = 0; /* SBX_EXIT_F_* we asked for */
+  int sig = 0; /* the signal passed on, then the one that made us kill */
+  long user_deadline = deadline;
   sbx_error *cb_err = NULL, *e = NULL;
   for (;;)
     {
@@ -750,20 +755,30 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
                   "the sbx agent did not end the command within %d s of being asked to",
                   KILL_WAIT_MS / 1000);
             }
-          if (o->forward_signals && o->cancel && *o->cancel
+          if (o->forward_signals && o->cancel && *o->cancel && !sig
               && (deadline < 0 || sbx_now_ms () < deadline))
             {
-              /* A signal for the command: pass it on and go on. */
+              /* A signal for the command: pass it on; it has
+                 DEVENV_SIGNAL_GRACE_MS to end on it (a second signal
+                 ends it at once). */
               uint8_t p[4];
-              sbx_put_u32 (p, (uint32_t) *o->cancel);
+              sig = (int) *o->cancel;
+              sbx_put_u32 (p, (uint32_t) sig);
               *o->cancel = 0;
-              if (send_frame (a, SBX_FRAME_SIGNAL, p, 4, sbx_now_ms () + 5000, err) < 0)
+              long grace = sbx_now_ms () + DEVENV_SIGNAL_GRACE_MS;
+              if (deadline < 0 || deadline > grace)
+                deadline = grace;
+              if (send_frame (a, SBX_FRAME_SIGNAL, p, 4, grace, err) < 0)
                 return -1;
               continue;
             }
-          /* Cancelled, or the agent's timeout did not fire: kill it, then
-             wait for its EXIT. */
-          why = o->cancel && *o->cancel ? SBX_EXIT_F_KILLED : SBX_EXIT_F_TIMEOUT;
+          /* Cancelled, the grace after a signal passed, or the agent's
+             timeout did not fire: kill it, then wait for its EXIT. */
+          bool user_timeout = user_deadline >= 0 && sbx_now_ms () >= user_deadline;
+          why = (o->cancel && *o->cancel) || (sig && !user_timeout) ? SBX_EXIT_F_KILLED
+                                                                    : SBX_EXIT_F_TIMEOUT;
+          if (o->cancel && *o->cancel)
+            sig = (int) *o->cancel;
           killing = true;
           deadline = sbx_now_ms () + KILL_WAIT_MS;
           if (send_frame (a, SBX_FRAME_KILL, NULL, 0, deadline, err) < 0)
@@ -799,7 +814,7 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
               *err = cb_err;
               return -1;
             }
-          exit_status (&f, why, res);
+          exit_status (&f, why, sig, res);
           return 0;
         default:
           sbx_error_free (cb_err);
@@ -955,7 +970,7 @@ devenv_agent_pump (devenv_agent *a, const engine_pump_opts *po, int *exit_code, 
           {
             devenv_exec_result res = { 0 };
             a->ended = true;
-            *exit_code = exit_status (&f, 0, &res);
+            *exit_code = exit_status (&f, 0, 0, &res);
             return ENGINE_PUMP_ENDED;
           }
         case SBX_FRAME_ERROR:
