@@ -192,7 +192,8 @@ static void
 kill_quietly (cli_ctx *ctx, devenv_shell *shell)
 {
   sbx_error *e = NULL;
-  if (devenv_shell_kill (shell, &e) < 0)
+  /* A container that is gone took the shell's processes with it. */
+  if (devenv_shell_kill (shell, &e) < 0 && e->code != SBX_ERR_NOT_FOUND)
     fprintf (stderr, "%s: the shell's processes could not be killed: %s\n", ctx->prog, e->msg);
   sbx_error_free (e);
 }
