@@ -193,3 +193,22 @@ Test (glob, path_clean)
       free (c);
     }
 }
+
+Test (dockerignore, many_stars_match_in_bounded_time, .timeout = 10)
+{
+  /* Found by fuzz/ignore_fuzz: each '*' used to retry every position of
+     the ones before it (an exponential number of steps). */
+  cr_assert (!devenv_glob_match ("**********************>", "d", false));
+  cr_assert (!devenv_glob_match ("*a*a*a*a*a*a*a*a*a*a*a*a*a*b",
+                                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false));
+  cr_assert (!devenv_glob_match ("**/*a*a*a*a*a*a*a*a*a*a*a*a*b",
+                                 "x/y/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true));
+  cr_assert (
+      devenv_glob_match ("*a*a*a*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaab", false));
+  devenv_ignore *ig = NULL;
+  sbx_error *err = NULL;
+  const char *text = "d\n**\f*d\n**********d\n**********************>\n";
+  cr_assert_eq (devenv_ignore_parse (text, strlen (text), ".dockerignore", &ig, &err), 0);
+  cr_assert (devenv_ignore_excluded (ig, "d"));
+  devenv_ignore_free (ig);
+}
