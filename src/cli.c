@@ -11,7 +11,7 @@ cli_report (cli_ctx *ctx, sbx_error *err)
 {
   const char *msg = err && err->msg ? err->msg : "unknown error";
   /* Interrupted by a signal: 128 + its number, as a shell reports it. */
-  int sig = ctx->cancel ? (int) *ctx->cancel : 0;
+  int sig = ctx->signalled ? (int) *ctx->signalled : 0;
   int rc
       = err && err->code == SBX_ERR_INTERRUPTED && sig > 0 && sig < 64 ? 128 + sig : SBX_EXIT_ERROR;
   if (ctx->json)

@@ -181,8 +181,9 @@ nothing_left (const char *proj)
   tu_result r;
   tu_sbx (&r, proj, "exec", "--", "ps", "-o", "args", NULL);
   cr_assert_eq (r.status, 0, "%s", r.err);
-  cr_assert (strstr (r.out, "while") == NULL && strstr (r.out, "sleep") == NULL, "survivor: %s",
-             r.out);
+  cr_assert (strstr (r.out, "while") == NULL && strstr (r.out, "sleep") == NULL
+                 && strstr (r.out, "yes") == NULL,
+             "survivor: %s", r.out);
   tu_result_clear (&r);
 }
 
@@ -225,6 +226,46 @@ Test (faults, signals_end_sbx_soon_runsc, .timeout = 300)
 {
   /* The kill is an exec, which runsc starts slowly on a loaded machine. */
   signals_end_sbx ("maximum", 6.0);
+}
+
+Test (faults, signal_ends_sbx_blocked_on_a_full_stdout)
+{
+  /* Nobody reads sbx's stdout: once the pipe is full sbx waits to write;
+     SIGTERM still ends it, and the command with it. */
+  char *proj = tu_project_up (NULL);
+  int p[2];
+  cr_assert_eq (pipe2 (p, O_CLOEXEC), 0);
+  pid_t pid = fork ();
+  cr_assert (pid >= 0);
+  if (pid == 0)
+    {
+      dup2 (p[1], 1);
+      if (chdir (proj) < 0)
+        _exit (121);
+      execl (TU_SBX, TU_SBX, "exec", "--", "yes", (char *) NULL);
+      _exit (122);
+    }
+  close (p[1]);
+  char buf[4096];
+  cr_assert (read (p[0], buf, sizeof buf) > 0); /* it runs, then the pipe fills up */
+  sleep (2);
+  cr_assert_eq (waitpid (pid, NULL, WNOHANG), 0);
+  double start = now_s ();
+  kill (pid, SIGTERM);
+  int st = 0;
+  for (int i = 0; i < 500 && waitpid (pid, &st, WNOHANG) == 0; i++)
+    usleep (20 * 1000);
+  double took = now_s () - start;
+  if (took >= 10)
+    {
+      kill (pid, SIGKILL);
+      waitpid (pid, &st, 0);
+    }
+  close (p[0]);
+  cr_assert (WIFEXITED (st) && WEXITSTATUS (st) == 143, "status %d after %.2f s", st, took);
+  cr_assert_lt (took, 3.0);
+  nothing_left (proj);
+  tu_project_remove (proj);
 }
 
 /* ---- a lock ---- */
