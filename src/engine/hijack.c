@@ -466,20 +466,33 @@ engine_hijack_freep (engine_hijack **h)
 
 typedef struct sink
 {
+  engine_hijack *h;
   int out_fd, err_fd;
   engine_output_cb output;
   void *output_ud;
 } sink;
 
+/* The descriptor written to, and the client whose cancel flag ends a
+   write that waits (a terminal that does not drain). */
+typedef struct fd_sink
+{
+  int fd;
+  engine_hijack *h;
+} fd_sink;
+
 /* Write it all, also to a descriptor someone made non-blocking (a terminal
    shared with another program): sbx_write_loop with a step that takes
-   EAGAIN for "not now" and a wait for POLLOUT. */
+   EAGAIN for "not now" and a wait for POLLOUT in rounds of CANCEL_POLL_MS.
+   A signal that raised the cancel flag ends it (EINTR). */
 static ssize_t
 fd_step (void *ud, const void *buf, size_t len)
 {
+  fd_sink *f = ud;
   for (;;)
     {
-      ssize_t n = write (*(int *) ud, buf, len);
+      ssize_t n = write (f->fd, buf, len);
+      if (n < 0 && errno == EINTR && cancelled (f->h))
+        return -1;
       if (n >= 0 || errno != EINTR)
         return n < 0 && errno == EAGAIN ? 0 : n;
     }
@@ -488,16 +501,28 @@ fd_step (void *ud, const void *buf, size_t len)
 static int
 fd_wait (void *ud)
 {
-  struct pollfd w = { .fd = *(int *) ud, .events = POLLOUT };
-  if (poll (&w, 1, -1) < 0 && errno != EINTR)
-    return -1;
-  return 0;
+  fd_sink *f = ud;
+  for (;;)
+    {
+      if (cancelled (f->h))
+        {
+          errno = EINTR;
+          return -1;
+        }
+      struct pollfd w = { .fd = f->fd, .events = POLLOUT };
+      int n = poll (&w, 1, CANCEL_POLL_MS);
+      if (n < 0 && errno != EINTR)
+        return -1;
+      if (n > 0)
+        return 0;
+    }
 }
 
 static int
-write_fully (int fd, const char *p, size_t len)
+write_fully (engine_hijack *h, int fd, const char *p, size_t len)
 {
-  return sbx_write_loop (fd_step, fd_wait, &fd, p, len);
+  fd_sink f = { .fd = fd, .h = h };
+  return sbx_write_loop (fd_step, fd_wait, &f, p, len);
 }
 
 static int
@@ -509,7 +534,7 @@ sink_write (int stream, const char *data, size_t len, void *ud, sbx_error **err)
   int fd = stream == 2 ? s->err_fd : s->out_fd;
   if (fd < 0)
     return 0;
-  if (write_fully (fd, data, len) < 0)
+  if (write_fully (s->h, fd, data, len) < 0)
     return sbx_fail_errno (err, errno, "writing the exec's %s", stream == 2 ? "stderr" : "output");
   return 0;
 }
@@ -745,16 +770,17 @@ engine_hijack_pump (engine_hijack *h, const engine_pump_opts *o, sbx_error **err
 {
   _cleanup_free_ char *in = xmalloc (IN_BUF);
   _cleanup_free_ char *out = xmalloc (OUT_BUF);
-  pump p = {
-    .h = h,
-    .o = o,
-    .s
-    = { .out_fd = o->out_fd, .err_fd = o->err_fd, .output = o->output, .output_ud = o->output_ud },
-    .in = in,
-    .out = out,
-    .in_open = o->in_fd >= 0 && !h->write_closed,
-    .maybe_data = true
-  };
+  pump p = { .h = h,
+             .o = o,
+             .s = { .h = h,
+                    .out_fd = o->out_fd,
+                    .err_fd = o->err_fd,
+                    .output = o->output,
+                    .output_ud = o->output_ud },
+             .in = in,
+             .out = out,
+             .in_open = o->in_fd >= 0 && !h->write_closed,
+             .maybe_data = true };
 
   if (h->pending_len)
     {
