@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -266,6 +268,44 @@ Test (faults, signal_ends_sbx_blocked_on_a_full_stdout)
   cr_assert_lt (took, 3.0);
   nothing_left (proj);
   tu_project_remove (proj);
+}
+
+/* ---- an engine that does not answer ---- */
+
+Test (faults, signal_ends_a_request_to_a_stalled_engine)
+{
+  /* An "engine" that accepts connections and never answers. */
+  char dir[] = "/tmp/sbx-stalled-XXXXXX";
+  cr_assert_not_null (mkdtemp (dir));
+  char *sock = xasprintf ("%s/docker.sock", dir);
+  int l = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  snprintf (a.sun_path, sizeof a.sun_path, "%s", sock);
+  cr_assert_eq (bind (l, (struct sockaddr *) &a, sizeof a), 0);
+  cr_assert_eq (listen (l, 16), 0);
+  char *host = xasprintf ("unix://%s", sock);
+  char *proj = tu_mkproject ();
+  int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+  for (size_t i = 0; i < 3; i++)
+    {
+      char *argv[] = { TU_SBX, "--host", host, "ps", NULL };
+      bg b;
+      bg_start (&b, proj, false, argv);
+      sleep (1);
+      cr_assert_eq (waitpid (b.pid, NULL, WNOHANG), 0, "sbx did not wait for the engine");
+      kill (b.pid, sigs[i]);
+      double took;
+      int status = bg_finish (&b, 10, &took);
+      cr_assert_eq (status, 128 + sigs[i], "%s: status %d", strsignal (sigs[i]), status);
+      cr_assert_lt (took, 2.0, "%s: %.2f s", strsignal (sigs[i]), took);
+    }
+  close (l);
+  unlink (sock);
+  rmdir (dir);
+  free (sock);
+  free (host);
+  tu_rmrf (proj);
+  free (proj);
 }
 
 /* ---- a lock ---- */
