@@ -490,6 +490,13 @@ fd_step (void *ud, const void *buf, size_t len)
   fd_sink *f = ud;
   for (;;)
     {
+      /* A signal during a write that had begun makes it return short, not
+         fail: look before each. */
+      if (cancelled (f->h))
+        {
+          errno = EINTR;
+          return -1;
+        }
       ssize_t n = write (f->fd, buf, len);
       if (n < 0 && errno == EINTR && cancelled (f->h))
         return -1;
@@ -534,8 +541,11 @@ sink_write (int stream, const char *data, size_t len, void *ud, sbx_error **err)
   int fd = stream == 2 ? s->err_fd : s->out_fd;
   if (fd < 0)
     return 0;
+  const char *what = stream == 2 ? "stderr" : "output";
   if (write_fully (s->h, fd, data, len) < 0)
-    return sbx_fail_errno (err, errno, "writing the exec's %s", stream == 2 ? "stderr" : "output");
+    return errno == EINTR
+               ? sbx_fail (err, SBX_ERR_INTERRUPTED, "writing the exec's %s: interrupted", what)
+               : sbx_fail_errno (err, errno, "writing the exec's %s", what);
   return 0;
 }
 

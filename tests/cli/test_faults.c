@@ -230,7 +230,8 @@ Test (faults, signals_end_sbx_soon_runsc, .timeout = 300)
   signals_end_sbx ("maximum", 6.0);
 }
 
-Test (faults, signal_ends_sbx_blocked_on_a_full_stdout)
+static void
+blocked_on_full_stdout (const char *verb)
 {
   /* Nobody reads sbx's stdout: once the pipe is full sbx waits to write;
      SIGTERM still ends it, and the command with it. */
@@ -244,7 +245,10 @@ Test (faults, signal_ends_sbx_blocked_on_a_full_stdout)
       dup2 (p[1], 1);
       if (chdir (proj) < 0)
         _exit (121);
-      execl (TU_SBX, TU_SBX, "exec", "--", "yes", (char *) NULL);
+      if (strcmp (verb, "exec") == 0)
+        execl (TU_SBX, TU_SBX, "exec", "--", "yes", (char *) NULL);
+      else
+        execl (TU_SBX, TU_SBX, "shell", "yes", (char *) NULL);
       _exit (122);
     }
   close (p[1]);
@@ -268,6 +272,16 @@ Test (faults, signal_ends_sbx_blocked_on_a_full_stdout)
   cr_assert_lt (took, 3.0);
   nothing_left (proj);
   tu_project_remove (proj);
+}
+
+Test (faults, signal_ends_sbx_blocked_on_a_full_stdout)
+{
+  blocked_on_full_stdout ("exec");
+}
+
+Test (faults, signal_ends_a_shell_blocked_on_a_full_stdout)
+{
+  blocked_on_full_stdout ("shell");
 }
 
 /* ---- an engine that does not answer ---- */

@@ -869,25 +869,51 @@ devenv_agent_kill (devenv_agent *a, sbx_error **err)
     }
 }
 
-/* Write all of buf to a descriptor that may be non-blocking. */
+/* Write all of buf to a descriptor that may be non-blocking.  A
+   terminal that does not drain is waited for in rounds, watching the
+   pump's wake_fd: when on_wake asks to stop (a signal), *stopped and 0. */
 static int
-write_fd (int fd, const uint8_t *buf, size_t len, sbx_error **err)
+write_fd (int fd, const uint8_t *buf, size_t len, const engine_pump_opts *po, bool *stopped,
+          sbx_error **err)
 {
+  *stopped = false;
+  bool was_short = false;
   while (len)
     {
-      ssize_t n = write (fd, buf, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && errno == EAGAIN)
+      /* A signal during a write that had begun makes it return short, not
+         fail: after a short write, look at wake_fd first (as after EINTR). */
+      ssize_t n = -1;
+      if (was_short)
+        errno = EINTR;
+      else
+        n = write (fd, buf, len);
+      was_short = false;
+      if ((n < 0 && errno == EAGAIN) || (n < 0 && errno == EINTR))
         {
-          struct pollfd p = { .fd = fd, .events = POLLOUT };
-          poll (&p, 1, -1);
+          struct pollfd p[2]
+              = { { .fd = fd, .events = POLLOUT }, { .fd = po->wake_fd, .events = POLLIN } };
+          if (errno == EAGAIN)
+            poll (p, 2, 250);
+          else
+            poll (p + 1, 1, 0);
+          if (po->wake_fd >= 0 && p[1].revents)
+            {
+              int w = po->on_wake ? po->on_wake (po->ud, err) : 0;
+              if (w < 0)
+                return -1;
+              if (w > 0)
+                {
+                  *stopped = true;
+                  return 0;
+                }
+            }
           continue;
         }
       if (n < 0)
         return sbx_fail_errno (err, errno, "writing the command's output");
       buf += n;
       len -= (size_t) n;
+      was_short = true;
     }
   return 0;
 }
@@ -962,8 +988,11 @@ devenv_agent_pump (devenv_agent *a, const engine_pump_opts *po, int *exit_code, 
         case SBX_FRAME_STDERR:
           {
             int fd = f.type == SBX_FRAME_STDERR && po->err_fd >= 0 ? po->err_fd : po->out_fd;
-            if (fd >= 0 && write_fd (fd, f.payload, f.len, err) < 0)
+            bool stopped = false;
+            if (fd >= 0 && write_fd (fd, f.payload, f.len, po, &stopped, err) < 0)
               return -1;
+            if (stopped)
+              return ENGINE_PUMP_STOPPED;
             break;
           }
         case SBX_FRAME_EXIT:

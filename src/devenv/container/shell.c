@@ -225,5 +225,9 @@ devenv_shell_kill (devenv_shell *s, sbx_error **err)
   if (s->agent)
     return devenv_agent_kill (s->agent, err);
   engine_client_set_cancel (s->c, NULL);
+  /* The stream first: output nobody reads any more holds the engine's
+     copy, and with it the processes the kill waits for. */
+  engine_hijack_free (s->stream);
+  s->stream = NULL;
   return devenv_exec_kill (s->c, s->container, s->user, s->token, err);
 }
