@@ -91,6 +91,13 @@ match_at (matcher *m, const char *p, const char *s)
               p += 2;
               if (*p == '/')
                 p++;
+              /* "**" "**" (or "**" "/" "**") is "**": one loop, not two. */
+              while (p[0] == '*' && p[1] == '*')
+                {
+                  p += 2;
+                  if (*p == '/')
+                    p++;
+                }
               if (*p == '\0')
                 return true;
               if (match (m, p, s))
@@ -101,6 +108,9 @@ match_at (matcher *m, const char *p, const char *s)
               return false;
             }
           p++;
+          /* Without "**", stars in a row are one star. */
+          while (!dstar && *p == '*')
+            p++;
           for (const char *t = s;; t++)
             {
               if (match (m, p, t))
