@@ -269,7 +269,9 @@ blocked_on_full_stdout (const char *verb)
     }
   close (p[0]);
   cr_assert (WIFEXITED (st) && WEXITSTATUS (st) == 143, "status %d after %.2f s", st, took);
-  cr_assert_lt (took, 3.0);
+  /* Tens of milliseconds when the machine is idle; the kill that follows
+     can take seconds on a loaded one. */
+  cr_assert_lt (took, 6.0, "%.2f s", took);
   nothing_left (proj);
   tu_project_remove (proj);
 }

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#define KILL_TIMEOUT_MS 5000 /* the kill exec of a timeout or cancellation */
+#define KILL_TIMEOUT_MS 30000 /* the kill exec of a timeout or cancellation (a fork bomb slows it) */
 
 static int
 discard (int stream, const char *data, size_t len, void *ud, sbx_error **err)
