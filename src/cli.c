@@ -10,13 +10,17 @@ int
 cli_report (cli_ctx *ctx, sbx_error *err)
 {
   const char *msg = err && err->msg ? err->msg : "unknown error";
+  /* Interrupted by a signal: 128 + its number, as a shell reports it. */
+  int sig = ctx->signalled ? (int) *ctx->signalled : 0;
+  int rc
+      = err && err->code == SBX_ERR_INTERRUPTED && sig > 0 && sig < 64 ? 128 + sig : SBX_EXIT_ERROR;
   if (ctx->json)
     {
-      _cleanup_json_ json_t *o = json_pack ("{s:s,s:i}", "error", msg, "exit", SBX_EXIT_ERROR);
+      _cleanup_json_ json_t *o = json_pack ("{s:s,s:i}", "error", msg, "exit", rc);
       cli_print_json (o);
     }
   fprintf (stderr, "%s: %s\n", ctx->prog, msg);
-  return SBX_EXIT_ERROR;
+  return rc;
 }
 
 int

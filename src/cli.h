@@ -28,6 +28,9 @@ typedef struct cli_ctx
   const char *prog;        /* "sbx" */
   const char *command;     /* the verb, for messages */
   volatile sig_atomic_t *cancel; /* set by SIGINT/SIGTERM/SIGHUP */
+  /* The last of those signals, never cleared (cancel is, when a signal is
+     passed on to a command): the exit status of an interrupted verb. */
+  volatile sig_atomic_t *signalled;
 } cli_ctx;
 
 /* Print "sbx: <message>" on stderr (or the JSON error object with --json) and

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <limits.h>
+#include <poll.h>
 #include <string.h>
 
 int
@@ -30,11 +31,35 @@ cli_ensure_project_container (cli_ctx *ctx, engine_client *c, const sbx_project 
 
 /* ---- exec ---- */
 
+/* ud: the cli_ctx.  A reader that stopped reading (a full pipe) would
+   block the write for ever: each piece (at most PIPE_BUF, which a pipe
+   that polls writable takes without blocking) waits for room in rounds
+   of OUTPUT_POLL_MS, and once sbx got a signal a full output ends it (the
+   command is then killed). */
+#define OUTPUT_POLL_MS 100
 static int
 write_output (int stream, const char *data, size_t len, void *ud, sbx_error **err)
 {
-  if (write_all (stream == 2 ? STDERR_FILENO : STDOUT_FILENO, data, len) < 0)
-    return sbx_fail_errno (err, errno, "writing the command's %s", stream == 2 ? "stderr" : "stdout");
+  cli_ctx *ctx = ud;
+  const char *what = stream == 2 ? "stderr" : "stdout";
+  int fd = stream == 2 ? STDERR_FILENO : STDOUT_FILENO;
+  while (len > 0)
+    {
+      struct pollfd p = { .fd = fd, .events = POLLOUT };
+      int r = poll (&p, 1, OUTPUT_POLL_MS);
+      if ((r == 0 || (r < 0 && errno == EINTR)) && ctx->signalled && *ctx->signalled)
+        return sbx_fail (err, SBX_ERR_INTERRUPTED, "interrupted while writing the command's %s",
+                         what);
+      if (r == 0 || (r < 0 && errno == EINTR))
+        continue;
+      ssize_t n = write (fd, data, len < PIPE_BUF ? len : PIPE_BUF);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return sbx_fail_errno (err, errno, "writing the command's %s", what);
+      data += n;
+      len -= (size_t) n;
+    }
   return 0;
 }
 
@@ -62,10 +87,17 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
   int rc = SBX_EXIT_ERROR;
   workdir = cli_exec_workdir (p, o->workdir);
   user = xasprintf ("%u:%u", (unsigned) getuid (), (unsigned) getgid ());
-  devenv_exec_opts eo = { .argv = o->argv, .env = o->env, .workdir = workdir, .user = user,
-                          .timeout_ms = o->timeout_ms, .output = write_output,
-                          .cancel = ctx->cancel, .forward_signals = true,
-                          .attach_stdin = o->stdin, .stdin_fd = STDIN_FILENO };
+  devenv_exec_opts eo = { .argv = o->argv,
+                          .env = o->env,
+                          .workdir = workdir,
+                          .user = user,
+                          .timeout_ms = o->timeout_ms,
+                          .output = write_output,
+                          .output_ud = ctx,
+                          .cancel = ctx->cancel,
+                          .forward_signals = true,
+                          .attach_stdin = o->stdin,
+                          .stdin_fd = STDIN_FILENO };
   devenv_exec_result res;
   /* The project container's agent, when it answers, without the engine. */
   /* An explicit configuration (sbx run) must be the one the container runs

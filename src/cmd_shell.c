@@ -40,7 +40,7 @@ help (void)
 
 static volatile sig_atomic_t got_winch;
 static volatile sig_atomic_t got_stop;
-static volatile sig_atomic_t *cancel_flag;
+static volatile sig_atomic_t *cancel_flag, *signalled_flag;
 static int wake_pipe[2] = { -1, -1 };
 
 static void
@@ -54,6 +54,8 @@ on_signal (int sig)
       got_stop = sig;
       if (cancel_flag)
         *cancel_flag = sig;
+      if (signalled_flag)
+        *signalled_flag = sig;
     }
   if (wake_pipe[1] >= 0)
     (void) !write (wake_pipe[1], "", 1);
@@ -66,6 +68,7 @@ signals_setup (cli_ctx *ctx, sbx_error **err)
   if (pipe2 (wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
     return sbx_fail_errno (err, errno, "creating a pipe");
   cancel_flag = ctx->cancel;
+  signalled_flag = ctx->signalled;
   struct sigaction sa = { .sa_handler = on_signal };
   sigemptyset (&sa.sa_mask);
   int sigs[] = { SIGWINCH, SIGINT, SIGTERM, SIGHUP };
@@ -192,7 +195,8 @@ static void
 kill_quietly (cli_ctx *ctx, devenv_shell *shell)
 {
   sbx_error *e = NULL;
-  if (devenv_shell_kill (shell, &e) < 0)
+  /* A container that is gone took the shell's processes with it. */
+  if (devenv_shell_kill (shell, &e) < 0 && e->code != SBX_ERR_NOT_FOUND)
     fprintf (stderr, "%s: the shell's processes could not be killed: %s\n", ctx->prog, e->msg);
   sbx_error_free (e);
 }

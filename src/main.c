@@ -7,12 +7,13 @@
 #include <signal.h>
 #include <string.h>
 
-static volatile sig_atomic_t cancel_flag;
+static volatile sig_atomic_t cancel_flag, signalled;
 
 static void
 on_signal (int sig)
 {
   cancel_flag = sig;
+  signalled = sig;
 }
 
 typedef struct verb
@@ -70,7 +71,7 @@ option_value (int argc, char **argv, int *i, const char *name)
 int
 main (int argc, char **argv)
 {
-  cli_ctx ctx = { .prog = "sbx", .cancel = &cancel_flag };
+  cli_ctx ctx = { .prog = "sbx", .cancel = &cancel_flag, .signalled = &signalled };
   /* A standard descriptor the caller closed would be taken by the first
      file or socket opened here, and read or written as if it were stdio. */
   for (int fd = 0; fd <= 2; fd++)

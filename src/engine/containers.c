@@ -95,7 +95,9 @@ engine_container_wait (engine_client *c, const char *id, const char *condition, 
   _cleanup_free_ char *suffix = xasprintf ("/wait?condition=%s", condition ? condition : "not-running");
   _cleanup_free_ char *path = container_path (id, suffix);
   _cleanup_json_ json_t *resp = NULL;
-  if (engine_post_json (c, path, NULL, &resp, err) < 0)
+  /* Its end is the container's: no bound of its own. */
+  engine_request req = { .method = "POST", .path = path, .timeout_ms = -1 };
+  if (engine_call (c, &req, NULL, &resp, err) < 0)
     return -1;
   json_t *e = json_object_get (resp, "Error");
   const char *msg = json_string_value (json_object_get (e, "Message"));

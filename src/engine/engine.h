@@ -89,7 +89,11 @@ typedef struct engine_request
   const char *const *headers; /* extra "Name: value" headers, NULL-terminated */
   engine_data_cb on_data; /* streamed response body, or NULL: buffered JSON */
   void *ud;
-  long timeout_ms; /* 0: none.  Expiry: SBX_ERR_TIMEOUT */
+  /* Expiry: SBX_ERR_TIMEOUT.  0: ENGINE_REQUEST_TIMEOUT_MS for a request
+     whose answer is one JSON document (a stalled engine must not hold sbx
+     for ever), none for a stream (on_data, upload); -1: none (a wait that
+     ends with a container). */
+  long timeout_ms;
   bool versionless; /* do not prefix the path with /vX.Y (/_ping) */
 } engine_request;
 

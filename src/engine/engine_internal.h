@@ -22,6 +22,11 @@ struct engine_client
    reported in under a second. */
 #define ENGINE_CONNECT_TIMEOUT_MS 900L
 
+/* The bound of a request that names none and is not a stream: generous
+   (a container stop waits for its grace period, an image removal can be
+   slow), but a bound. */
+#define ENGINE_REQUEST_TIMEOUT_MS (5 * 60 * 1000L)
+
 /* The most of an error answer's body that is read (its message is quoted
    in the error). */
 #define ENGINE_ERROR_BODY_MAX (64 * 1024)

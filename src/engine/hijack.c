@@ -350,6 +350,16 @@ error_from_answer (engine_hijack *h, const engine_http_head *hd, char *buf, size
   return 0;
 }
 
+/* The Host header's value. */
+static char *
+host_header (const engine_client *c)
+{
+  if (c->addr.kind == ENGINE_ADDR_UNIX)
+    return xstrdup ("localhost");
+  return strchr (c->addr.host, ':') ? xasprintf ("[%s]:%d", c->addr.host, c->addr.port)
+                                    : xasprintf ("%s:%d", c->addr.host, c->addr.port);
+}
+
 int
 engine_exec_start_hijack (engine_client *c, const char *exec_id, bool tty, engine_hijack **out,
                           sbx_error **err)
@@ -369,21 +379,16 @@ engine_exec_start_hijack (engine_client *c, const char *exec_id, bool tty, engin
   _cleanup_free_ char *eid = engine_urlencode (exec_id);
   _cleanup_free_ char *what = xasprintf ("starting exec %.12s", exec_id);
   const char *body = tty ? "{\"Detach\":false,\"Tty\":true}" : "{\"Detach\":false,\"Tty\":false}";
-  const char *host = c->addr.kind == ENGINE_ADDR_UNIX ? "localhost" : NULL;
-  _cleanup_free_ char *hostport
-      = host                          ? NULL
-        : strchr (c->addr.host, ':') ? xasprintf ("[%s]:%d", c->addr.host, c->addr.port)
-                                       : xasprintf ("%s:%d", c->addr.host, c->addr.port);
-  _cleanup_free_ char *reqs
-      = xasprintf ("POST /v%s/exec/%s/start HTTP/1.1\r\n"
-                   "Host: %s\r\n"
-                   "User-Agent: sbx/" SBX_VERSION "\r\n"
-                   "Content-Type: application/json\r\n"
-                   "Content-Length: %zu\r\n"
-                   "Connection: Upgrade\r\n"
-                   "Upgrade: tcp\r\n"
-                   "\r\n%s",
-                   version, eid, host ? host : hostport, strlen (body), body);
+  _cleanup_free_ char *hostport = host_header (c);
+  _cleanup_free_ char *reqs = xasprintf ("POST /v%s/exec/%s/start HTTP/1.1\r\n"
+                                         "Host: %s\r\n"
+                                         "User-Agent: sbx/" SBX_VERSION "\r\n"
+                                         "Content-Type: application/json\r\n"
+                                         "Content-Length: %zu\r\n"
+                                         "Connection: Upgrade\r\n"
+                                         "Upgrade: tcp\r\n"
+                                         "\r\n%s",
+                                         version, eid, hostport, strlen (body), body);
   long deadline = sbx_now_ms () + HEAD_TIMEOUT_MS;
   if (send_all (h, reqs, strlen (reqs), deadline, what, err) < 0)
     return -1;
@@ -461,20 +466,40 @@ engine_hijack_freep (engine_hijack **h)
 
 typedef struct sink
 {
+  engine_hijack *h;
   int out_fd, err_fd;
   engine_output_cb output;
   void *output_ud;
 } sink;
 
+/* The descriptor written to, and the client whose cancel flag ends a
+   write that waits (a terminal that does not drain). */
+typedef struct fd_sink
+{
+  int fd;
+  engine_hijack *h;
+} fd_sink;
+
 /* Write it all, also to a descriptor someone made non-blocking (a terminal
    shared with another program): sbx_write_loop with a step that takes
-   EAGAIN for "not now" and a wait for POLLOUT. */
+   EAGAIN for "not now" and a wait for POLLOUT in rounds of CANCEL_POLL_MS.
+   A signal that raised the cancel flag ends it (EINTR). */
 static ssize_t
 fd_step (void *ud, const void *buf, size_t len)
 {
+  fd_sink *f = ud;
   for (;;)
     {
-      ssize_t n = write (*(int *) ud, buf, len);
+      /* A signal during a write that had begun makes it return short, not
+         fail: look before each. */
+      if (cancelled (f->h))
+        {
+          errno = EINTR;
+          return -1;
+        }
+      ssize_t n = write (f->fd, buf, len);
+      if (n < 0 && errno == EINTR && cancelled (f->h))
+        return -1;
       if (n >= 0 || errno != EINTR)
         return n < 0 && errno == EAGAIN ? 0 : n;
     }
@@ -483,16 +508,28 @@ fd_step (void *ud, const void *buf, size_t len)
 static int
 fd_wait (void *ud)
 {
-  struct pollfd w = { .fd = *(int *) ud, .events = POLLOUT };
-  if (poll (&w, 1, -1) < 0 && errno != EINTR)
-    return -1;
-  return 0;
+  fd_sink *f = ud;
+  for (;;)
+    {
+      if (cancelled (f->h))
+        {
+          errno = EINTR;
+          return -1;
+        }
+      struct pollfd w = { .fd = f->fd, .events = POLLOUT };
+      int n = poll (&w, 1, CANCEL_POLL_MS);
+      if (n < 0 && errno != EINTR)
+        return -1;
+      if (n > 0)
+        return 0;
+    }
 }
 
 static int
-write_fully (int fd, const char *p, size_t len)
+write_fully (engine_hijack *h, int fd, const char *p, size_t len)
 {
-  return sbx_write_loop (fd_step, fd_wait, &fd, p, len);
+  fd_sink f = { .fd = fd, .h = h };
+  return sbx_write_loop (fd_step, fd_wait, &f, p, len);
 }
 
 static int
@@ -504,8 +541,11 @@ sink_write (int stream, const char *data, size_t len, void *ud, sbx_error **err)
   int fd = stream == 2 ? s->err_fd : s->out_fd;
   if (fd < 0)
     return 0;
-  if (write_fully (fd, data, len) < 0)
-    return sbx_fail_errno (err, errno, "writing the exec's %s", stream == 2 ? "stderr" : "output");
+  const char *what = stream == 2 ? "stderr" : "output";
+  if (write_fully (s->h, fd, data, len) < 0)
+    return errno == EINTR
+               ? sbx_fail (err, SBX_ERR_INTERRUPTED, "writing the exec's %s: interrupted", what)
+               : sbx_fail_errno (err, errno, "writing the exec's %s", what);
   return 0;
 }
 
@@ -538,6 +578,7 @@ typedef struct pump
   bool maybe_data; /* the socket (or the TLS layer) may hold bytes */
   bool done;
   engine_pump_status status;
+  long end_deadline; /* the container ended: the stream has until then; 0: not yet */
 } pump;
 
 static int
@@ -648,6 +689,14 @@ wait_bound (pump *p, int *wait, sbx_error **err)
         return sbx_fail (err, SBX_ERR_TIMEOUT, "the exec's stream: deadline passed");
       *wait = left < INT_MAX ? (int) left : INT_MAX;
     }
+  if (p->end_deadline)
+    {
+      long left = p->end_deadline - sbx_now_ms ();
+      if (left < 0)
+        left = 0;
+      if (*wait < 0 || *wait > left)
+        *wait = (int) left;
+    }
   /* A signal that raises the cancel flag between the check and poll
      is seen at the next round. */
   if ((o->stop_on_cancel || o->on_cancel) && (*wait < 0 || *wait > CANCEL_POLL_MS))
@@ -660,8 +709,8 @@ pump_wait (pump *p, sbx_error **err)
 {
   engine_hijack *h = p->h;
   const engine_pump_opts *o = p->o;
-  struct pollfd fds[3];
-  int np = 0, ip = -1, wp = -1;
+  struct pollfd fds[4];
+  int np = 0, ip = -1, wp = -1, ep = -1;
   fds[np++] = (struct pollfd){ .fd = h->fd, .events = POLLIN | (p->want_out ? POLLOUT : 0) };
   if (p->in_open && p->in_len == 0)
     {
@@ -673,6 +722,13 @@ pump_wait (pump *p, sbx_error **err)
       wp = np;
       fds[np++] = (struct pollfd){ .fd = o->wake_fd, .events = POLLIN };
     }
+  if (o->end && !p->end_deadline)
+    {
+      ep = np;
+      fds[np++] = (struct pollfd){ .fd = engine_end_watch_fd (o->end), .events = POLLIN };
+    }
+  if (p->end_deadline && sbx_now_ms () >= p->end_deadline)
+    return pump_end (p, ENGINE_PUMP_CONTAINER_ENDED);
   if (o->on_cancel && cancelled (h))
     {
       int value = (int) *h->c->cancel;
@@ -700,6 +756,8 @@ pump_wait (pump *p, sbx_error **err)
       if (r > 0)
         return pump_end (p, ENGINE_PUMP_STOPPED);
     }
+  if (ep >= 0 && fds[ep].revents && engine_end_watch_check (o->end))
+    p->end_deadline = sbx_now_ms () + (o->end_grace_ms > 0 ? o->end_grace_ms : ENGINE_END_GRACE_MS);
   if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
     p->maybe_data = true;
   if (ip >= 0 && fds[ip].revents)
@@ -722,16 +780,17 @@ engine_hijack_pump (engine_hijack *h, const engine_pump_opts *o, sbx_error **err
 {
   _cleanup_free_ char *in = xmalloc (IN_BUF);
   _cleanup_free_ char *out = xmalloc (OUT_BUF);
-  pump p = {
-    .h = h,
-    .o = o,
-    .s
-    = { .out_fd = o->out_fd, .err_fd = o->err_fd, .output = o->output, .output_ud = o->output_ud },
-    .in = in,
-    .out = out,
-    .in_open = o->in_fd >= 0 && !h->write_closed,
-    .maybe_data = true
-  };
+  pump p = { .h = h,
+             .o = o,
+             .s = { .h = h,
+                    .out_fd = o->out_fd,
+                    .err_fd = o->err_fd,
+                    .output = o->output,
+                    .output_ud = o->output_ud },
+             .in = in,
+             .out = out,
+             .in_open = o->in_fd >= 0 && !h->write_closed,
+             .maybe_data = true };
 
   if (h->pending_len)
     {
@@ -757,6 +816,100 @@ engine_hijack_pump (engine_hijack *h, const engine_pump_opts *o, sbx_error **err
         return -1;
     }
   return p.status;
+}
+
+/* ---- the end of a container ---- */
+
+#define WATCH_BUF 1024 /* the head and the start of the body are all that matter */
+
+struct engine_end_watch
+{
+  engine_hijack *h;
+  char buf[WATCH_BUF];
+  size_t len;
+  bool ended;
+};
+
+int
+engine_container_watch_end (engine_client *c, const char *container, engine_end_watch **out,
+                            sbx_error **err)
+{
+  const char *version = NULL;
+  if (engine_client_api_version (c, &version, err) < 0)
+    return -1;
+  _cleanup_end_watch_ engine_end_watch *w = xcalloc (1, sizeof *w);
+  w->h = xcalloc (1, sizeof *w->h);
+  w->h->c = c;
+  w->h->fd = -1;
+  if (hijack_connect (w->h, err) < 0)
+    return -1;
+  _cleanup_free_ char *cid = engine_urlencode (container);
+  _cleanup_free_ char *hostport = host_header (c);
+  _cleanup_free_ char *what = xasprintf ("watching container %.12s", container);
+  _cleanup_free_ char *reqs
+      = xasprintf ("POST /v%s/containers/%s/wait?condition=not-running HTTP/1.1\r\n"
+                   "Host: %s\r\n"
+                   "User-Agent: sbx/" SBX_VERSION "\r\n"
+                   "Content-Length: 0\r\n"
+                   "\r\n",
+                   version, cid, hostport);
+  if (send_all (w->h, reqs, strlen (reqs), sbx_now_ms () + ERROR_BODY_TIMEOUT_MS, what, err) < 0)
+    return -1;
+  *out = steal_pointer (&w);
+  return 0;
+}
+
+int
+engine_end_watch_fd (const engine_end_watch *w)
+{
+  return w->ended ? -1 : w->h->fd;
+}
+
+bool
+engine_end_watch_check (engine_end_watch *w)
+{
+  while (!w->ended)
+    {
+      char tmp[WATCH_BUF];
+      size_t n = 0;
+      CURLcode rc = curl_easy_recv (w->h->curl, tmp, sizeof tmp, &n);
+      if (rc == CURLE_AGAIN)
+        break;
+      if (rc != CURLE_OK || n == 0)
+        {
+          w->ended = true; /* the engine closed it, or went */
+          break;
+        }
+      size_t k = n < WATCH_BUF - w->len ? n : WATCH_BUF - w->len;
+      memcpy (w->buf + w->len, tmp, k);
+      w->len += k;
+      /* The engine sends the head at once and the body when the container
+         stops: an error head, or a byte after the head, is the end. */
+      engine_http_head hd;
+      sbx_error *e = NULL;
+      long head = engine_http_head_parse (w->buf, w->len, &hd, &e);
+      sbx_error_free (e);
+      if (head < 0 || (head > 0 && (hd.status >= 300 || (size_t) head < w->len))
+          || w->len == WATCH_BUF)
+        w->ended = true;
+    }
+  return w->ended;
+}
+
+void
+engine_end_watch_free (engine_end_watch *w)
+{
+  if (!w)
+    return;
+  engine_hijack_free (w->h);
+  free (w);
+}
+
+void
+engine_end_watch_freep (engine_end_watch **w)
+{
+  engine_end_watch_free (*w);
+  *w = NULL;
 }
 
 /* ---- resize ---- */

@@ -38,6 +38,7 @@ size_t engine_http_dechunk (char *buf, size_t len);
 /* ---- the connection ---- */
 
 typedef struct engine_hijack engine_hijack;
+typedef struct engine_end_watch engine_end_watch;
 
 /* POST /exec/{id}/start with Detach false, hijacking the connection.  tty
    says whether the exec was created with Tty (raw stream) or not
@@ -63,9 +64,11 @@ typedef enum
 
 typedef enum
 {
-  ENGINE_PUMP_ENDED = 0,     /* the engine closed the stream: the process is done */
-  ENGINE_PUMP_STOPPED = 1,   /* on_wake asked to stop */
-  ENGINE_PUMP_STDIN_EOF = 2, /* ENGINE_EOF_STOP and in_fd ended */
+  ENGINE_PUMP_ENDED = 0,           /* the engine closed the stream: the process is done */
+  ENGINE_PUMP_STOPPED = 1,         /* on_wake asked to stop */
+  ENGINE_PUMP_STDIN_EOF = 2,       /* ENGINE_EOF_STOP and in_fd ended */
+  ENGINE_PUMP_CONTAINER_ENDED = 3, /* end (below) fired and the stream did not end within
+                                      its grace */
 } engine_pump_status;
 
 typedef struct engine_pump_opts
@@ -93,12 +96,38 @@ typedef struct engine_pump_opts
   int wake_fd;
   int (*on_wake) (void *ud, sbx_error **err);
   void *ud;
+  /* The container's end (engine_container_watch_end), or NULL.  Once it
+     ended, the stream has end_grace_ms (0: ENGINE_END_GRACE_MS) to end
+     too; then the pump returns ENGINE_PUMP_CONTAINER_ENDED.  Some runtimes
+     (runsc) never close an exec's stream when its container is removed:
+     without this the pump would wait for ever. */
+  engine_end_watch *end;
+  long end_grace_ms;
 } engine_pump_opts;
+
+#define ENGINE_END_GRACE_MS 1000L
 
 /* Move bytes both ways until the engine closes the stream, on_wake stops
    it, or an error.  Bounded buffers: a slow out_fd slows the stream down.
    Returns an engine_pump_status (>= 0) or -1 with *err. */
 int engine_hijack_pump (engine_hijack *h, const engine_pump_opts *opts, sbx_error **err);
+
+/* ---- the end of a container ---- */
+
+/* POST /containers/{id}/wait?condition=not-running on a connection of its
+   own, not waited for: engine_end_watch_fd becomes readable when
+   something comes, and engine_end_watch_check then says whether the
+   container ended (stopped, removed, or the engine closed the
+   connection or went away).  A signal, not a timer: it costs one idle
+   connection. */
+int engine_container_watch_end (engine_client *c, const char *container, engine_end_watch **out,
+                                sbx_error **err);
+int engine_end_watch_fd (const engine_end_watch *w);
+/* Read what came (never blocks): true once the container ended. */
+bool engine_end_watch_check (engine_end_watch *w);
+void engine_end_watch_free (engine_end_watch *w);
+void engine_end_watch_freep (engine_end_watch **w);
+#define _cleanup_end_watch_ __attribute__ ((cleanup (engine_end_watch_freep)))
 
 /* ---- exec TTY size ---- */
 

@@ -344,8 +344,9 @@ transport_error (transfer *t, CURLcode rc, const char *errbuf, sbx_error **err)
     return sbx_fail (err, SBX_ERR_INTERRUPTED, "%s %s: interrupted", t->req->method,
                      t->req->path);
   if (t->timed_out)
-    return sbx_fail (err, SBX_ERR_TIMEOUT, "%s %s: timed out after %ld ms", t->req->method,
-                     t->req->path, t->req->timeout_ms);
+    return sbx_fail (err, SBX_ERR_TIMEOUT, "%s %s: no answer from the engine at %s within %ld ms",
+                     t->req->method, t->req->path, c->addr.display,
+                     t->req->timeout_ms > 0 ? t->req->timeout_ms : ENGINE_REQUEST_TIMEOUT_MS);
   long os_errno = 0;
   curl_easy_getinfo (c->curl, CURLINFO_OS_ERRNO, &os_errno);
   if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST
@@ -436,10 +437,13 @@ engine_call (engine_client *c, const engine_request *req, long *status, json_t *
   curl_easy_setopt (h, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt (h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt (h, CURLOPT_HEADERDATA, &t);
-  if (req->timeout_ms > 0 || c->cancel)
+  long timeout_ms = req->timeout_ms;
+  if (timeout_ms == 0 && !req->on_data && !req->upload)
+    timeout_ms = ENGINE_REQUEST_TIMEOUT_MS;
+  if (timeout_ms > 0 || c->cancel)
     {
-      if (req->timeout_ms > 0)
-        t.deadline_ms = sbx_now_ms () + req->timeout_ms;
+      if (timeout_ms > 0)
+        t.deadline_ms = sbx_now_ms () + timeout_ms;
       curl_easy_setopt (h, CURLOPT_NOPROGRESS, 0L);
       curl_easy_setopt (h, CURLOPT_XFERINFOFUNCTION, on_progress);
       curl_easy_setopt (h, CURLOPT_XFERINFODATA, &t);

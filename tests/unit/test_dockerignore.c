@@ -252,3 +252,39 @@ Test (glob, path_clean)
       free (c);
     }
 }
+
+Test (dockerignore, many_stars_match_in_bounded_time, .timeout = 10)
+{
+  /* Found by fuzz/ignore_fuzz: each '*' used to retry every position of
+     the ones before it (an exponential number of steps). */
+  cr_assert (!devenv_glob_match ("**********************>", "d", false));
+  cr_assert (!devenv_glob_match ("*a*a*a*a*a*a*a*a*a*a*a*a*a*b",
+                                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false));
+  cr_assert (!devenv_glob_match ("**/*a*a*a*a*a*a*a*a*a*a*a*a*b",
+                                 "x/y/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true));
+  cr_assert (
+      devenv_glob_match ("*a*a*a*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaab", false));
+  /* Found by fuzz/ignore_fuzz too: a hundred stars against a path of 190
+     directories took minutes ("**" after "**" looped again). */
+  char path[1024] = "", pat[256] = "";
+  for (int i = 0; i < 190; i++)
+    strcat (path, i ? "/dx" : "dx");
+  for (int i = 0; i < 120; i++)
+    strcat (pat, "*");
+  strcat (pat, "s/x");
+  cr_assert (!devenv_glob_match (pat, path, true));
+  cr_assert (!devenv_glob_match (pat, path, false));
+  /* Stars in a row mean what fewer of them mean. */
+  cr_assert (devenv_glob_match ("****x", "a/b/x", true));
+  cr_assert (devenv_glob_match ("**/**/x", "x", true));
+  cr_assert (!devenv_glob_match ("****x", "a/bx", true));
+  cr_assert (devenv_glob_match ("***x", "a/bx", true));
+  cr_assert (devenv_glob_match ("a***b", "axyb", false));
+  cr_assert (!devenv_glob_match ("a***b", "ax/yb", false));
+  devenv_ignore *ig = NULL;
+  sbx_error *err = NULL;
+  const char *text = "d\n**\f*d\n**********d\n**********************>\n";
+  cr_assert_eq (devenv_ignore_parse (text, strlen (text), ".dockerignore", &ig, &err), 0);
+  cr_assert (devenv_ignore_excluded (ig, "d"));
+  devenv_ignore_free (ig);
+}

@@ -572,8 +572,10 @@ discard (int stream, const char *data, size_t len, void *ud, sbx_error **err)
   return 0;
 }
 
+/* sig: the signal that made sbx kill the command (SBX_EXIT_F_KILLED), 0:
+   SIGINT. */
 static int
-exit_status (const sbx_frame *f, int why, devenv_exec_result *res)
+exit_status (const sbx_frame *f, int why, int sig, devenv_exec_result *res)
 {
   uint8_t flags = f->payload[1];
   uint32_t code = sbx_get_u32 (f->payload + 4);
@@ -585,7 +587,8 @@ exit_status (const sbx_frame *f, int why, devenv_exec_result *res)
   else if (flags & SBX_EXIT_F_KILLED)
     {
       res->interrupted = true;
-      res->exit_code = 130;
+      res->signal = sig > 0 ? sig : SIGINT;
+      res->exit_code = 128 + res->signal;
     }
   else
     res->exit_code = f->payload[0] == SBX_EXIT_SIGNALED ? 128 + (int) code : (int) code;
@@ -671,6 +674,8 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
   bool killing = false, stdin_open = o->attach_stdin;
   long deadline = o->timeout_ms > 0 ? sbx_now_ms () + o->timeout_ms + TIMEOUT_SLACK_MS : -1;
   int why = 0; /* SBX_EXIT_F_* we asked for */
+  int sig = 0; /* the signal passed on, then the one that made us kill */
+  long user_deadline = deadline;
   sbx_error *cb_err = NULL, *e = NULL;
   for (;;)
     {
@@ -703,20 +708,30 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
                   "the sbx agent did not end the command within %d s of being asked to",
                   KILL_WAIT_MS / 1000);
             }
-          if (o->forward_signals && o->cancel && *o->cancel
+          if (o->forward_signals && o->cancel && *o->cancel && !sig
               && (deadline < 0 || sbx_now_ms () < deadline))
             {
-              /* A signal for the command: pass it on and go on. */
+              /* A signal for the command: pass it on; it has
+                 DEVENV_SIGNAL_GRACE_MS to end on it (a second signal
+                 ends it at once). */
               uint8_t p[4];
-              sbx_put_u32 (p, (uint32_t) *o->cancel);
+              sig = (int) *o->cancel;
+              sbx_put_u32 (p, (uint32_t) sig);
               *o->cancel = 0;
-              if (send_frame (a, SBX_FRAME_SIGNAL, p, 4, sbx_now_ms () + 5000, err) < 0)
+              long grace = sbx_now_ms () + DEVENV_SIGNAL_GRACE_MS;
+              if (deadline < 0 || deadline > grace)
+                deadline = grace;
+              if (send_frame (a, SBX_FRAME_SIGNAL, p, 4, grace, err) < 0)
                 return -1;
               continue;
             }
-          /* Cancelled, or the agent's timeout did not fire: kill it, then
-             wait for its EXIT. */
-          why = o->cancel && *o->cancel ? SBX_EXIT_F_KILLED : SBX_EXIT_F_TIMEOUT;
+          /* Cancelled, the grace after a signal passed, or the agent's
+             timeout did not fire: kill it, then wait for its EXIT. */
+          bool user_timeout = user_deadline >= 0 && sbx_now_ms () >= user_deadline;
+          why = (o->cancel && *o->cancel) || (sig && !user_timeout) ? SBX_EXIT_F_KILLED
+                                                                    : SBX_EXIT_F_TIMEOUT;
+          if (o->cancel && *o->cancel)
+            sig = (int) *o->cancel;
           killing = true;
           deadline = sbx_now_ms () + KILL_WAIT_MS;
           if (send_frame (a, SBX_FRAME_KILL, NULL, 0, deadline, err) < 0)
@@ -752,7 +767,7 @@ devenv_agent_exec (devenv_agent *a, const devenv_exec_opts *o, devenv_exec_resul
               *err = cb_err;
               return -1;
             }
-          exit_status (&f, why, res);
+          exit_status (&f, why, sig, res);
           return 0;
         default:
           sbx_error_free (cb_err);
@@ -807,25 +822,51 @@ devenv_agent_kill (devenv_agent *a, sbx_error **err)
     }
 }
 
-/* Write all of buf to a descriptor that may be non-blocking. */
+/* Write all of buf to a descriptor that may be non-blocking.  A
+   terminal that does not drain is waited for in rounds, watching the
+   pump's wake_fd: when on_wake asks to stop (a signal), *stopped and 0. */
 static int
-write_fd (int fd, const uint8_t *buf, size_t len, sbx_error **err)
+write_fd (int fd, const uint8_t *buf, size_t len, const engine_pump_opts *po, bool *stopped,
+          sbx_error **err)
 {
+  *stopped = false;
+  bool was_short = false;
   while (len)
     {
-      ssize_t n = write (fd, buf, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && errno == EAGAIN)
+      /* A signal during a write that had begun makes it return short, not
+         fail: after a short write, look at wake_fd first (as after EINTR). */
+      ssize_t n = -1;
+      if (was_short)
+        errno = EINTR;
+      else
+        n = write (fd, buf, len);
+      was_short = false;
+      if ((n < 0 && errno == EAGAIN) || (n < 0 && errno == EINTR))
         {
-          struct pollfd p = { .fd = fd, .events = POLLOUT };
-          poll (&p, 1, -1);
+          struct pollfd p[2]
+              = { { .fd = fd, .events = POLLOUT }, { .fd = po->wake_fd, .events = POLLIN } };
+          if (errno == EAGAIN)
+            poll (p, 2, 250);
+          else
+            poll (p + 1, 1, 0);
+          if (po->wake_fd >= 0 && p[1].revents)
+            {
+              int w = po->on_wake ? po->on_wake (po->ud, err) : 0;
+              if (w < 0)
+                return -1;
+              if (w > 0)
+                {
+                  *stopped = true;
+                  return 0;
+                }
+            }
           continue;
         }
       if (n < 0)
         return sbx_fail_errno (err, errno, "writing the command's output");
       buf += n;
       len -= (size_t) n;
+      was_short = true;
     }
   return 0;
 }
@@ -900,15 +941,18 @@ devenv_agent_pump (devenv_agent *a, const engine_pump_opts *po, int *exit_code, 
         case SBX_FRAME_STDERR:
           {
             int fd = f.type == SBX_FRAME_STDERR && po->err_fd >= 0 ? po->err_fd : po->out_fd;
-            if (fd >= 0 && write_fd (fd, f.payload, f.len, err) < 0)
+            bool stopped = false;
+            if (fd >= 0 && write_fd (fd, f.payload, f.len, po, &stopped, err) < 0)
               return -1;
+            if (stopped)
+              return ENGINE_PUMP_STOPPED;
             break;
           }
         case SBX_FRAME_EXIT:
           {
             devenv_exec_result res = { 0 };
             a->ended = true;
-            *exit_code = exit_status (&f, 0, &res);
+            *exit_code = exit_status (&f, 0, 0, &res);
             return ENGINE_PUMP_ENDED;
           }
         case SBX_FRAME_ERROR:

@@ -290,7 +290,16 @@ typedef struct devenv_exec_result
   int exit_code;  /* the command's status (126/127 when it could not run) */
   bool timed_out; /* killed after timeout_ms */
   bool interrupted;
+  int signal; /* interrupted: the signal that did it (exit_code 128 + signal) */
 } devenv_exec_result;
+
+/* Is the container stopped or gone?  (Waits briefly for it to stop: the
+   engine may report it running for a moment after its init was killed.) */
+bool devenv_container_went (engine_client *c, const char *container);
+
+/* After a signal is passed on to the command (forward_signals), it has this
+   long to end on it before it is killed. */
+#define DEVENV_SIGNAL_GRACE_MS 500L
 
 /* Kill, inside the container, every process whose environment carries
    SBX_EXEC_ID=token (a second exec: `sbx-agent kill TOKEN`). */

@@ -9,9 +9,12 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#define KILL_TIMEOUT_MS 30000 /* the kill exec of a timeout or cancellation (a fork bomb slows it) */
 
 static int
 discard (int stream, const char *data, size_t len, void *ud, sbx_error **err)
@@ -19,10 +22,11 @@ discard (int stream, const char *data, size_t len, void *ud, sbx_error **err)
   return 0;
 }
 
-/* `sbx-agent kill [-N] TOKEN` in the container, as user. */
+/* `sbx-agent kill [-N] TOKEN` in the container, as user, within
+   timeout_ms. */
 static int
 agent_kill_exec (engine_client *c, const char *container, const char *user, const char *token,
-                 int sig, sbx_error **err)
+                 int sig, long timeout_ms, sbx_error **err)
 {
   char num[16];
   snprintf (num, sizeof num, "-%d", sig);
@@ -32,7 +36,7 @@ agent_kill_exec (engine_client *c, const char *container, const char *user, cons
   _cleanup_free_ char *id = NULL;
   if (engine_exec_create (c, container, &cfg, &id, err) < 0)
     return -1;
-  return engine_exec_start (c, id, discard, NULL, 30000, err);
+  return engine_exec_start (c, id, discard, NULL, timeout_ms, err);
 }
 
 int
@@ -42,25 +46,41 @@ devenv_exec_kill (engine_client *c, const char *container, const char *user, con
   /* The cancellation flag that stopped the command must not stop its
      cleanup. */
   engine_client_set_cancel (c, NULL);
-  return agent_kill_exec (c, container, user, token, 0, err);
+  return agent_kill_exec (c, container, user, token, 0, KILL_TIMEOUT_MS, err);
 }
 
 /* A signal for the command, passed on while its stream is pumped (the
-   hijacked connection is not the client's own). */
+   hijacked connection is not the client's own).  The command has
+   DEVENV_SIGNAL_GRACE_MS to end on it, else it is killed: sbx always ends
+   soon after a signal.  A second signal ends it at once. */
 typedef struct forwarder
 {
   engine_client *c;
   const char *container, *user, *token;
+  engine_pump_opts *po;
+  int sig;            /* the signal passed on; 0: none */
+  long user_deadline; /* the --timeout deadline (0: none) */
 } forwarder;
 
 static int
 forward_signal (void *ud, int sig, sbx_error **err)
 {
   forwarder *f = ud;
+  if (sig <= 0)
+    return 0;
+  if (f->sig)
+    {
+      f->sig = sig;
+      return sbx_fail (err, SBX_ERR_INTERRUPTED, "interrupted (signal %d)", sig);
+    }
+  f->sig = sig;
+  long grace = sbx_now_ms () + DEVENV_SIGNAL_GRACE_MS;
+  if (!f->po->deadline || f->po->deadline > grace)
+    f->po->deadline = grace;
   sbx_error *e = NULL;
   /* When the command has just ended there is nobody to signal: not an
      error of the command's. */
-  if (sig > 0 && agent_kill_exec (f->c, f->container, f->user, f->token, sig, &e) < 0)
+  if (agent_kill_exec (f->c, f->container, f->user, f->token, sig, DEVENV_SIGNAL_GRACE_MS, &e) < 0)
     sbx_error_free (e);
   return 0;
 }
@@ -74,6 +94,9 @@ forward_signal (void *ud, int sig, sbx_error **err)
 #define EXIT_POLL_MS 5       /* asking the engine whether the exec ended */
 #define EXIT_POLL_ROUNDS 400 /* 2 s at most */
 #define HOLD_MAX 4096
+#define CONTAINER_WENT_MSG                                                                         \
+  "the container was stopped or removed (sbx swap or sbx down) while the command ran; it was "     \
+  "killed: run it again"
 
 typedef struct counted
 {
@@ -111,8 +134,8 @@ count_output (int stream, const char *data, size_t len, void *ud, sbx_error **er
 
 /* Is the container stopped or gone?  The engine may report it running for
    a moment after its init was killed: wait briefly for it to stop. */
-static bool
-container_went (engine_client *c, const char *container)
+bool
+devenv_container_went (engine_client *c, const char *container)
 {
   _cleanup_free_ char *path = xasprintf ("/containers/%s/wait?condition=not-running", container);
   engine_request wreq = { .method = "POST", .path = path, .timeout_ms = 500 };
@@ -122,28 +145,39 @@ container_went (engine_client *c, const char *container)
   return went;
 }
 
-/* Stream the exec's output, and its stdin when attached (a hijacked
-   connection), until the process ends.  *stdin_sent: bytes of stdin passed
-   on, which could not be replayed. */
+/* Stream the exec's output, and its stdin when attached, on a hijacked
+   connection, until the process ends, or its container does (some
+   runtimes never close the stream then).  *stdin_sent: bytes of stdin
+   passed on, which could not be replayed.  Returns the pump's status. */
 static int
-stream_exec (engine_client *c, const char *id, const devenv_exec_opts *o, forwarder *fw,
-             counted *out, size_t *stdin_sent, sbx_error **err)
+stream_exec (engine_client *c, const char *container, const char *id, const devenv_exec_opts *o,
+             forwarder *fw, counted *out, size_t *stdin_sent, sbx_error **err)
 {
   *stdin_sent = 0;
-  if (!o->attach_stdin && !o->forward_signals)
-    return engine_exec_start (c, id, count_output, out, o->timeout_ms, err);
+  _cleanup_end_watch_ engine_end_watch *end = NULL;
+  if (engine_container_watch_end (c, container, &end, err) < 0)
+    return -1;
   _cleanup_hijack_ engine_hijack *h = NULL;
   if (engine_exec_start_hijack (c, id, false, &h, err) < 0)
     return -1;
-  engine_pump_opts po = { .in_fd = o->attach_stdin ? o->stdin_fd : -1, .out_fd = -1, .err_fd = -1,
-                          .output = count_output, .output_ud = out,
+  fw->user_deadline = o->timeout_ms > 0 ? sbx_now_ms () + o->timeout_ms : 0;
+  engine_pump_opts po = { .in_fd = o->attach_stdin ? o->stdin_fd : -1,
+                          .out_fd = -1,
+                          .err_fd = -1,
+                          .output = count_output,
+                          .output_ud = out,
                           .on_eof = ENGINE_EOF_HALF_CLOSE,
-                          .deadline = o->timeout_ms > 0 ? sbx_now_ms () + o->timeout_ms : 0,
-                          .stop_on_cancel = true, .wake_fd = -1,
-                          .on_cancel = o->forward_signals ? forward_signal : NULL, .ud = fw };
+                          .deadline = fw->user_deadline,
+                          .stop_on_cancel = true,
+                          .wake_fd = -1,
+                          .on_cancel = o->forward_signals ? forward_signal : NULL,
+                          .ud = fw,
+                          .end = end };
+  fw->po = &po;
   int r = engine_hijack_pump (h, &po, err);
+  fw->po = NULL;
   *stdin_sent = engine_hijack_stdin_sent (h);
-  return r < 0 ? -1 : 0;
+  return r;
 }
 
 /* The stream failed with e (taken): whatever stopped it, nothing of the
@@ -151,19 +185,25 @@ stream_exec (engine_client *c, const char *id, const devenv_exec_opts *o, forwar
    result (124, 130); anything else is the error. */
 static int
 kill_after_stream (engine_client *c, const char *container, const devenv_exec_opts *o,
-                   const char *token, counted *out, sbx_error *e, devenv_exec_result *res,
-                   sbx_error **err)
+                   const char *token, const forwarder *fw, counted *out, sbx_error *e,
+                   devenv_exec_result *res, sbx_error **err)
 {
+  /* The grace after a signal passed on is not the user's deadline. */
+  if (e->code == SBX_ERR_TIMEOUT && fw->sig
+      && !(fw->user_deadline && sbx_now_ms () >= fw->user_deadline))
+    e->code = SBX_ERR_INTERRUPTED;
+  int sig = fw->sig ? fw->sig : o->cancel && *o->cancel > 0 ? (int) *o->cancel : SIGINT;
   bool stop = e->code == SBX_ERR_TIMEOUT || e->code == SBX_ERR_INTERRUPTED;
   sbx_error *ke = NULL;
   if (release_held (out, &ke) < 0)
     sbx_error_freep (&ke);
   if (devenv_exec_kill (c, container, o->user, token, &ke) < 0 && stop)
     {
+      bool timed_out = e->code == SBX_ERR_TIMEOUT;
       sbx_error_free (e);
       *err = ke;
       return sbx_error_prefix (err, "the command outlived its %s and could not be killed",
-                               stop ? "deadline" : "client");
+                               timed_out ? "deadline" : "signal");
     }
   sbx_error_free (ke);
   if (!stop)
@@ -173,7 +213,8 @@ kill_after_stream (engine_client *c, const char *container, const devenv_exec_op
     }
   res->timed_out = e->code == SBX_ERR_TIMEOUT;
   res->interrupted = e->code == SBX_ERR_INTERRUPTED;
-  res->exit_code = res->timed_out ? 124 : 130;
+  res->signal = res->interrupted ? sig : 0;
+  res->exit_code = res->timed_out ? 124 : 128 + sig;
   sbx_error_free (e);
   return 0;
 }
@@ -248,8 +289,15 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
   counted out = { .cb = o->output ? o->output : discard, .ud = o->output_ud };
   size_t stdin_sent;
   forwarder fw = { .c = c, .container = container, .user = o->user, .token = token };
-  if (stream_exec (c, id, o, &fw, &out, &stdin_sent, &e) < 0)
-    return kill_after_stream (c, container, o, token, &out, e, res, err);
+  int status = stream_exec (c, container, id, o, &fw, &out, &stdin_sent, &e);
+  if (status < 0)
+    return kill_after_stream (c, container, o, token, &fw, &out, e, res, err);
+  if (status == ENGINE_PUMP_CONTAINER_ENDED)
+    {
+      if (release_held (&out, err) < 0)
+        return -1;
+      return sbx_fail (err, SBX_ERR_ENGINE, CONTAINER_WENT_MSG);
+    }
   engine_exec_state st = { 0 };
   if (wait_exit (c, id, &out, &st, err) < 0)
     return -1;
@@ -258,7 +306,7 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
       /* The runtime could not start the process, so whatever came is the
          engine's message.  When the container stopped first, nothing ran
          and the caller may look the project container up again. */
-      if (container_went (c, container))
+      if (devenv_container_went (c, container))
         return sbx_fail (err, stdin_sent ? SBX_ERR_ENGINE : SBX_ERR_CONFLICT,
                          "the container %.12s stopped before the command started%s", container,
                          stdin_sent ? ", after some of its stdin was read: run it again" : "");
@@ -275,12 +323,10 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
   if (st.running)
     return sbx_fail (err, SBX_ERR_ENGINE, "exec %.12s: output ended but the engine still reports it running",
                      id);
-  if (st.exit_code == 128 + 9 && container_went (c, container))
+  if (st.exit_code == 128 + 9 && devenv_container_went (c, container))
     /* Killed, not by its own doing: its container was removed (a swap
        that stopped waiting, or sbx down). */
-    return sbx_fail (err, SBX_ERR_ENGINE,
-                     "the container was stopped or removed (sbx swap or sbx down) while the "
-                     "command ran; it was killed: run it again");
+    return sbx_fail (err, SBX_ERR_ENGINE, CONTAINER_WENT_MSG);
   res->exit_code = st.exit_code;
   return 0;
 }

@@ -20,6 +20,7 @@ struct devenv_shell
   char *user;
   char token[33];
   engine_hijack *stream;
+  engine_end_watch *end; /* the container's end, which the stream may not see */
   devenv_agent *agent; /* the agent path: the session runs through it */
   int agent_exit;
 };
@@ -50,6 +51,7 @@ devenv_shell_free (devenv_shell *s)
   if (!s)
     return;
   engine_hijack_free (s->stream);
+  engine_end_watch_free (s->end);
   devenv_agent_free (s->agent);
   free (s->container);
   free (s->exec_id);
@@ -77,7 +79,14 @@ devenv_shell_pump (devenv_shell *s, const engine_pump_opts *po, sbx_error **err)
 {
   if (s->agent)
     return devenv_agent_pump (s->agent, po, &s->agent_exit, err);
-  return engine_hijack_pump (s->stream, po, err);
+  engine_pump_opts o = *po;
+  o.end = s->end;
+  int r = engine_hijack_pump (s->stream, &o, err);
+  if (r == ENGINE_PUMP_CONTAINER_ENDED)
+    return sbx_fail (err, SBX_ERR_ENGINE,
+                     "the container was stopped or removed (sbx swap or sbx down) while the shell "
+                     "ran; it was killed: run it again");
+  return r;
 }
 
 int
@@ -128,6 +137,8 @@ devenv_shell_start (engine_client *c, const char *container, const devenv_shell_
   engine_exec_config cfg = { .cmd = argv, .env = env, .workdir = o->workdir, .user = o->user,
                              .tty = o->tty, .attach_stdin = o->attach_stdin };
   if (engine_exec_create (c, container, &cfg, &s->exec_id, err) < 0)
+    return -1;
+  if (engine_container_watch_end (c, container, &s->end, err) < 0)
     return -1;
   if (engine_exec_start_hijack (c, s->exec_id, o->tty, &s->stream, err) < 0)
     return -1;
@@ -200,6 +211,10 @@ devenv_shell_wait (devenv_shell *s, int *exit_code, sbx_error **err)
       if (step < WAIT_EXIT_POLL_MAX_MS)
         step *= 2;
     }
+  if (st.exit_code == 128 + 9 && devenv_container_went (s->c, s->container))
+    return sbx_fail (err, SBX_ERR_ENGINE,
+                     "the container was stopped or removed (sbx swap or sbx down) while the shell "
+                     "ran; it was killed: run it again");
   *exit_code = st.exit_code;
   return 0;
 }
@@ -210,5 +225,9 @@ devenv_shell_kill (devenv_shell *s, sbx_error **err)
   if (s->agent)
     return devenv_agent_kill (s->agent, err);
   engine_client_set_cancel (s->c, NULL);
+  /* The stream first: output nobody reads any more holds the engine's
+     copy, and with it the processes the kill waits for. */
+  engine_hijack_free (s->stream);
+  s->stream = NULL;
   return devenv_exec_kill (s->c, s->container, s->user, s->token, err);
 }

@@ -1,8 +1,11 @@
 /* glob.c: see glob.h.  A backtracking matcher over bytes; '/' is the only
-   separator. */
+   separator.  Each (pattern position, path position) that failed once is
+   remembered, so that patterns like "*a*a*a*a*b" or "**********x" cost
+   pattern length x path length steps, not an exponential number. */
 #include "devenv/image/glob.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* Match a [...] class at p against c; *end gets the byte after ']'.
@@ -50,9 +53,33 @@ match_class (const char *p, char c, const char **end)
   return (found != negate) && c != '/';
 }
 
-static bool
-match (const char *p, const char *s, bool dstar)
+typedef struct matcher
 {
+  const char *p0, *s0;
+  size_t cols;   /* path length + 1 */
+  uint8_t *fail; /* a bit per (pattern, path) position known not to match; NULL: none */
+  bool dstar;
+} matcher;
+
+static bool match_at (matcher *m, const char *p, const char *s);
+
+/* match_at, remembering a failure. */
+static bool
+match (matcher *m, const char *p, const char *s)
+{
+  size_t bit = m->fail ? (size_t) (p - m->p0) * m->cols + (size_t) (s - m->s0) : 0;
+  if (m->fail && (m->fail[bit / 8] & (1u << (bit % 8))))
+    return false;
+  bool r = match_at (m, p, s);
+  if (!r && m->fail)
+    m->fail[bit / 8] |= (uint8_t) (1u << (bit % 8));
+  return r;
+}
+
+static bool
+match_at (matcher *m, const char *p, const char *s)
+{
+  bool dstar = m->dstar;
   while (*p)
     {
       switch (*p)
@@ -65,19 +92,29 @@ match (const char *p, const char *s, bool dstar)
               p += 2;
               if (*p == '/')
                 p++;
+              /* "**" "**" (or "**" "/" "**") is "**": one loop, not two. */
+              while (p[0] == '*' && p[1] == '*')
+                {
+                  p += 2;
+                  if (*p == '/')
+                    p++;
+                }
               if (*p == '\0')
                 return true;
-              if (match (p, s, dstar))
+              if (match (m, p, s))
                 return true;
               for (const char *t = s; *t; t++)
-                if (*t == '/' && match (p, t + 1, dstar))
+                if (*t == '/' && match (m, p, t + 1))
                   return true;
               return false;
             }
           p++;
+          /* Without "**", stars in a row are one star. */
+          while (!dstar && *p == '*')
+            p++;
           for (const char *t = s;; t++)
             {
-              if (match (p, t, dstar))
+              if (match (m, p, t))
                 return true;
               if (*t == '\0' || *t == '/')
                 return false;
@@ -110,10 +147,27 @@ match (const char *p, const char *s, bool dstar)
   return *s == '\0';
 }
 
+#define FAIL_BITS_MAX (64UL * 1024 * 1024) /* 8 MiB of memory at most */
+
+static bool
+glob_match (const char *pattern, const char *path, bool double_star)
+{
+  size_t pl = strlen (pattern), sl = strlen (path);
+  matcher m = { .p0 = pattern, .s0 = path, .cols = sl + 1, .dstar = double_star };
+  /* Without a star nothing backtracks. */
+  size_t bits = (pl + 1) * (sl + 1);
+  _cleanup_free_ uint8_t *fail = NULL;
+  if (strchr (pattern, '*') && pl < FAIL_BITS_MAX && sl < FAIL_BITS_MAX && bits <= FAIL_BITS_MAX)
+    fail = m.fail = xcalloc (bits / 8 + 1, 1);
+  else if (strchr (pattern, '*'))
+    return false; /* a pattern and a path this long match nothing sbx builds */
+  return match (&m, pattern, path);
+}
+
 bool
 devenv_glob_match (const char *pattern, const char *path, bool double_star)
 {
-  return match (pattern, path, double_star);
+  return glob_match (pattern, path, double_star);
 }
 
 bool
@@ -136,7 +190,7 @@ devenv_glob_may_match_below (const char *glob, const char *dir, bool double_star
       size_t dl = ds ? (size_t) (ds - d) : strlen (d);
       _cleanup_free_ char *gc = xstrndup (g, gl);
       _cleanup_free_ char *dc = xstrndup (d, dl);
-      if (!match (gc, dc, double_star))
+      if (!glob_match (gc, dc, double_star))
         return false;
       g = gs + 1;
       d = ds ? ds + 1 : d + dl;
