@@ -298,35 +298,52 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
           return 0;
         }
       /* Replaced through the swap: commands running in it finish there
-         (drained, not killed) while new ones go to the new container. */
+         (drained, not killed) while new ones go to the new container.
+         Published ports cannot be held by two containers at once: then
+         the old one goes first. */
       _cleanup_free_ char *image = NULL, *key = NULL, *agent = NULL;
       if (req->image)
         image = xstrdup (req->image);
       else if (devenv_resolve_image (c, p, cfg, h, &image, &key, err) < 0)
         return -1;
-      if (devenv_agent_path (&agent, err) < 0)
+      if (devenv_agent_path (&agent, err) < 0 || devenv_runtime_resolve (c, image, &run, err) < 0)
         return -1;
+      bool ports = run.rt.n_ports > 0 || (ctr.ports && *ctr.ports);
       sbx_level had = level;
       bool known = devenv_ctr_level (&ctr, &had);
+      const char *how = ports ? "removing it first (published ports cannot be handed over)"
+                              : "through a swap (commands running in it finish there)";
       if (strcmp (why, "isolation") == 0 && known)
-        warn (h,
-              "%s runs at isolation '%s'; replacing it with one at '%s' through a swap (commands "
-              "running in it finish there); to return: sbx up --isolation %s",
-              p->container_name, sbx_level_name (had), sbx_level_name (level),
+        warn (h, "%s runs at isolation '%s'; replacing it with one at '%s' %s; to return: sbx up "
+                 "--isolation %s",
+              p->container_name, sbx_level_name (had), sbx_level_name (level), how,
               sbx_level_name (had));
       else
-        warn (h,
-              "%s was created with another %s; replacing it through a swap (commands running in "
-              "it finish there)",
-              p->container_name, why);
+        warn (h, "%s was created with another %s; replacing it %s", p->container_name, why, how);
       devenv_spec spec;
       devenv_spec_init (&spec, p, cfg, image, key, level, agent);
-      devenv_swap_result res;
-      int r = devenv_swap (c, &spec, DEVENV_REPLACE_DRAIN_MS, true, &res, err);
-      if (r == 0)
-        *id = xstrdup (res.new_id);
-      devenv_swap_result_clear (&res);
-      return r;
+      spec.rt = &run.rt;
+      if (ports)
+        {
+          if (devenv_container_remove_all (c, p, NULL, err) < 0
+              || devenv_container_ensure (c, &spec, id, NULL, err) < 0)
+            return -1;
+        }
+      else
+        {
+          devenv_swap_result res;
+          int r = devenv_swap (c, &spec, DEVENV_REPLACE_DRAIN_MS, true, &res, err);
+          if (r == 0)
+            *id = xstrdup (res.new_id);
+          devenv_swap_result_clear (&res);
+          if (r < 0)
+            return -1;
+        }
+      if (req->attach
+          && devenv_lifecycle_run (c, *id, &spec, "postAttachCommand", "postAttachCommand", err)
+                 < 0)
+        return -1;
+      return 0;
     }
   _cleanup_free_ char *image = NULL, *key = NULL, *agent = NULL;
   if (req->image)

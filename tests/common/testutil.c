@@ -250,7 +250,7 @@ void
 tu_down (const char *project)
 {
   tu_result r;
-  tu_sbx (&r, NULL, "--project", project, "down", NULL);
+  tu_sbx (&r, NULL, "--project", project, "down", "--volumes", NULL);
   tu_result_clear (&r);
 }
 

@@ -182,6 +182,8 @@ typedef struct step_out
   const devenv_spec *spec;
   const char *step;
   bool nnp; /* sudo complained (no capabilities, no-new-privileges) */
+  char tail[8]; /* the end of the previous chunk, to find "sudo: " across two */
+  size_t tail_len;
 } step_out;
 
 static int
@@ -191,8 +193,14 @@ on_output (int stream, const char *data, size_t len, void *ud, sbx_error **err)
   step_out *o = ud;
   /* sudo's own complaints ("sudo: ...": no new privileges, setresuid
      refused) */
-  if (memmem (data, len, "sudo: ", 6))
+  char seam[16];
+  size_t head = len < 5 ? len : 5;
+  memcpy (seam, o->tail, o->tail_len);
+  memcpy (seam + o->tail_len, data, head);
+  if (memmem (data, len, "sudo: ", 6) || memmem (seam, o->tail_len + head, "sudo: ", 6))
     o->nnp = true;
+  o->tail_len = len < 5 ? len : 5;
+  memcpy (o->tail, data + len - o->tail_len, o->tail_len);
   if (o->spec->rt->output)
     o->spec->rt->output (o->step, stream, data, len, o->spec->rt->output_ud);
   return 0;
