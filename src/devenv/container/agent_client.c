@@ -28,7 +28,7 @@
 
 #define BUFCAP (SBX_FRAME_HEADER + SBX_FRAME_MAX)
 #define STARTED_WAIT_MS 30000 /* an agent that answered PING starts a command within this */
-#define KILL_WAIT_MS 10000    /* after KILL, how long EXIT may take */
+#define KILL_WAIT_MS 30000    /* after KILL, how long EXIT may take (a fork bomb takes long to kill) */
 #define TIMEOUT_SLACK_MS 5000 /* the agent enforces timeouts; this is the backstop */
 
 struct devenv_agent
