@@ -29,7 +29,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
           for (char *slash = strrchr (clean, '/'); slash; slash = strrchr (clean, '/'))
             {
               *slash = '\0';
-              (void) devenv_ignore_may_reinclude (ig, clean);
+              (void) devenv_ignore_descend (ig, clean);
+              (void) devenv_ignore_match (ig, clean, 0);
             }
         }
       (void) devenv_ignore_count (ig);
