@@ -293,9 +293,12 @@ typedef struct devenv_exec_result
   int signal; /* interrupted: the signal that did it (exit_code 128 + signal) */
 } devenv_exec_result;
 
-/* Is the container stopped or gone?  (Waits briefly for it to stop: the
-   engine may report it running for a moment after its init was killed.) */
-bool devenv_container_went (engine_client *c, const char *container);
+/* Is the container stopped or gone?  Waits up to wait_ms for it to stop:
+   the engine may report it running for a moment after its init was
+   killed (a runsc sandbox takes its time, more so on a loaded machine:
+   DEVENV_STOP_WAIT_MS after a command was SIGKILLed). */
+bool devenv_container_went (engine_client *c, const char *container, long wait_ms);
+#define DEVENV_STOP_WAIT_MS 3000L
 
 /* After a signal is passed on to the command (forward_signals), it has this
    long to end on it before it is killed. */

@@ -135,10 +135,10 @@ count_output (int stream, const char *data, size_t len, void *ud, sbx_error **er
 /* Is the container stopped or gone?  The engine may report it running for
    a moment after its init was killed: wait briefly for it to stop. */
 bool
-devenv_container_went (engine_client *c, const char *container)
+devenv_container_went (engine_client *c, const char *container, long wait_ms)
 {
   _cleanup_free_ char *path = xasprintf ("/containers/%s/wait?condition=not-running", container);
-  engine_request wreq = { .method = "POST", .path = path, .timeout_ms = 500 };
+  engine_request wreq = { .method = "POST", .path = path, .timeout_ms = wait_ms };
   sbx_error *e = NULL;
   bool went = engine_call (c, &wreq, NULL, NULL, &e) == 0 || e->code == SBX_ERR_NOT_FOUND;
   sbx_error_free (e);
@@ -306,7 +306,7 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
       /* The runtime could not start the process, so whatever came is the
          engine's message.  When the container stopped first, nothing ran
          and the caller may look the project container up again. */
-      if (devenv_container_went (c, container))
+      if (devenv_container_went (c, container, 500))
         return sbx_fail (err, stdin_sent ? SBX_ERR_ENGINE : SBX_ERR_CONFLICT,
                          "the container %.12s stopped before the command started%s", container,
                          stdin_sent ? ", after some of its stdin was read: run it again" : "");
@@ -323,7 +323,7 @@ devenv_exec (engine_client *c, const char *container, const devenv_exec_opts *o,
   if (st.running)
     return sbx_fail (err, SBX_ERR_ENGINE, "exec %.12s: output ended but the engine still reports it running",
                      id);
-  if (st.exit_code == 128 + 9 && devenv_container_went (c, container))
+  if (st.exit_code == 128 + 9 && devenv_container_went (c, container, DEVENV_STOP_WAIT_MS))
     /* Killed, not by its own doing: its container was removed (a swap
        that stopped waiting, or sbx down). */
     return sbx_fail (err, SBX_ERR_ENGINE, CONTAINER_WENT_MSG);

@@ -211,7 +211,7 @@ devenv_shell_wait (devenv_shell *s, int *exit_code, sbx_error **err)
       if (step < WAIT_EXIT_POLL_MAX_MS)
         step *= 2;
     }
-  if (st.exit_code == 128 + 9 && devenv_container_went (s->c, s->container))
+  if (st.exit_code == 128 + 9 && devenv_container_went (s->c, s->container, DEVENV_STOP_WAIT_MS))
     return sbx_fail (err, SBX_ERR_ENGINE,
                      "the container was stopped or removed (sbx swap or sbx down) while the shell "
                      "ran; it was killed: run it again");
