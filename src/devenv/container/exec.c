@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#define SIGNAL_FORWARD_MS 2000 /* the exec that passes a signal on */
 #define KILL_TIMEOUT_MS 30000 /* the kill exec of a timeout or cancellation (a fork bomb slows it) */
 
 static int
@@ -74,14 +75,15 @@ forward_signal (void *ud, int sig, sbx_error **err)
       return sbx_fail (err, SBX_ERR_INTERRUPTED, "interrupted (signal %d)", sig);
     }
   f->sig = sig;
+  sbx_error *e = NULL;
+  /* When the command has just ended there is nobody to signal: not an
+     error of the command's.  The grace counts from when the signal was
+     passed on (an exec: slow under runsc on a loaded machine). */
+  if (agent_kill_exec (f->c, f->container, f->user, f->token, sig, SIGNAL_FORWARD_MS, &e) < 0)
+    sbx_error_free (e);
   long grace = sbx_now_ms () + DEVENV_SIGNAL_GRACE_MS;
   if (!f->po->deadline || f->po->deadline > grace)
     f->po->deadline = grace;
-  sbx_error *e = NULL;
-  /* When the command has just ended there is nobody to signal: not an
-     error of the command's. */
-  if (agent_kill_exec (f->c, f->container, f->user, f->token, sig, DEVENV_SIGNAL_GRACE_MS, &e) < 0)
-    sbx_error_free (e);
   return 0;
 }
 
