@@ -32,6 +32,7 @@
    was. */
 #include "config.h"
 #include "trust.h"
+#include "userdirs.h"
 #include "util.h"
 
 #include <errno.h>
@@ -568,13 +569,8 @@ sbx_config_load (sbx_config *cfg, const char *project_dir, sbx_error **err)
     r = load_file (&work, explicit_file, false, project_dir, false, err);
   else
     {
-      _cleanup_free_ char *user_file = NULL;
-      const char *xdg = getenv ("XDG_CONFIG_HOME");
-      const char *home = getenv ("HOME");
-      if (xdg && xdg[0] == '/')
-        user_file = xasprintf ("%s/sbx/config.json", xdg);
-      else if (home && home[0])
-        user_file = xasprintf ("%s/.config/sbx/config.json", home);
+      _cleanup_free_ char *dir = sbx_user_config_dir ();
+      _cleanup_free_ char *user_file = dir ? xasprintf ("%s/config.json", dir) : NULL;
       if (user_file)
         r = load_file (&work, user_file, true, project_dir, false, err);
       if (r == 0 && project_dir)

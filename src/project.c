@@ -1,16 +1,18 @@
 /* project.c: project discovery and identity. */
 #include "project.h"
 #include "sha256.h"
+#include "userdirs.h"
 #include "util.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 
 /* What makes a directory a project. */
-static const char *const markers[] = { ".git", ".sbx", ".devcontainer", ".devcontainer.json",
-                                       "Dockerfile", NULL };
+static const char *const markers[]
+    = { ".git", ".sbx", ".devcontainer", ".devcontainer.json", "Dockerfile", NULL };
 
 /* The nearest ancestor of start (itself included) that holds a marker
    (*which: the marker), or NULL. */
@@ -119,11 +121,12 @@ sbx_project_locate (const char *dir, int explicit_dir, char **root, sbx_error **
                      "if you mean it",
                      real, found, which, found);
   if (why)
-    return sbx_fail (err, SBX_ERR_INVALID,
-                     "%s is %s, and neither it nor a directory above it holds .git, .sbx, "
-                     ".devcontainer or a Dockerfile; sbx never takes it as a project unless named: run sbx in a "
-                     "project directory, or pass --project %s if you mean it",
-                     real, why, real);
+    return sbx_fail (
+        err, SBX_ERR_INVALID,
+        "%s is %s, and neither it nor a directory above it holds .git, .sbx, "
+        ".devcontainer or a Dockerfile; sbx never takes it as a project unless named: run sbx in a "
+        "project directory, or pass --project %s if you mean it",
+        real, why, real);
   *root = found ? steal_pointer (&found) : xstrdup (real);
   return 0;
 }
@@ -181,6 +184,49 @@ const char *const sbx_protected_default[] = {
   ".devcontainer", ".devcontainer.json",   NULL,
 };
 
+/* path with its longest existing prefix resolved (realpath), the rest
+   appended as it is (allocated). */
+static char *
+resolved_as_far_as_exists (const char *path)
+{
+  _cleanup_free_ char *head = xstrdup (path);
+  for (char *cut = NULL;; *cut = '\0')
+    {
+      char real[PATH_MAX];
+      if (realpath (head, real))
+        return xasprintf ("%s%s", strcmp (real, "/") == 0 ? "" : real, path + strlen (head));
+      cut = strrchr (head, '/');
+      if (cut == NULL || cut == head)
+        return xstrdup (path);
+    }
+}
+
+/* sbx's own configuration and state (the trust store) when the project
+   holds them (a project named at or above the home directory): a command
+   must not trust a project file nor change what sbx allows.  Made when
+   missing (0700), so that there is a directory to keep read-only. */
+static void
+own_dirs_protected (const char *project_dir, char ***v)
+{
+  _cleanup_free_ char *state = NULL, *config = sbx_user_config_dir ();
+  sbx_error *ignored = NULL;
+  if (sbx_state_dir (&state, &ignored) < 0)
+    sbx_error_free (steal_pointer (&ignored));
+  size_t n = strlen (project_dir);
+  const char *own[] = { config, state };
+  for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+    {
+      if (!own[i])
+        continue;
+      _cleanup_free_ char *real = resolved_as_far_as_exists (own[i]);
+      if (n != 1 && (strncmp (real, project_dir, n) != 0 || real[n] != '/'))
+        continue;
+      if (sbx_private_dir (own[i], &ignored) < 0)
+        sbx_error_free (steal_pointer (&ignored));
+      strv_append (v, own[i]);
+    }
+}
+
 int
 sbx_protected_paths (const char *project_dir, char *const *extra, char ***out, sbx_error **err)
 {
@@ -195,6 +241,7 @@ sbx_protected_paths (const char *project_dir, char *const *extra, char ***out, s
       _cleanup_free_ char *path = xasprintf ("%s/%s", project_dir, *p);
       strv_append (&v, path);
     }
+  own_dirs_protected (project_dir, &v);
   for (char *const *p = extra; p && *p; p++)
     {
       if ((*p)[0] == '/')

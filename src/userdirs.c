@@ -21,6 +21,16 @@ sbx_user_home (void)
   return NULL;
 }
 
+char *
+sbx_user_config_dir (void)
+{
+  const char *x = getenv ("XDG_CONFIG_HOME");
+  if (x && x[0] == '/')
+    return xasprintf ("%s/sbx", x);
+  _cleanup_free_ char *home = sbx_user_home ();
+  return home ? xasprintf ("%s/.config/sbx", home) : NULL;
+}
+
 int
 sbx_state_dir (char **out, sbx_error **err)
 {

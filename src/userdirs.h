@@ -10,6 +10,9 @@
 /* The caller's home: $HOME when absolute, else the passwd entry's; NULL
    when neither (allocated). */
 char *sbx_user_home (void);
+/* $XDG_CONFIG_HOME/sbx when absolute, else ~/.config/sbx; NULL when
+   there is no home (allocated, not created). */
+char *sbx_user_config_dir (void);
 /* $XDG_STATE_HOME/sbx, else ~/.local/state/sbx (allocated, not created). */
 int sbx_state_dir (char **out, sbx_error **err);
 /* Where locks and agent sockets live: $XDG_RUNTIME_DIR/sbx when that is a

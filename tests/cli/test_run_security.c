@@ -244,3 +244,42 @@ Test (run_security, home_read_set_enhanced)
 {
   home_read_set ("enhanced", false);
 }
+
+/* A project named at the home directory holds sbx's own configuration and
+   trust store: a command may write the project, not trust a project file
+   nor change what sbx allows (even where these did not exist yet). */
+static void
+own_state_kept (const char *level)
+{
+  char home[] = "/root/.sbx-test-home-XXXXXX";
+  cr_assert_not_null (mkdtemp (home));
+  tu_write_file (home, ".config/sbx/config.json", "{}\n");
+  tu_write_file (home, "work/README", "\n");
+  _cleanup_free_ char *home_env = xasprintf ("HOME=%s", home);
+  char *env[] = { home_env, NULL };
+  tu_result r;
+  tu_sbx_env (&r, home, env, "--project", home, "run", "--isolation", level, "--", "/bin/sh",
+              "-c",
+              "mkdir -p .local/state/sbx; echo planted > .local/state/sbx/trust;"
+              " echo '{\"isolation\":\"off\"}' > .config/sbx/config.json; echo ok > work/ordinary",
+              NULL);
+  _cleanup_free_ char *ordinary = xasprintf ("%s/work/ordinary", home);
+  cr_expect (access (ordinary, F_OK) == 0, "%s: the project is not writable: %s", level, r.err);
+  _cleanup_free_ char *trust = xasprintf ("%s/.local/state/sbx/trust", home);
+  cr_expect (access (trust, F_OK) != 0, "%s: a trust store was planted", level);
+  _cleanup_free_ char *config_path = xasprintf ("%s/.config/sbx/config.json", home);
+  _cleanup_free_ char *config = tu_read_file (config_path);
+  cr_expect_str_eq (config, "{}\n", "%s: the user's sbx configuration changed", level);
+  tu_result_clear (&r);
+  tu_rmrf (home);
+}
+
+Test (run_security, own_state_kept_default)
+{
+  own_state_kept ("default");
+}
+
+Test (run_security, own_state_kept_enhanced)
+{
+  own_state_kept ("enhanced");
+}
