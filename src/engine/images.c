@@ -68,9 +68,11 @@ int
 engine_image_import (engine_client *c, engine_read_cb read, void *ud, const char *repo,
                      const char *tag, char **id, sbx_error **err)
 {
-  _cleanup_free_ char *r = engine_urlencode (repo);
-  _cleanup_free_ char *t = engine_urlencode (tag ? tag : "latest");
-  _cleanup_free_ char *path = xasprintf ("/images/create?fromSrc=-&repo=%s&tag=%s", r, t);
+  /* The tag goes in repo ("name:tag"), which Docker reads as a tagged
+     reference: podman 4.3 ignores the tag parameter and tags :latest. */
+  _cleanup_free_ char *ref = xasprintf ("%s:%s", repo, tag ? tag : "latest");
+  _cleanup_free_ char *r = engine_urlencode (ref);
+  _cleanup_free_ char *path = xasprintf ("/images/create?fromSrc=-&repo=%s", r);
   import_state st = { 0 };
   engine_request req = { .method = "POST", .path = path, .upload = read, .upload_ud = ud,
                          .content_type = "application/x-tar", .on_data = import_data, .ud = &st };
