@@ -85,7 +85,21 @@ engine_container_list (engine_client *c, const char *label, bool all, json_t **o
   _cleanup_free_ char *f = label ? engine_label_filter (label) : NULL;
   _cleanup_free_ char *path = xasprintf ("/containers/json?all=%s%s%s", all ? "true" : "false",
                                          f ? "&filters=" : "", f ? f : "");
-  return engine_get_json (c, path, out, err);
+  if (engine_get_json (c, path, out, err) < 0)
+    return -1;
+  /* podman 4.3 adds "Config": null and "Name": "" to each entry, the keys
+     of an inspect answer: drop them, so that an entry has Docker's shape. */
+  size_t i;
+  json_t *ct;
+  json_array_foreach (*out, i, ct)
+  {
+    if (json_is_null (json_object_get (ct, "Config")))
+      {
+        json_object_del (ct, "Config");
+        json_object_del (ct, "Name");
+      }
+  }
+  return 0;
 }
 
 int
