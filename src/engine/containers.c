@@ -12,6 +12,36 @@ container_path (const char *id, const char *suffix)
   return xasprintf ("/containers/%s%s", e, suffix);
 }
 
+/* The OCI runtime the container got must be the one its configuration
+   asks for (HostConfig.Runtime): podman 4.3's Docker API ignores it and
+   runs the container with its default runtime.  Docker's inspect names the
+   runtime; podman's says "oci", and its own API names it (OCIRuntime). */
+static int
+check_runtime (engine_client *c, const char *id, const char *want, sbx_error **err)
+{
+  _cleanup_json_ json_t *ins = NULL, *libpod = NULL;
+  _cleanup_free_ char *path = container_path (id, "/json");
+  if (engine_get_json (c, path, &ins, err) < 0)
+    return -1;
+  const char *got
+      = json_string_value (json_object_get (json_object_get (ins, "HostConfig"), "Runtime"));
+  if (got && strcmp (got, "oci") == 0 && strcmp (want, "oci") != 0)
+    {
+      _cleanup_free_ char *lp = xasprintf ("/libpod%s", path);
+      if (engine_get_json (c, lp, &libpod, err) < 0)
+        return -1;
+      got = json_string_value (json_object_get (libpod, "OCIRuntime"));
+    }
+  if (got && strcmp (got, want) == 0)
+    return 0;
+  return sbx_fail (
+      err, SBX_ERR_ENGINE,
+      "the engine gave the container the OCI runtime '%s', not '%s' as asked (podman's "
+      "Docker-compatible API ignores the runtime a container asks for); use an engine "
+      "that honours it, such as dockerd with '%s' in its daemon.json \"runtimes\"",
+      got ? got : "unknown", want, want);
+}
+
 int
 engine_container_create (engine_client *c, const char *name, json_t *config, char **id,
                          sbx_error **err)
@@ -26,6 +56,13 @@ engine_container_create (engine_client *c, const char *name, json_t *config, cha
   if (!cid)
     return sbx_fail (err, SBX_ERR_ENGINE, "creating container %s: the engine returned no Id",
                      name ? name : "");
+  const char *rt
+      = json_string_value (json_object_get (json_object_get (config, "HostConfig"), "Runtime"));
+  if (rt && *rt && check_runtime (c, cid, rt, err) < 0)
+    {
+      engine_container_remove (c, cid, true, NULL);
+      return sbx_error_prefix (err, "creating container %s", name ? name : cid);
+    }
   if (id)
     *id = xstrdup (cid);
   return 0;
