@@ -168,7 +168,10 @@ engine_container_commit (engine_client *c, const char *id, const char *repo, con
   _cleanup_free_ char *t = engine_urlencode (tag);
   _cleanup_free_ char *path = xasprintf ("/commit?container=%s&repo=%s&tag=%s", e, r, t);
   _cleanup_json_ json_t *resp = NULL;
-  if (engine_post_json (c, path, NULL, &resp, err) < 0)
+  /* An empty configuration (the container's own): podman 4.3 fails a
+     commit without a body ("Decode(): EOF"). */
+  _cleanup_json_ json_t *body = json_object ();
+  if (engine_post_json (c, path, body, &resp, err) < 0)
     return -1;
   const char *iid = json_string_value (json_object_get (resp, "Id"));
   if (image_id)
