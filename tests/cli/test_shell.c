@@ -483,6 +483,8 @@ Test (shell, tty_interactive)
 
 Test (shell, tty_interactive_runsc)
 {
+  if (tu_maximum_refused_on_podman ())
+    return;
   interactive ("maximum", NULL);
 }
 
