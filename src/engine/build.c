@@ -58,6 +58,51 @@ overflow_line (engine_build_parser *p, sbx_error **err)
   return emit (p, ENGINE_BUILD_STREAM, note, sizeof note - 1, 0, err);
 }
 
+/* podman (buildah) numbers the steps in each stage, "[2/3] STEP 1/4: FROM x",
+   ends a step with "--> id" and adds one LABEL step per label at the end;
+   Docker's classic builder, whose output sbx reads, numbers them across
+   the Dockerfile, "Step 5/9 : FROM x", and ends a step with " ---> id".  A
+   buildah line is passed on in Docker's form (a stage that buildah skips
+   is not counted), or NULL when it is not one ("--> " only after a buildah
+   step: with Docker, it is a command's output). */
+static char *
+buildah_line (engine_build_parser *p, const char *s, size_t n)
+{
+  _cleanup_free_ char *l = xstrndup (s, n);
+  char *t = l;
+  int stage = 1, stages, k, m, off = 0;
+  if (p->stage != 0 && strncmp (t, "--> ", 4) == 0)
+    return xasprintf (" ---> %s", t + 4);
+  if (sscanf (t, "[%d/%d] %n", &stage, &stages, &off) == 2 && off > 0)
+    t += off;
+  off = 0;
+  if (sscanf (t, "STEP %d/%d: %n", &k, &m, &off) != 2 || off == 0 || k < 1 || m < k)
+    return NULL;
+  if (p->stage != 0 && stage != p->stage)
+    p->base += p->stage_steps;
+  p->stage = stage;
+  p->stage_steps = m;
+  return xasprintf ("Step %d/%d : %s", p->base + k, p->base + m, t + off);
+}
+
+/* podman's failed RUN, "building at STEP \"RUN x\": while running runtime:
+   exit status 7", in Docker's words: "The command 'RUN x' returned a
+   non-zero code: 7"; NULL when it is another error. */
+static char *
+buildah_error (const char *msg, size_t len)
+{
+  static const char head[] = "building at STEP \"",
+                    mid[] = "\": while running runtime: exit status ";
+  if (len < sizeof head - 1 || memcmp (msg, head, sizeof head - 1) != 0)
+    return NULL;
+  const char *cmd = msg + sizeof head - 1;
+  const char *q = memmem (cmd, len - (size_t) (cmd - msg), mid, sizeof mid - 1);
+  int code;
+  if (!q || sscanf (q + sizeof mid - 1, "%d", &code) != 1)
+    return NULL;
+  return xasprintf ("The command '%.*s' returned a non-zero code: %d", (int) (q - cmd), cmd, code);
+}
+
 static int
 decode_line (engine_build_parser *p, sbx_error **err)
 {
@@ -86,14 +131,29 @@ decode_line (engine_build_parser *p, sbx_error **err)
       if (!json_is_string (m))
         m = e;
       int code = (int) json_integer_value (json_object_get (detail, "code"));
+      _cleanup_free_ char *docker
+          = json_is_string (m) ? buildah_error (json_string_value (m), json_string_length (m))
+                               : NULL;
+      if (docker)
+        return set_error (p, docker, strlen (docker), code, err);
       if (json_is_string (m))
         return set_error (p, json_string_value (m), json_string_length (m), code, err);
       static const char unknown[] = "the build failed (the engine gave no message)";
       return set_error (p, unknown, sizeof unknown - 1, code, err);
     }
   json_t *v = json_object_get (j, "stream");
-  if (json_is_string (v) && emit (p, ENGINE_BUILD_STREAM, json_string_value (v),
-                                  json_string_length (v), 0, err) < 0)
+  size_t vn = json_string_length (v);
+  const char *vs = json_string_value (v);
+  _cleanup_free_ char *docker = vs && vn > 0 && vs[vn - 1] == '\n' && !memchr (vs, '\n', vn - 1)
+                                    ? buildah_line (p, vs, vn - 1)
+                                    : NULL;
+  if (docker)
+    {
+      if (emit (p, ENGINE_BUILD_STREAM, docker, strlen (docker), 0, err) < 0
+          || emit (p, ENGINE_BUILD_STREAM, "\n", 1, 0, err) < 0)
+        return -1;
+    }
+  else if (vs && emit (p, ENGINE_BUILD_STREAM, vs, vn, 0, err) < 0)
     return -1;
   v = json_object_get (j, "status");
   if (json_is_string (v))

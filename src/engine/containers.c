@@ -12,6 +12,36 @@ container_path (const char *id, const char *suffix)
   return xasprintf ("/containers/%s%s", e, suffix);
 }
 
+/* The OCI runtime the container got must be the one its configuration
+   asks for (HostConfig.Runtime): podman 4.3's Docker API ignores it and
+   runs the container with its default runtime.  Docker's inspect names the
+   runtime; podman's says "oci", and its own API names it (OCIRuntime). */
+static int
+check_runtime (engine_client *c, const char *id, const char *want, sbx_error **err)
+{
+  _cleanup_json_ json_t *ins = NULL, *libpod = NULL;
+  _cleanup_free_ char *path = container_path (id, "/json");
+  if (engine_get_json (c, path, &ins, err) < 0)
+    return -1;
+  const char *got
+      = json_string_value (json_object_get (json_object_get (ins, "HostConfig"), "Runtime"));
+  if (got && strcmp (got, "oci") == 0 && strcmp (want, "oci") != 0)
+    {
+      _cleanup_free_ char *lp = xasprintf ("/libpod%s", path);
+      if (engine_get_json (c, lp, &libpod, err) < 0)
+        return -1;
+      got = json_string_value (json_object_get (libpod, "OCIRuntime"));
+    }
+  if (got && strcmp (got, want) == 0)
+    return 0;
+  return sbx_fail (
+      err, SBX_ERR_ENGINE,
+      "the engine gave the container the OCI runtime '%s', not '%s' as asked (podman's "
+      "Docker-compatible API ignores the runtime a container asks for); use an engine "
+      "that honours it, such as dockerd with '%s' in its daemon.json \"runtimes\"",
+      got ? got : "unknown", want, want);
+}
+
 int
 engine_container_create (engine_client *c, const char *name, json_t *config, char **id,
                          sbx_error **err)
@@ -26,6 +56,13 @@ engine_container_create (engine_client *c, const char *name, json_t *config, cha
   if (!cid)
     return sbx_fail (err, SBX_ERR_ENGINE, "creating container %s: the engine returned no Id",
                      name ? name : "");
+  const char *rt
+      = json_string_value (json_object_get (json_object_get (config, "HostConfig"), "Runtime"));
+  if (rt && *rt && check_runtime (c, cid, rt, err) < 0)
+    {
+      engine_container_remove (c, cid, true, NULL);
+      return sbx_error_prefix (err, "creating container %s", name ? name : cid);
+    }
   if (id)
     *id = xstrdup (cid);
   return 0;
@@ -85,7 +122,21 @@ engine_container_list (engine_client *c, const char *label, bool all, json_t **o
   _cleanup_free_ char *f = label ? engine_label_filter (label) : NULL;
   _cleanup_free_ char *path = xasprintf ("/containers/json?all=%s%s%s", all ? "true" : "false",
                                          f ? "&filters=" : "", f ? f : "");
-  return engine_get_json (c, path, out, err);
+  if (engine_get_json (c, path, out, err) < 0)
+    return -1;
+  /* podman 4.3 adds "Config": null and "Name": "" to each entry, the keys
+     of an inspect answer: drop them, so that an entry has Docker's shape. */
+  size_t i;
+  json_t *ct;
+  json_array_foreach (*out, i, ct)
+  {
+    if (json_is_null (json_object_get (ct, "Config")))
+      {
+        json_object_del (ct, "Config");
+        json_object_del (ct, "Name");
+      }
+  }
+  return 0;
 }
 
 int
@@ -117,7 +168,10 @@ engine_container_commit (engine_client *c, const char *id, const char *repo, con
   _cleanup_free_ char *t = engine_urlencode (tag);
   _cleanup_free_ char *path = xasprintf ("/commit?container=%s&repo=%s&tag=%s", e, r, t);
   _cleanup_json_ json_t *resp = NULL;
-  if (engine_post_json (c, path, NULL, &resp, err) < 0)
+  /* An empty configuration (the container's own): podman 4.3 fails a
+     commit without a body ("Decode(): EOF"). */
+  _cleanup_json_ json_t *body = json_object ();
+  if (engine_post_json (c, path, body, &resp, err) < 0)
     return -1;
   const char *iid = json_string_value (json_object_get (resp, "Id"));
   if (image_id)

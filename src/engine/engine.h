@@ -140,7 +140,9 @@ int engine_image_remove (engine_client *c, const char *ref, bool force, sbx_erro
 
 /* ---- containers ---- */
 
-/* config: the full create body (Image, Cmd, HostConfig...). */
+/* config: the full create body (Image, Cmd, HostConfig...).  A
+   HostConfig.Runtime that the engine does not give the container is an
+   error, and the container is removed. */
 int engine_container_create (engine_client *c, const char *name, json_t *config, char **id,
                              sbx_error **err);
 int engine_container_start (engine_client *c, const char *id, sbx_error **err);

@@ -17,7 +17,23 @@ engine_image_list (engine_client *c, const char *label, json_t **out, sbx_error 
 {
   _cleanup_free_ char *f = label ? engine_label_filter (label) : NULL;
   _cleanup_free_ char *path = f ? xasprintf ("/images/json?filters=%s", f) : xstrdup ("/images/json");
-  return engine_get_json (c, path, out, err);
+  /* podman 4.3 fails the whole list (500, "image not known") when an image
+     is removed while it lists them: list again, a bounded number of times. */
+  for (int tries = 1;; tries++)
+    {
+      sbx_error *e = NULL;
+      if (engine_get_json (c, path, out, &e) == 0)
+        return 0;
+      if (tries == 5 || e->http_status != 500 || !strstr (e->msg, "image not known"))
+        {
+          if (err)
+            *err = e;
+          else
+            sbx_error_free (e);
+          return -1;
+        }
+      sbx_error_free (e);
+    }
 }
 
 /* The import answers 200 with a JSON-lines progress stream; failures come as
@@ -68,9 +84,11 @@ int
 engine_image_import (engine_client *c, engine_read_cb read, void *ud, const char *repo,
                      const char *tag, char **id, sbx_error **err)
 {
-  _cleanup_free_ char *r = engine_urlencode (repo);
-  _cleanup_free_ char *t = engine_urlencode (tag ? tag : "latest");
-  _cleanup_free_ char *path = xasprintf ("/images/create?fromSrc=-&repo=%s&tag=%s", r, t);
+  /* The tag goes in repo ("name:tag"), which Docker reads as a tagged
+     reference: podman 4.3 ignores the tag parameter and tags :latest. */
+  _cleanup_free_ char *ref = xasprintf ("%s:%s", repo, tag ? tag : "latest");
+  _cleanup_free_ char *r = engine_urlencode (ref);
+  _cleanup_free_ char *path = xasprintf ("/images/create?fromSrc=-&repo=%s", r);
   import_state st = { 0 };
   engine_request req = { .method = "POST", .path = path, .upload = read, .upload_ud = ud,
                          .content_type = "application/x-tar", .on_data = import_data, .ud = &st };

@@ -328,7 +328,18 @@ engine_error_from_response (long status, const char *body, size_t len, sbx_error
           *p = ' ';
       msg = raw;
     }
-  int r = sbx_fail (err, code_for_status (status), "engine: %s (HTTP %ld)", msg, status);
+  sbx_error_code code = code_for_status (status);
+  /* podman 4.3 answers 500 where Docker answers 409: its "cause" names the
+     conflict (a name in use, a container not running, ...). */
+  static const char *const podman_conflicts[]
+      = { "that name is already in use",    "container state improper",
+          "container already exists",       "volume is being used",
+          "image is in use by a container", NULL };
+  const char *cause = json_string_value (json_object_get (j, "cause"));
+  for (int i = 0; status == 500 && cause && podman_conflicts[i]; i++)
+    if (strcmp (cause, podman_conflicts[i]) == 0)
+      code = SBX_ERR_CONFLICT;
+  int r = sbx_fail (err, code, "engine: %s (HTTP %ld)", msg, status);
   if (err && *err)
     (*err)->http_status = (int) status;
   return r;

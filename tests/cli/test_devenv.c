@@ -237,7 +237,7 @@ relay_run (void *arg)
         continue;
       int efd = socket (AF_UNIX, SOCK_STREAM, 0);
       struct sockaddr_un sa = { .sun_family = AF_UNIX };
-      strcpy (sa.sun_path, "/var/run/docker.sock");
+      snprintf (sa.sun_path, sizeof sa.sun_path, "%s", tu_engine_socket ());
       if (connect (efd, (struct sockaddr *) &sa, sizeof sa) < 0)
         {
           close (cfd);

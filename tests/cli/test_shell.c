@@ -308,7 +308,8 @@ tls_serve (tls_api *a, SSL_CTX *ctx, int c)
   if (a->accept (ssl) != 1)
     _exit (1);
   int u = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/var/run/docker.sock" };
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  snprintf (sa.sun_path, sizeof sa.sun_path, "%s", tu_engine_socket ());
   if (connect (u, (struct sockaddr *) &sa, sizeof sa) < 0)
     _exit (1);
   bool tls_open = true, unix_open = true;
@@ -482,6 +483,8 @@ Test (shell, tty_interactive)
 
 Test (shell, tty_interactive_runsc)
 {
+  if (tu_maximum_refused_on_podman ())
+    return;
   interactive ("maximum", NULL);
 }
 

@@ -300,6 +300,8 @@ Test (user, tmp_home_and_their_ancestors_are_refused_unless_named)
 
 Test (user, level_change_drains_running_commands_and_says_how_to_return)
 {
+  if (tu_maximum_refused_on_podman ())
+    return;
   char *p = tu_project_up (NULL);
   _cleanup_free_ char *script = xasprintf ("%s/long.sh", p);
   tu_write_file (p, "long.sh", "sleep 4; echo long-done\n");

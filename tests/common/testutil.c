@@ -305,3 +305,54 @@ tu_up_inspect (const char *proj)
   engine_client_free (c);
   return ins;
 }
+
+const char *
+tu_engine_socket (void)
+{
+  const char *h = getenv ("DOCKER_HOST");
+  return h && strncmp (h, "unix://", 7) == 0 ? h + 7 : "/var/run/docker.sock";
+}
+
+bool
+tu_engine_is_podman (void)
+{
+  static int is = -1;
+  if (is < 0)
+    {
+      engine_client *c = tu_engine ();
+      json_t *v = NULL;
+      sbx_error *err = NULL;
+      cr_assert_eq (engine_version (c, &v, &err), 0, "%s", err ? err->msg : "");
+      size_t i;
+      json_t *comp;
+      is = 0;
+      json_array_foreach (json_object_get (v, "Components"), i, comp)
+      {
+        const char *name = json_string_value (json_object_get (comp, "Name"));
+        if (name && strcmp (name, "Podman Engine") == 0)
+          is = 1;
+      }
+      json_decref (v);
+      engine_client_free (c);
+    }
+  return is == 1;
+}
+
+bool
+tu_maximum_refused_on_podman (void)
+{
+  if (!tu_engine_is_podman ())
+    return false;
+  char *proj = tu_mkproject ();
+  tu_result r;
+  tu_sbx (&r, proj, "up", "--image", TU_IMAGE, "--isolation", "maximum", NULL);
+  cr_assert_eq (r.status, 125, "podman cannot give runsc: %s", r.err);
+  cr_assert (strstr (r.err, "the OCI runtime 'runc', not 'runsc'"), "%s", r.err);
+  cr_assert (strchr (r.err, '\n') == r.err + r.err_len - 1, "one line: %s", r.err);
+  tu_result_clear (&r);
+  tu_sbx (&r, proj, "--json", "ps", NULL);
+  cr_assert (strstr (r.out, proj) == NULL, "no container left: %s", r.out);
+  tu_result_clear (&r);
+  tu_project_remove (proj);
+  return true;
+}

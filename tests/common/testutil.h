@@ -60,6 +60,18 @@ void tu_project_remove (char *project);
 /* A client for the test engine; the test fails if it does not answer. */
 engine_client *tu_engine (void);
 
+/* The Unix socket of the test engine (DOCKER_HOST's, or Docker's). */
+const char *tu_engine_socket (void);
+/* Is the test engine podman (its /version names "Podman Engine")?  For the
+   few cases podman cannot do, where a test asserts sbx's error instead. */
+bool tu_engine_is_podman (void);
+/* podman 4.3's Docker API ignores HostConfig.Runtime: isolation maximum
+   cannot be had there.  On podman, asserts that `sbx up --isolation
+   maximum` in a new project fails with sbx's one-line error naming the
+   runtime podman gave instead, and returns true (the test is then done);
+   on Docker, returns false. */
+bool tu_maximum_refused_on_podman (void);
+
 /* sbx up in proj, then the engine's inspect of its container (owned). */
 json_t *tu_up_inspect (const char *proj);
 

@@ -101,6 +101,32 @@ Test (build, parser_any_split)
     }
 }
 
+/* podman (buildah) numbers steps per stage and words a failed RUN its own
+   way: the parser hands them on in Docker's form. */
+Test (build, parser_podman_steps_in_docker_form)
+{
+  static const char podman_answer[]
+      = "{\"stream\":\"[1/2] STEP 1/2: FROM b AS one\\n\"}\n"
+        "{\"stream\":\"[1/2] STEP 2/2: RUN true\\n\"}\n"
+        "{\"stream\":\"--\\u003e 23f0ce8f7c2\\n\"}\n"
+        "{\"stream\":\"[2/2] STEP 1/3: FROM b\\n\"}\n"
+        "{\"stream\":\"[2/2] STEP 2/3: RUN echo a; exit 7\\n\"}\n"
+        "{\"stream\":\"a\\n\"}\n"
+        "{\"errorDetail\":{\"message\":\"building at STEP \\\"RUN echo a; exit 7\\\": while "
+        "running runtime: exit status 7\\n\"}}\n";
+  events e = { 0 };
+  engine_build_parser p;
+  engine_build_parser_init (&p, collect, &e);
+  sbx_error *err = NULL;
+  cr_assert_eq (engine_build_parser_feed (&p, podman_answer, sizeof podman_answer - 1, &err), 0);
+  cr_assert_eq (engine_build_parser_finish (&p, &err), 0);
+  e.stream[e.stream_len] = '\0';
+  cr_assert_str_eq (e.stream, "Step 1/2 : FROM b AS one\nStep 2/2 : RUN true\n ---> 23f0ce8f7c2\n"
+                              "Step 3/5 : FROM b\nStep 4/5 : RUN echo a; exit 7\na\n");
+  cr_assert_str_eq (p.error, "The command 'RUN echo a; exit 7' returned a non-zero code: 7");
+  engine_build_parser_clear (&p);
+}
+
 Test (build, parser_bounded_line)
 {
   events e = { 0 };
