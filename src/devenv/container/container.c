@@ -77,6 +77,8 @@ devenv_profile (sbx_level level, const sbx_config *cfg)
     json_array_append_new (rw, json_string (*d));
   json_object_set_new (j, "ro", ro);
   json_object_set_new (j, "rw", rw);
+  if (cfg && cfg->read_only_rootfs)
+    json_object_set_new (j, "read_only_rootfs", json_true ());
   if (cfg && cfg->protected_paths)
     {
       json_t *pp = json_array ();
@@ -86,8 +88,9 @@ devenv_profile (sbx_level level, const sbx_config *cfg)
     }
   /* What the create body holds beyond the configuration: a new layout
      (protected paths, seccomp-filtered agent; 3: the user's entries, home
-     volume and hostname) replaces older containers. */
-  json_object_set_new (j, "layout", json_integer (3));
+     volume and hostname; 4: a writable root filesystem) replaces older
+     containers. */
+  json_object_set_new (j, "layout", json_integer (4));
   _cleanup_free_ char *text = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
   char hex[SBX_SHA256_HEX_LEN + 1];
   sbx_sha256_hex (text, strlen (text), hex);
@@ -171,7 +174,7 @@ devenv_container_config (const devenv_spec *s)
   json_t *host = json_pack ("{s:o,s:[s],s:[s],s:i,s:s,s:b,s:{s:s},s:b}", "Mounts", mounts,
                             "CapDrop", "ALL", "SecurityOpt", "no-new-privileges", "PidsLimit",
                             4096, "NetworkMode", cfg && cfg->allow_network ? "bridge" : "none",
-                            "ReadonlyRootfs", 1, "Tmpfs", "/tmp", "rw,nosuid,nodev,mode=1777",
+                            "ReadonlyRootfs", cfg && cfg->read_only_rootfs, "Tmpfs", "/tmp", "rw,nosuid,nodev,mode=1777",
                             "Init", 0);
   /* A memory bound always (devenv_memory_limit_mb), swap not beyond it. */
   json_int_t mem = (json_int_t) devenv_memory_limit_mb (cfg) << 20;

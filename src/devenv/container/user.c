@@ -9,7 +9,8 @@
        entries into host files, bound read-only on /etc/passwd and
        /etc/group.  Nothing in the container can change them (a read-only
        bind and no CAP_SYS_ADMIN to unmount it; they are outside every
-       writable mount), and a read-only root filesystem needs no change.
+       writable mount), and a read-only root filesystem (read_only_rootfs)
+       needs no change.
        The image's own files are read once per image through a created,
        never started, container (GET .../archive), and kept by image id.
      - the home is a labelled local volume bound to a host directory that

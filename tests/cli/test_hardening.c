@@ -1,0 +1,225 @@
+/* The project container's hardening over the real Debian image, driven
+   through the built sbx as root and as a caller who is not root (uid
+   4242, as in test_user.c): the writable root filesystem (a layer of the
+   container's own, discarded by a swap) and read_only_rootfs; the trusted
+   opt-in to Docker's default capabilities (sudo in postCreateCommand), the
+   errors for what it does not allow and the trust warning; trusted
+   devcontainer.json mounts; remoteUser. */
+#include <criterion/criterion.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "util.h"
+
+#define DEBIAN "sbx-test/debian:bookworm"
+#define UID "4242"
+
+TestSuite (hardening, .timeout = 600);
+
+/* ---- projects ---- */
+
+/* A project owned by uid (0: root) with a Dockerfile FROM the Debian image
+   (extra: more lines, or NULL) and a devcontainer.json (or NULL). */
+static char *
+project (uid_t uid, const char *extra, const char *devcontainer)
+{
+  char *p = tu_mkproject ();
+  _cleanup_free_ char *df = xasprintf ("FROM " DEBIAN "\n%s", extra ? extra : "");
+  tu_write_file (p, "Dockerfile", df);
+  if (devcontainer)
+    tu_write_file (p, ".devcontainer/devcontainer.json", devcontainer);
+  if (uid)
+    {
+      _cleanup_free_ char *cmd = xasprintf ("chown -R %u:%u '%s'", uid, uid, p);
+      cr_assert_eq (system (cmd), 0);
+    }
+  return p;
+}
+
+/* A home for the caller who is not root (its trust store and data). */
+static char *
+caller_home (void)
+{
+  char *h = tu_mkproject ();
+  cr_assert_eq (chown (h, 4242, 4242), 0);
+  return h;
+}
+
+/* sbx as root, with its own state and data directories under home. */
+static void
+as_root (tu_result *r, const char *p, const char *home, char *const *args)
+{
+  _cleanup_free_ char *st = xasprintf ("XDG_STATE_HOME=%s/state", home);
+  _cleanup_free_ char *cf = xasprintf ("XDG_CONFIG_HOME=%s/config", home);
+  _cleanup_strv_ char **argv = NULL;
+  strv_append_all (&argv, "/usr/bin/env", "-u", "SBX_CONFIG", st, cf, TU_SBX, "--project", p, NULL);
+  for (char *const *a = args; *a; a++)
+    strv_append (&argv, *a);
+  tu_run (r, p, NULL, NULL, 300, argv);
+}
+
+/* sbx as uid/gid 4242 (no passwd entry on the host, USER=tester, in the
+   docker group).  SBX_NO_AGENT is kept: it chooses the exec path. */
+static void
+as_caller (tu_result *r, const char *p, const char *home, char *const *args)
+{
+  struct group *g = getgrnam ("docker");
+  cr_assert_not_null (g, "no docker group: the engine's socket is root's only");
+  _cleanup_free_ char *groups = xasprintf ("--groups=%u", (unsigned) g->gr_gid);
+  _cleanup_free_ char *h = xasprintf ("HOME=%s", home);
+  _cleanup_strv_ char **argv = NULL;
+  strv_append_all (&argv, "/usr/bin/setpriv", "--reuid=" UID, "--regid=" UID, groups,
+                   "/usr/bin/env", "-u", "XDG_RUNTIME_DIR", "-u", "XDG_STATE_HOME", "-u",
+                   "XDG_DATA_HOME", "-u", "XDG_CONFIG_HOME", "-u", "SBX_CONFIG", h, "USER=tester",
+                   "ASAN_OPTIONS=detect_leaks=0", TU_SBX, "--project", p, NULL);
+  for (char *const *a = args; *a; a++)
+    strv_append (&argv, *a);
+  tu_run (r, p, NULL, NULL, 300, argv);
+}
+
+typedef void (*runner) (tu_result *, const char *, const char *, char *const *);
+
+#define RUN(fn, r, p, home, ...)                                                                   \
+  do                                                                                               \
+    {                                                                                              \
+      char *a_[] = { __VA_ARGS__, NULL };                                                          \
+      fn (r, p, home, a_);                                                                         \
+    }                                                                                              \
+  while (0)
+
+static void
+cleanup (runner fn, char *p, char *home)
+{
+  tu_result r;
+  RUN (fn, &r, p, home, "down", "--volumes");
+  tu_result_clear (&r);
+  engine_client *c = tu_engine ();
+  _cleanup_free_ char *label = xasprintf ("dev.sbx.project=%s", p);
+  json_t *imgs = NULL;
+  if (engine_image_list (c, label, &imgs, NULL) == 0)
+    {
+      size_t i;
+      json_t *im;
+      json_array_foreach (imgs, i, im)
+      {
+        sbx_error *e = NULL;
+        if (engine_image_remove (c, json_string_value (json_object_get (im, "Id")), true, &e) < 0)
+          sbx_error_free (e);
+      }
+      json_decref (imgs);
+    }
+  engine_client_free (c);
+  tu_rmrf (p);
+  tu_rmrf (home);
+  free (p);
+  free (home);
+}
+
+/* The engine's inspect of the project's running container (owned). */
+static json_t *
+inspect (const char *p)
+{
+  engine_client *c = tu_engine ();
+  _cleanup_free_ char *label = xasprintf ("dev.sbx.project=%s", p);
+  _cleanup_json_ json_t *list = NULL;
+  cr_assert_eq (engine_container_list (c, label, false, &list, NULL), 0);
+  cr_assert_eq (json_array_size (list), 1);
+  json_t *ins = NULL;
+  cr_assert_eq (
+      engine_container_inspect (
+          c, json_string_value (json_object_get (json_array_get (list, 0), "Id")), &ins, NULL),
+      0);
+  engine_client_free (c);
+  return ins;
+}
+
+/* ---- 1. the writable root filesystem ---- */
+
+Test (hardening, root_filesystem_is_writable_and_a_swap_starts_from_the_image)
+{
+  char *home = caller_home ();
+  char *p = project (0, NULL,
+                     "{ \"postCreateCommand\": \"echo made-at-create > /usr/local/x && "
+                     "mkdir -p /usr/local/lib/extra && grep CapEff /proc/self/status\" }");
+  tu_result r;
+  RUN (as_root, &r, p, home, "up");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  /* As root, still without a capability. */
+  cr_assert (strstr (r.err, "postCreateCommand: CapEff:\t0000000000000000"), "%s", r.err);
+  tu_result_clear (&r);
+  _cleanup_json_ json_t *ins = inspect (p);
+  json_t *hc = json_object_get (ins, "HostConfig");
+  cr_assert (json_is_false (json_object_get (hc, "ReadonlyRootfs")));
+  cr_assert_str_eq (json_string_value (json_array_get (json_object_get (hc, "CapDrop"), 0)), "ALL");
+  cr_assert_str_eq (json_string_value (json_array_get (json_object_get (hc, "SecurityOpt"), 0)),
+                    "no-new-privileges");
+  RUN (as_root, &r, p, home, "exec", "--", "sh", "-c",
+       "cat /usr/local/x; echo later > /usr/local/y && echo kept > \"$HOME/h\" && echo kept > f");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "made-at-create\n");
+  tu_result_clear (&r);
+  RUN (as_root, &r, p, home, "swap", "--force");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  /* The new container: the image again, its create-time commands rerun;
+     what was written outside the project and the home is gone. */
+  RUN (as_root, &r, p, home, "exec", "--", "sh", "-c",
+       "cat /usr/local/x; test -e /usr/local/y && echo y-survived; cat \"$HOME/h\" f");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "made-at-create\nkept\nkept\n");
+  tu_result_clear (&r);
+  cleanup (as_root, p, home);
+}
+
+Test (hardening, non_root_caller_gets_eacces_not_erofs_under_usr)
+{
+  char *home = caller_home (), *p = project (4242, NULL, NULL);
+  tu_result r;
+  RUN (as_caller, &r, p, home, "up");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  RUN (as_caller, &r, p, home, "exec", "--", "sh", "-c",
+       "touch /usr/x; touch /tmp/x && echo tmp-ok");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "tmp-ok\n");
+  cr_assert (strstr (r.err, "/usr/x") && strstr (r.err, "Permission denied"), "%s", r.err);
+  cr_assert_null (strstr (r.err, "Read-only file system"), "%s", r.err);
+  tu_result_clear (&r);
+  cleanup (as_caller, p, home);
+}
+
+Test (hardening, read_only_rootfs_narrows_even_from_an_untrusted_project_file)
+{
+  char *home = caller_home (), *p = project (0, NULL, NULL);
+  tu_write_file (p, ".sbx/config.json", "{ \"read_only_rootfs\": true }\n");
+  tu_result r;
+  RUN (as_root, &r, p, home, "up");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_null (strstr (r.err, "ignored"), "%s", r.err);
+  tu_result_clear (&r);
+  _cleanup_json_ json_t *ins = inspect (p);
+  cr_assert (
+      json_is_true (json_object_get (json_object_get (ins, "HostConfig"), "ReadonlyRootfs")));
+  RUN (as_root, &r, p, home, "exec", "--", "sh", "-c",
+       "touch /usr/local/x; touch /tmp/x && echo tmp-ok");
+  cr_assert_str_eq (r.out, "tmp-ok\n");
+  cr_assert (strstr (r.err, "Read-only file system"), "%s", r.err);
+  tu_result_clear (&r);
+  /* Back to writable in the project file: a widening, ignored untrusted,
+     kept read-only by the user's own file. */
+  _cleanup_free_ char *ucfg = xasprintf ("%s/config", home);
+  cr_assert_eq (mkdir (ucfg, 0755), 0);
+  tu_write_file (ucfg, "sbx/config.json", "{ \"read_only_rootfs\": true }\n");
+  tu_write_file (p, ".sbx/config.json", "{ \"read_only_rootfs\": false }\n");
+  RUN (as_root, &r, p, home, "exec", "--", "sh", "-c", "touch /usr/local/x");
+  cr_assert_neq (r.status, 0);
+  cr_assert (strstr (r.err, "'read_only_rootfs' ignored"), "%s", r.err);
+  cr_assert (strstr (r.err, "sbx trust"), "%s", r.err);
+  cr_assert (strstr (r.err, "Read-only file system"), "%s", r.err);
+  tu_result_clear (&r);
+  cleanup (as_root, p, home);
+}
