@@ -77,7 +77,7 @@ settle_existing (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx
     return 0;
   if (!*level_set && devenv_ctr_level (&ctr, level))
     *level_set = true;
-  const char *why = devenv_ctr_mismatch (&ctr, image_arg, *level_set ? level : NULL, NULL);
+  const char *why = devenv_ctr_mismatch (&ctr, image_arg, *level_set ? level : NULL, NULL, NULL);
   if (!why)
     return check_stale (ctx, c, p, cfg, &ctr, swap, err);
   cli_verbose (ctx, "replacing %s (%s changed)", p->container_name, why);

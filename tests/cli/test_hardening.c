@@ -223,3 +223,163 @@ Test (hardening, read_only_rootfs_narrows_even_from_an_untrusted_project_file)
   tu_result_clear (&r);
   cleanup (as_root, p, home);
 }
+
+/* ---- 2. the trusted opt-in to Docker's default hardening ---- */
+
+/* The image's user (as the Dev Containers images have one: with a shadow
+   entry, which sudo's account check needs), renumbered to the caller's
+   uid by sbx, may use sudo. */
+#define SUDOERS                                                                                    \
+  "RUN useradd -m tester && echo 'tester ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/tester\n"
+
+Test (hardening, trusted_runargs_give_sudo_in_post_create_command)
+{
+  char *home = caller_home ();
+  char *p = project (4242, SUDOERS,
+                     "{ \"runArgs\": [\"--cap-add=NET_RAW\", \"--security-opt\", "
+                     "\"no-new-privileges=false\"],\n"
+                     "  \"postCreateCommand\": \"sudo -n sh -c 'echo via-sudo > "
+                     "/usr/local/sudo-made' && id -un\" }\n");
+  tu_result r;
+  /* Untrusted: the property is named with what to do; sudo then fails,
+     and says why. */
+  RUN (as_caller, &r, p, home, "up");
+  cr_assert_eq (r.status, 125, "%s", r.err);
+  cr_assert (strstr (r.err, "\"runArgs\" not honoured: it widens isolation and this file is not "
+                            "trusted; run 'sbx trust'"),
+             "%s", r.err);
+  cr_assert (strstr (r.err, "sudo cannot work here"), "%s", r.err);
+  tu_result_clear (&r);
+  RUN (as_caller, &r, p, home, "trust");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  RUN (as_caller, &r, p, home, "up");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.err, "postCreateCommand: tester\n"), "%s", r.err);
+  tu_result_clear (&r);
+  RUN (as_caller, &r, p, home, "exec", "--", "sh", "-c",
+       "cat /usr/local/sudo-made; id -u; sudo -n id -u");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "via-sudo\n4242\n0\n");
+  tu_result_clear (&r);
+  _cleanup_json_ json_t *ins = inspect (p);
+  json_t *hc = json_object_get (ins, "HostConfig");
+  cr_assert_eq (json_array_size (json_object_get (hc, "CapAdd")), 14);
+  cr_assert_eq (json_array_size (json_object_get (hc, "SecurityOpt")), 0);
+  cr_assert_str_eq (
+      json_string_value (json_object_get (
+          json_object_get (json_object_get (ins, "Config"), "Labels"), "dev.sbx.hardening")),
+      "docker-default");
+  /* status and doctor say that the project runs with weaker hardening. */
+  RUN (as_caller, &r, p, home, "devenv", "status");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.out, "hardening:   docker-default, asked by .devcontainer/devcontainer.json "
+                            "\"runArgs\" (weaker than strict)"),
+             "%s", r.out);
+  cr_assert (strstr (r.out, "not given: no-setuid:"), "%s", r.out);
+  tu_result_clear (&r);
+  RUN (as_caller, &r, p, home, "--json", "devenv", "status");
+  _cleanup_json_ json_t *st = json_loads (r.out, 0, NULL);
+  cr_assert_not_null (st, "%s", r.out);
+  json_t *h = json_object_get (st, "hardening");
+  cr_assert_str_eq (json_string_value (json_object_get (h, "container")), "docker-default", "%s",
+                    r.out);
+  cr_assert (json_is_true (json_object_get (h, "weaker")));
+  tu_result_clear (&r);
+  RUN (as_caller, &r, p, home, "doctor");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.out, "  hardening        docker-default, asked by"), "%s", r.out);
+  cr_assert (strstr (r.out, "  root             no: Docker's default capabilities"), "%s", r.out);
+  tu_result_clear (&r);
+  RUN (as_caller, &r, p, home, "--json", "doctor");
+  _cleanup_json_ json_t *doc = json_loads (r.out, 0, NULL);
+  cr_assert_not_null (doc, "%s", r.out);
+  cr_assert_str_eq (
+      json_string_value (json_object_get (json_object_get (doc, "project"), "container_hardening")),
+      "docker-default");
+  tu_result_clear (&r);
+  cleanup (as_caller, p, home);
+}
+
+Test (hardening, config_key_opt_in_needs_trust_and_a_change_replaces_the_container)
+{
+  char *home = caller_home (), *p = project (0, NULL, NULL);
+  tu_write_file (p, ".sbx/config.json", "{ \"container_hardening\": \"docker-default\" }\n");
+  tu_result r;
+  RUN (as_root, &r, p, home, "up");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.err, "'container_hardening' ignored (it would give the container Docker's "
+                            "default capabilities without no-new-privileges): this file is not "
+                            "trusted; run 'sbx trust'"),
+             "%s", r.err);
+  tu_result_clear (&r);
+  RUN (as_root, &r, p, home, "exec", "--", "grep", "CapEff", "/proc/self/status");
+  cr_assert_str_eq (r.out, "CapEff:\t0000000000000000\n");
+  tu_result_clear (&r);
+  RUN (as_root, &r, p, home, "trust");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  /* The change replaces the container, and says so. */
+  RUN (as_root, &r, p, home, "up");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.err, "runs with hardening 'strict'; replacing it with one with hardening "
+                            "'docker-default', asked by \"container_hardening\" in"),
+             "%s", r.err);
+  tu_result_clear (&r);
+  /* Root has Docker's default capabilities, and no more. */
+  RUN (as_root, &r, p, home, "exec", "--", "grep", "CapEff", "/proc/self/status");
+  cr_assert_str_eq (r.out, "CapEff:\t00000000a80425fb\n");
+  tu_result_clear (&r);
+  /* Back to strict: replaced again. */
+  tu_write_file (p, ".sbx/config.json", "{ \"container_hardening\": \"strict\" }\n");
+  RUN (as_root, &r, p, home, "up");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.err, "runs with hardening 'docker-default'; replacing it with one with "
+                            "hardening 'strict'"),
+             "%s", r.err);
+  tu_result_clear (&r);
+  RUN (as_root, &r, p, home, "exec", "--", "grep", "CapEff", "/proc/self/status");
+  cr_assert_str_eq (r.out, "CapEff:\t0000000000000000\n");
+  tu_result_clear (&r);
+  RUN (as_root, &r, p, home, "devenv", "status");
+  cr_assert (strstr (r.out, "hardening:   strict (no capabilities, no-new-privileges)"), "%s",
+             r.out);
+  tu_result_clear (&r);
+  cleanup (as_root, p, home);
+}
+
+/* A trusted devcontainer.json asking for more than the safe subset: an
+   error (exit 125) naming the property and the option. */
+static void
+refused (const char *json, const char *property, const char *option)
+{
+  char *home = caller_home (), *p = project (0, NULL, json);
+  tu_result r;
+  RUN (as_root, &r, p, home, "trust");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  RUN (as_root, &r, p, home, "up");
+  cr_assert_eq (r.status, 125, "%s: %s", json, r.err);
+  _cleanup_free_ char *want = xasprintf ("\"%s\": ", property);
+  cr_assert (strstr (r.err, want), "%s: %s", json, r.err);
+  cr_assert (strstr (r.err, option), "%s: %s", json, r.err);
+  cr_assert (strstr (r.err, "remove it"), "%s: %s", json, r.err);
+  cr_assert_eq (strchr (r.err, '\n'), r.err + strlen (r.err) - 1, "one line: %s", r.err);
+  tu_result_clear (&r);
+  cleanup (as_root, p, home);
+}
+
+Test (hardening, what_the_opt_in_does_not_allow_is_an_error)
+{
+  refused ("{\"runArgs\": [\"--privileged\"]}", "runArgs", "--privileged");
+  refused ("{\"runArgs\": [\"--cap-add\", \"SYS_ADMIN\"]}", "runArgs", "SYS_ADMIN");
+  refused ("{\"runArgs\": [\"--cap-add=ALL\"]}", "runArgs", "ALL");
+  refused ("{\"runArgs\": [\"--security-opt\", \"seccomp=unconfined\"]}", "runArgs",
+           "seccomp=unconfined");
+  refused ("{\"runArgs\": [\"--network=host\"]}", "runArgs", "--network=host");
+  refused ("{\"runArgs\": [\"-v\", \"/:/host\"]}", "runArgs", "\"-v\"");
+  refused ("{\"runArgs\": [\"--device\", \"/dev/kvm\"]}", "runArgs", "--device");
+  refused ("{\"capAdd\": [\"SYS_PTRACE\"]}", "capAdd", "SYS_PTRACE");
+  refused ("{\"securityOpt\": [\"apparmor=unconfined\"]}", "securityOpt", "apparmor=unconfined");
+  refused ("{\"privileged\": true}", "privileged", "true");
+}

@@ -130,14 +130,31 @@ Test (devcontainer, every_property_is_honoured_refused_or_warned_once)
   cr_assert_str_eq (dc->workspace, project);
 }
 
-Test (devcontainer, trusted_file_gets_ports_and_initialize)
+static void
+trust (void)
 {
-  fixture ("every-property");
   sbx_trust_entry *e = NULL;
   size_t n = 0;
   sbx_error *err = NULL;
   cr_assert_eq (sbx_trust_project (project, &e, &n, &err), 0);
   sbx_trust_entries_free (e, n);
+}
+
+Test (devcontainer, trusted_file_gets_ports_and_initialize)
+{
+  fixture ("every-property");
+  trust ();
+  /* Trusted, what widens the container beyond the safe subset is an
+     error naming the property and the option. */
+  _cleanup_free_ char *msg = load_error (project);
+  cr_assert (strstr (msg, "\"runArgs\": option \"--network=host\" is not allowed"), "%s", msg);
+  /* Without those properties. */
+  _cleanup_free_ char *cmd
+      = xasprintf ("sed -i -E '/\"(privileged|capAdd|securityOpt|mounts|runArgs)\"/d' "
+                   "'%s/.devcontainer/devcontainer.json'",
+                   project);
+  cr_assert_eq (system (cmd), 0);
+  trust ();
   _cleanup_devcontainer_ devenv_devcontainer *dc = load (project);
   cr_assert (dc->trusted);
   cr_assert_eq (dc->n_ports, 2);
@@ -152,10 +169,44 @@ Test (devcontainer, trusted_file_gets_ports_and_initialize)
   cr_assert_str_eq (dc->initialize, "touch /tmp/sbx-dc-initialize-must-not-run");
   cr_assert_eq (warned (dc, "initializeCommand"), 0);
   cr_assert_eq (warned (dc, "appPort"), 0);
-  /* What sbx never does stays a warning, trusted or not. */
-  cr_assert_eq (warned (dc, "mounts"), 1);
-  cr_assert_eq (warned (dc, "runArgs"), 1);
-  cr_assert_eq (warned (dc, "privileged"), 1);
+  cr_assert_not (dc->docker_caps);
+}
+
+static void put (const char *rel, const char *text);
+
+/* The image fixture with this devcontainer.json, trusted. */
+static devenv_devcontainer *
+trusted (const char *json)
+{
+  if (!project)
+    fixture ("image");
+  put (".devcontainer/devcontainer.json", json);
+  trust ();
+  return load (project);
+}
+
+Test (devcontainer, trusted_runargs_capadd_securityopt_ask_for_docker_default_caps)
+{
+  _cleanup_devcontainer_ devenv_devcontainer *a
+      = trusted ("{\"image\": \"x\", \"runArgs\": [\"--cap-add\", \"chown\", "
+                 "\"--security-opt=no-new-privileges:false\"]}");
+  cr_assert (a->docker_caps);
+  cr_assert_eq (a->no_new_privileges, 0);
+  cr_assert_str_eq (a->hardening_by, ".devcontainer/devcontainer.json \"runArgs\"");
+  _cleanup_devcontainer_ devenv_devcontainer *b
+      = trusted ("{\"image\": \"x\", \"capAdd\": [\"CAP_NET_RAW\"], \"privileged\": false}");
+  cr_assert (b->docker_caps);
+  cr_assert_eq (b->no_new_privileges, -1);
+  _cleanup_devcontainer_ devenv_devcontainer *c
+      = trusted ("{\"image\": \"x\", \"securityOpt\": [\"no-new-privileges\"]}");
+  cr_assert_not (c->docker_caps);
+  cr_assert_eq (c->no_new_privileges, 1);
+  cr_assert_eq (strv_len (c->warnings), 0);
+  /* A value missing. */
+  put (".devcontainer/devcontainer.json", "{\"image\": \"x\", \"runArgs\": [\"--cap-add\"]}");
+  trust ();
+  _cleanup_free_ char *m1 = load_error (project);
+  cr_assert (strstr (m1, "\"--cap-add\" needs a value"), "%s", m1);
 }
 
 static char *

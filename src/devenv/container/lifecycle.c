@@ -239,9 +239,13 @@ run_step (engine_client *c, const char *id, const devenv_spec *spec, const char 
   if (r.exit_code == 0)
     return 0;
   return sbx_fail (err, SBX_ERR_GENERIC, "%s failed with exit status %d%s", step, r.exit_code,
-                   so.nnp ? "; sudo cannot work here: the container runs without capabilities "
-                            "and with no-new-privileges (install as root in the Dockerfile, "
-                            "or in a local feature)"
+                   so.nnp && !spec->rt->no_nnp
+                       ? "; sudo cannot work here: the container runs without capabilities and "
+                         "with no-new-privileges (install as root in the Dockerfile or in a local "
+                         "feature, or let a trusted project ask for Docker's default capabilities: "
+                         "\"container_hardening\": \"docker-default\" in .sbx/config.json, or "
+                         "runArgs \"--security-opt\", \"no-new-privileges=false\" in "
+                         "devcontainer.json, then 'sbx trust')"
                    : r.exit_code == 127 ? " (command not found)"
                                         : "");
 }
