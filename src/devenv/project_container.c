@@ -106,6 +106,7 @@ devenv_runtime_clear (devenv_project_runtime *r)
   free (r->digest);
   free (r->initialize);
   free (r->hardening_by);
+  free (r->user_name);
   memset (r, 0, sizeof *r);
 }
 
@@ -142,6 +143,7 @@ devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const devenv_p
       if (json_object_size (dc->lifecycle))
         out->rt.lifecycle = json_incref (dc->lifecycle);
       out->initialize = dc->initialize ? xstrdup (dc->initialize) : NULL;
+      out->user_name = dc->user ? xstrdup (dc->user) : NULL;
       if (dc->docker_caps)
         {
           out->rt.docker_caps = true;
@@ -157,6 +159,7 @@ devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const devenv_p
                                      cfg->source ? cfg->source : "the configuration");
     }
   out->rt.hardening_by = out->hardening_by;
+  out->rt.user_name = out->user_name;
   out->rt.workdir = out->workdir;
   /* The digest is the file's: ports given on the command line have their
      own label (they stay until `sbx down`). */

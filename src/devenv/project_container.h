@@ -43,7 +43,7 @@ typedef struct devenv_project_runtime
   devenv_runtime rt;
   char *workdir, *digest;
   char *initialize; /* initializeCommand of a trusted file, or NULL */
-  char *hardening_by;
+  char *hardening_by, *user_name;
 } devenv_project_runtime;
 int devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const devenv_port *ports,
                          size_t n_ports, const devenv_hooks *h, devenv_project_runtime *out,

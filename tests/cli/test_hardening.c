@@ -62,8 +62,11 @@ as_root (tu_result *r, const char *p, const char *home, char *const *args)
   tu_run (r, p, NULL, NULL, 300, argv);
 }
 
-/* sbx as uid/gid 4242 (no passwd entry on the host, USER=tester, in the
-   docker group).  SBX_NO_AGENT is kept: it chooses the exec path. */
+/* The caller's login name (USER). */
+static const char *caller_name = "tester";
+
+/* sbx as uid/gid 4242 (no passwd entry on the host, USER=caller_name, in
+   the docker group).  SBX_NO_AGENT is kept: it chooses the exec path. */
 static void
 as_caller (tu_result *r, const char *p, const char *home, char *const *args)
 {
@@ -71,10 +74,11 @@ as_caller (tu_result *r, const char *p, const char *home, char *const *args)
   cr_assert_not_null (g, "no docker group: the engine's socket is root's only");
   _cleanup_free_ char *groups = xasprintf ("--groups=%u", (unsigned) g->gr_gid);
   _cleanup_free_ char *h = xasprintf ("HOME=%s", home);
+  _cleanup_free_ char *u = xasprintf ("USER=%s", caller_name);
   _cleanup_strv_ char **argv = NULL;
   strv_append_all (&argv, "/usr/bin/setpriv", "--reuid=" UID, "--regid=" UID, groups,
                    "/usr/bin/env", "-u", "XDG_RUNTIME_DIR", "-u", "XDG_STATE_HOME", "-u",
-                   "XDG_DATA_HOME", "-u", "XDG_CONFIG_HOME", "-u", "SBX_CONFIG", h, "USER=tester",
+                   "XDG_DATA_HOME", "-u", "XDG_CONFIG_HOME", "-u", "SBX_CONFIG", h, u,
                    "ASAN_OPTIONS=detect_leaks=0", TU_SBX, "--project", p, NULL);
   for (char *const *a = args; *a; a++)
     strv_append (&argv, *a);
@@ -382,4 +386,51 @@ Test (hardening, what_the_opt_in_does_not_allow_is_an_error)
   refused ("{\"capAdd\": [\"SYS_PTRACE\"]}", "capAdd", "SYS_PTRACE");
   refused ("{\"securityOpt\": [\"apparmor=unconfined\"]}", "securityOpt", "apparmor=unconfined");
   refused ("{\"privileged\": true}", "privileged", "true");
+}
+
+/* ---- 4. remoteUser / containerUser / updateRemoteUserUID ---- */
+
+Test (hardening, remote_user_names_the_image_user_renumbered_to_the_caller)
+{
+  /* The image has a user tester (with a home); the caller is alice. */
+  caller_name = "alice";
+  char *home = caller_home ();
+  char *p = project (4242, SUDOERS,
+                     "{ \"remoteUser\": \"tester\", \"containerUser\": \"root\",\n"
+                     "  \"updateRemoteUserUID\": false,\n"
+                     "  \"postCreateCommand\": \"whoami\" }\n");
+  tu_result r;
+  RUN (as_caller, &r, p, home, "up");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.err, "postCreateCommand: tester\n"), "%s", r.err);
+  cr_assert (strstr (r.err, "\"updateRemoteUserUID\": false not honoured: sbx always gives the "
+                            "container user your uid:gid"),
+             "%s", r.err);
+  cr_assert_null (strstr (r.err, "\"remoteUser\" not honoured"), "%s", r.err);
+  tu_result_clear (&r);
+  RUN (as_caller, &r, p, home, "exec", "--", "sh", "-c",
+       "whoami; id -u; id -g; echo \"$HOME $USER\"; stat -c %u \"$HOME\"");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "tester\n4242\n4242\n/home/tester tester\n4242\n");
+  tu_result_clear (&r);
+  cleanup (as_caller, p, home);
+  caller_name = "tester";
+}
+
+Test (hardening, remote_user_root_for_a_caller_who_is_not_root_runs_as_the_caller)
+{
+  char *home = caller_home ();
+  char *p = project (4242, NULL, "{ \"remoteUser\": \"root\" }\n");
+  tu_result r;
+  RUN (as_caller, &r, p, home, "up");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.err, "\"remoteUser\": \"root\" not honoured: commands run as your uid:gid "
+                            "(4242:4242) under your login name"),
+             "%s", r.err);
+  tu_result_clear (&r);
+  RUN (as_caller, &r, p, home, "exec", "--", "sh", "-c", "whoami; id -u");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "tester\n4242\n");
+  tu_result_clear (&r);
+  cleanup (as_caller, p, home);
 }

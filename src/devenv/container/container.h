@@ -130,6 +130,9 @@ typedef struct devenv_runtime
   bool docker_caps;
   bool no_nnp;
   const char *hardening_by; /* what asked for it, for messages (NULL: none) */
+  /* The name the user takes (devcontainer.json remoteUser, else
+     containerUser) when the spec names none; NULL: user.c chooses. */
+  const char *user_name;
 } devenv_runtime;
 
 /* "strict", "docker-default" (caps, no no-new-privileges) or

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define DC_MAX (4 * 1024 * 1024)
 
@@ -41,6 +42,7 @@ devenv_devcontainer_free (devenv_devcontainer *dc)
   strv_free (dc->cache_from);
   free (dc->remote_user);
   free (dc->container_user);
+  free (dc->user);
   free (dc->hardening_by);
   strv_free (dc->features);
   json_decref (dc->feature_options);
@@ -646,9 +648,6 @@ static const struct
   { "overrideFeatureInstallOrder", "features install in the order they are listed" },
   { "customizations", "editor settings: sbx has no editor" },
   { "workspaceMount", "the project is mounted at its own path" },
-  { "remoteUser", "not applied: commands run as your uid:gid" },
-  { "containerUser", "not applied: commands run as your uid:gid" },
-  { "updateRemoteUserUID", "not applied: commands run as your uid:gid" },
   { NULL, NULL },
 };
 
@@ -677,6 +676,9 @@ static const char *const known[] = { "name",
                                      "capAdd",
                                      "securityOpt",
                                      "privileged",
+                                     "remoteUser",
+                                     "containerUser",
+                                     "updateRemoteUserUID",
                                      NULL };
 
 static bool
@@ -823,6 +825,24 @@ parse (devenv_devcontainer *dc, const char *project_dir, json_t *j, sbx_error **
     return sbx_fail (err, SBX_ERR_INVALID, "%s: \"updateRemoteUserUID\" must be true or false",
                      name);
   dc->update_remote_user_uid = uu ? json_is_true (uu) : -1;
+  if (dc->update_remote_user_uid == 0)
+    warn (&dc->warnings,
+          "%s: \"updateRemoteUserUID\": false not honoured: sbx always gives the container user "
+          "your uid:gid (so that the project's files stay yours)",
+          name);
+  /* The user commands run as: remoteUser, else containerUser, renumbered
+     to the caller's uid/gid.  Root is root's alone: another caller runs
+     as itself, under its own name. */
+  const char *user = dc->remote_user ? dc->remote_user : dc->container_user;
+  if (user && strcmp (user, "root") == 0 && getuid () != 0)
+    warn (
+        &dc->warnings,
+        "%s: \"%s\": \"root\" not honoured: commands run as your uid:gid (%u:%u) under your "
+        "login name; install as root in the Dockerfile (or ask for sudo: \"container_hardening\")",
+        name, dc->remote_user ? "remoteUser" : "containerUser", (unsigned) getuid (),
+        (unsigned) getgid ());
+  else if (user && *user)
+    dc->user = xstrdup (user);
   _cleanup_free_ char *cfgdir = xstrdup (dc->path);
   *strrchr (cfgdir, '/') = '\0';
   if (ports (dc, j, err) < 0 || initialize (dc, json_object_get (j, "initializeCommand"), err) < 0

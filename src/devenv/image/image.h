@@ -99,6 +99,10 @@ typedef struct devenv_devcontainer
   /* Section 2 (the container user) reads these; -1: not said. */
   char *remote_user, *container_user;
   int update_remote_user_uid;
+  /* The name commands run under (renumbered to the caller's uid/gid):
+     remoteUser, else containerUser; NULL: none, or root asked by a caller
+     who is not root (a warning). */
+  char *user;
   /* Docker's default capability set asked (runArgs --cap-add, capAdd,
      --security-opt no-new-privileges=false, securityOpt; trusted files
      only), and no-new-privileges: -1 not said, 0 off, 1 on. */
