@@ -1,6 +1,8 @@
 /* cmd_devenv.c: sbx devenv build | status | invalidate */
 #include "cli.h"
 #include "cli_devenv.h"
+#include "devenv/project_container.h"
+#include "guarantees.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -179,9 +181,31 @@ do_status (cli_ctx *ctx, sbx_project *p, engine_client *c, args *a)
   if (devenv_status_get (c, p, &o, &st, &err) < 0)
     return cli_report (ctx, err);
   const devenv_plan *plan = st.plan;
+  /* The hardening the project asks for, and the container's. */
+  sbx_config cfg;
+  sbx_config_init_default (&cfg);
+  _cleanup_free_ char *hardening = NULL, *hardening_by = NULL;
+  if (sbx_config_load (&cfg, p->dir, &err) < 0
+      || devenv_project_hardening (p, &cfg, &hardening, &hardening_by, &err) < 0)
+    {
+      sbx_config_clear (&cfg);
+      devenv_status_clear (&st);
+      return cli_report (ctx, steal_pointer (&err));
+    }
+  sbx_config_clear (&cfg);
+  bool weaker = strcmp (hardening, "strict") != 0
+                || (st.container_hardening && strcmp (st.container_hardening, "strict") != 0);
   if (ctx->json)
     {
       json_t *j = plan_json (plan);
+      json_object_set_new (
+          j, "hardening",
+          json_pack (
+              "{s:s,s:o,s:o,s:b,s:o}", "project", hardening, "asked_by",
+              hardening_by ? json_string (hardening_by) : json_null (), "container",
+              st.container_hardening ? json_string (st.container_hardening) : json_null (),
+              "weaker", weaker, "not_given",
+              sbx_hardening_report (st.container_hardening ? st.container_hardening : hardening)));
       json_object_set_new (j, "image_present", json_boolean (st.image_present));
       json_object_set_new (j, "image_id", st.image_id ? json_string (st.image_id) : json_null ());
       json_object_set_new (j, "invalidated", json_boolean (st.invalidated));
@@ -219,6 +243,22 @@ do_status (cli_ctx *ctx, sbx_project *p, engine_client *c, args *a)
         printf ("container:   none\n");
       printf ("state:       %s%s%s\n", st.stale ? "stale" : "fresh", st.why ? ": " : "",
               st.why ? st.why : "");
+      if (weaker)
+        {
+          printf ("hardening:   %s%s%s (weaker than strict)", hardening,
+                  hardening_by ? ", asked by " : "", hardening_by ? hardening_by : "");
+          if (st.container_hardening && strcmp (st.container_hardening, hardening) != 0)
+            printf ("; the container runs with '%s': 'sbx up' replaces it", st.container_hardening);
+          printf ("\n");
+          const char *name;
+          json_t *row;
+          _cleanup_json_ json_t *lost
+              = sbx_hardening_report (st.container_hardening ? st.container_hardening : hardening);
+          json_object_foreach (lost, name, row) printf (
+              "  not given: %s: %s\n", name, json_string_value (json_object_get (row, "how")));
+        }
+      else
+        printf ("hardening:   strict (no capabilities, no-new-privileges)\n");
       /* What the project's files ask that sbx does not do. */
       for (char **w = plan->warnings; w && *w; w++)
         printf ("warning:     %s\n", *w);

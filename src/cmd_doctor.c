@@ -2,6 +2,7 @@
    Landlock, seccomp, bwrap, nsjail) and what each isolation level selects
    here, and why. */
 #include "cli.h"
+#include "devenv/project_container.h"
 #include "guarantees.h"
 #include "select.h"
 #include "util.h"
@@ -81,6 +82,53 @@ print_guarantees (json_t *g)
       }
 }
 
+/* The project of the current directory (or --project), when there is one:
+   the hardening its container runs with, and what that loses. */
+static json_t *
+project_report (cli_ctx *ctx, engine_client *c)
+{
+  _cleanup_project_ sbx_project *p = NULL;
+  sbx_config cfg;
+  memset (&cfg, 0, sizeof cfg);
+  sbx_error *err = NULL;
+  _cleanup_free_ char *mode = NULL, *by = NULL;
+  if (cli_open_project (ctx, &p, &cfg, &err) < 0
+      || devenv_project_hardening (p, &cfg, &mode, &by, &err) < 0)
+    {
+      sbx_error_free (err);
+      sbx_config_clear (&cfg);
+      return NULL;
+    }
+  sbx_config_clear (&cfg);
+  _cleanup_ctr_ devenv_ctr ctr = { 0 };
+  if (c && devenv_container_find (c, p, &ctr, &err) < 0)
+    sbx_error_free (err);
+  const char *running = ctr.json ? ctr.hardening : NULL;
+  return json_pack ("{s:s,s:s,s:o,s:o,s:o}", "dir", p->dir, "hardening", mode, "asked_by",
+                    by ? json_string (by) : json_null (), "container_hardening",
+                    running ? json_string (running) : json_null (), "not_given",
+                    sbx_hardening_report (running ? running : mode));
+}
+
+static void
+print_project (json_t *pr)
+{
+  if (!pr)
+    return;
+  printf ("project %s\n", json_string_value (json_object_get (pr, "dir")));
+  const char *mode = json_string_value (json_object_get (pr, "hardening"));
+  const char *by = json_string_value (json_object_get (pr, "asked_by"));
+  const char *running = json_string_value (json_object_get (pr, "container_hardening"));
+  printf ("  hardening        %s%s%s%s\n", mode, by ? ", asked by " : "", by ? by : "",
+          strcmp (mode, "strict") ? " (weaker than strict)" : "");
+  if (running && strcmp (running, mode) != 0)
+    printf ("  container        runs with '%s' ('sbx up' replaces it)\n", running);
+  const char *name;
+  json_t *row;
+  json_object_foreach (json_object_get (pr, "not_given"), name, row)
+      printf ("  %-16s no: %s\n", name, json_string_value (json_object_get (row, "how")));
+}
+
 static void
 print_text (json_t *eng, json_t *host)
 {
@@ -126,12 +174,14 @@ print_text (json_t *eng, json_t *host)
 int
 cmd_doctor (cli_ctx *ctx, int argc, char **argv)
 {
-  static const char usage[] =
-      "usage: sbx doctor\n\nReport the engine (address, versions, runtimes, storage\n"
-      "driver), the host probes (Landlock ABI, seccomp, bwrap, nsjail) and which\n"
-      "backend each isolation level selects here, and why; then which guarantees\n"
-      "each level gives on this machine (yes/no, and why not).  Exit 0 even when\n"
-      "something is missing: the report says what.\n";
+  static const char usage[]
+      = "usage: sbx doctor\n\nReport the engine (address, versions, runtimes, storage\n"
+        "driver), the host probes (Landlock ABI, seccomp, bwrap, nsjail) and which\n"
+        "backend each isolation level selects here, and why; then which guarantees\n"
+        "each level gives on this machine (yes/no, and why not); in a project, the\n"
+        "hardening of its container and what a trusted opt-in to Docker's default\n"
+        "capabilities takes away.  Exit 0 even when something is missing: the\n"
+        "report says what.\n";
   int rc;
   if (cli_opt_bare (ctx, argc, argv, usage, &rc))
     return rc;
@@ -158,12 +208,18 @@ cmd_doctor (cli_ctx *ctx, int argc, char **argv)
   sbx_kernel_caps kc;
   sbx_kernel_caps_probe (&kc);
   json_object_set_new (host, "guarantees", sbx_guarantees_report (&probes, &kc));
+  _cleanup_json_ json_t *project = project_report (ctx, why ? NULL : c);
   if (ctx->json)
     {
       _cleanup_json_ json_t *o = json_pack ("{s:O,s:O}", "engine", eng, "host", host);
+      if (project)
+        json_object_set (o, "project", project);
       cli_print_json (o);
     }
   else
-    print_text (eng, host);
+    {
+      print_text (eng, host);
+      print_project (project);
+    }
   return 0;
 }

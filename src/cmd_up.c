@@ -15,8 +15,10 @@ help (void)
   printf ("usage: sbx up [--image REF] [--isolation container|maximum] [--runtime R] [--swap]\n"
           "              [-p PORT[:PORT]]...\n\n"
           "Start the project container: hardened (no capabilities, no-new-privileges,\n"
-          "read-only root, no network unless allowed), the project mounted at its own\n"
-          "path, commands running as your uid:gid.  Memory is bounded by max_memory_mb\n"
+          "no network unless allowed; its root filesystem a writable layer of its own\n"
+          "that a swap discards, read-only with \"read_only_rootfs\": true in the\n"
+          "configuration), the project mounted at its own path, commands running as\n"
+          "your uid:gid.  Memory is bounded by max_memory_mb\n"
           "(config), else half of the RAM up to 4 GiB; at most 4096 processes.\n\n"
           "  --image REF      run this image (remembered for later commands until 'sbx down')\n"
           "  --isolation L    container (runc, default) or maximum (gVisor)\n"
@@ -75,7 +77,7 @@ settle_existing (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx
     return 0;
   if (!*level_set && devenv_ctr_level (&ctr, level))
     *level_set = true;
-  const char *why = devenv_ctr_mismatch (&ctr, image_arg, *level_set ? level : NULL, NULL);
+  const char *why = devenv_ctr_mismatch (&ctr, image_arg, *level_set ? level : NULL, NULL, NULL);
   if (!why)
     return check_stale (ctx, c, p, cfg, &ctr, swap, err);
   cli_verbose (ctx, "replacing %s (%s changed)", p->container_name, why);

@@ -64,3 +64,25 @@ sbx_level_parse (const char *s, sbx_level *out, sbx_error **err)
                    "unknown isolation level '%s'; use off, default, enhanced, container or maximum",
                    s);
 }
+
+const char *
+sbx_hardening_name (sbx_hardening h)
+{
+  return h == SBX_HARDENING_DOCKER_DEFAULT ? "docker-default" : "strict";
+}
+
+int
+sbx_hardening_parse (const char *s, sbx_hardening *out, sbx_error **err)
+{
+  if (strcmp (s, "strict") == 0)
+    *out = SBX_HARDENING_STRICT;
+  else if (strcmp (s, "docker-default") == 0)
+    *out = SBX_HARDENING_DOCKER_DEFAULT;
+  else
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "unknown container hardening '%s'; use strict (the default: no capabilities, "
+                     "no-new-privileges) or docker-default (Docker's default capabilities, "
+                     "without no-new-privileges)",
+                     s);
+  return 0;
+}

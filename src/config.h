@@ -22,6 +22,12 @@ typedef enum
   SBX_LEVEL_MAXIMUM,
 } sbx_level;
 
+typedef enum
+{
+  SBX_HARDENING_STRICT = 0,
+  SBX_HARDENING_DOCKER_DEFAULT,
+} sbx_hardening;
+
 typedef struct sbx_config
 {
   bool enabled; /* false: isolation off whatever the level says */
@@ -35,6 +41,13 @@ typedef struct sbx_config
   sbx_level isolation;
   char *runtime; /* OCI runtime for the maximum level ("runsc") */
   char *image;   /* image of the project container, NULL: the devenv image */
+  /* The project container's root filesystem is read-only (narrowing; the
+     default is a writable layer of its own, which a swap discards). */
+  bool read_only_rootfs;
+  /* The project container's hardening: strict (no capabilities,
+     no-new-privileges) or, asked by a trusted file, Docker's default
+     capability set without no-new-privileges (widening). */
+  sbx_hardening hardening;
   char *source;  /* files the values came from, for messages */
   /* Narrowing lists: each file's entries are added, never replaced. */
   char **deny_read;       /* extra paths never readable (credentials) */
@@ -57,6 +70,9 @@ void sbx_config_clear (sbx_config *cfg);
 int sbx_config_load (sbx_config *cfg, const char *project_dir, sbx_error **err);
 
 const char *sbx_level_name (sbx_level level);
+/* "strict" or "docker-default", and back. */
+const char *sbx_hardening_name (sbx_hardening h);
+int sbx_hardening_parse (const char *s, sbx_hardening *out, sbx_error **err);
 int sbx_level_parse (const char *s, sbx_level *out, sbx_error **err);
 
 #endif

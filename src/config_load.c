@@ -22,7 +22,9 @@
    allow_network or allow_write true where the user's is false;
    read_only_dirs, writable_dirs, allow_unix_sockets, pass_env with an entry
    the user's list lacks; isolation lower; runtime other than the user's;
-   max_memory_mb / max_cpu_pct higher, or 0 (unlimited), than a user limit.
+   max_memory_mb / max_cpu_pct higher, or 0 (unlimited), than a user limit;
+   read_only_rootfs false where the user's is true; container_hardening
+   docker-default where the user's is strict.
    Everything else (narrower values, image, deny_read, protected_paths)
    applies.  A project without .sbx/config.json has nothing to trust.  Relative directories
    are taken relative to the project directory, "~/" to $HOME.
@@ -244,7 +246,7 @@ set_from (char **from, const src *s)
 #define KNOWN_KEYS                                                                                 \
   "enabled, type, allow_network, allow_write, read_only_dirs, writable_dirs, max_memory_mb, "      \
   "max_cpu_pct, isolation, runtime, image, deny_read, protected_paths, allow_unix_sockets, "       \
-  "pass_env"
+  "pass_env, read_only_rootfs, container_hardening"
 
 /* Apply one key of a file to cfg. */
 static int
@@ -320,6 +322,20 @@ apply_key (sbx_config *cfg, const src *s, const char *key, json_t *v, sbx_error 
     }
   else if (strcmp (key, "image") == 0)
     r = get_string (s, key, v, true, &cfg->image, err);
+  else if (strcmp (key, "read_only_rootfs") == 0)
+    r = get_bool (s, key, v, &cfg->read_only_rootfs, err);
+  else if (strcmp (key, "container_hardening") == 0)
+    {
+      if (!json_is_string (v))
+        r = bad (s, key, err, "'container_hardening' must be a string, not %s", json_type_name (v));
+      else
+        {
+          _cleanup_error_ sbx_error *herr = NULL;
+          r = sbx_hardening_parse (json_string_value (v), &cfg->hardening, &herr);
+          if (r < 0)
+            r = bad (s, key, err, "%s", herr->msg);
+        }
+    }
   else
     r = bad (s, key, err, "unknown key '%s'; known keys: " KNOWN_KEYS, key);
   return r < 0 ? -1 : 0;
@@ -390,6 +406,15 @@ widens (const char *key, const sbx_config *cfg, const sbx_config *base)
                                                                   : NULL;
   if (strcmp (key, "max_cpu_pct") == 0)
     return looser_limit (cfg->max_cpu_pct, base->max_cpu_pct) ? "it would raise the limit" : NULL;
+  if (strcmp (key, "read_only_rootfs") == 0)
+    return !cfg->read_only_rootfs && base->read_only_rootfs
+               ? "it would make the container's root filesystem writable"
+               : NULL;
+  if (strcmp (key, "container_hardening") == 0)
+    return cfg->hardening > base->hardening
+               ? "it would give the container Docker's default capabilities without "
+                 "no-new-privileges"
+               : NULL;
   return NULL; /* image, deny_read, protected_paths: never wider */
 }
 

@@ -166,6 +166,36 @@ container_row (sbx_guarantee g, const char **how)
 }
 
 bool
+sbx_guarantee_given_hardening (sbx_guarantee g, const char *hardening, const char **how)
+{
+  bool caps = hardening && strncmp (hardening, "docker-default", 14) == 0;
+  bool nnp = !hardening || strcmp (hardening, "docker-default") != 0;
+  if (caps && g == SBX_G_ROOT)
+    return missing (how, nnp ? "Docker's default capabilities (the project's trusted opt-in): "
+                               "root in the container can chown, kill, bind low ports"
+                             : "Docker's default capabilities without no-new-privileges (the "
+                               "project's trusted opt-in): sudo works, root in the container can "
+                               "chown, kill, bind low ports");
+  if (!nnp && g == SBX_G_NO_SETUID)
+    return missing (how, "without no-new-privileges the agent installs no seccomp filter: root in "
+                         "the container can set setuid bits in the project");
+  return container_row (g, how);
+}
+
+json_t *
+sbx_hardening_report (const char *hardening)
+{
+  json_t *out = json_object ();
+  for (int g = 0; g < SBX_G_COUNT; g++)
+    {
+      const char *how;
+      if (!sbx_guarantee_given_hardening ((sbx_guarantee) g, hardening, &how))
+        json_object_set_new (out, rows[g].name, json_pack ("{s:b,s:s}", "given", 0, "how", how));
+    }
+  return out;
+}
+
+bool
 sbx_guarantee_given (sbx_backend b, sbx_guarantee g, const sbx_kernel_caps *k, const char **how)
 {
   switch (b)

@@ -45,6 +45,14 @@ const char *sbx_guarantee_text (sbx_guarantee g);
    why not (static strings). */
 bool sbx_guarantee_given (sbx_backend b, sbx_guarantee g, const sbx_kernel_caps *k,
                           const char **how);
+/* The project container's row g under its hardening ("strict", or a
+   trusted project's opt-in: "docker-default", Docker's default
+   capabilities without no-new-privileges, or "docker-default-caps", those
+   capabilities with no-new-privileges). */
+bool sbx_guarantee_given_hardening (sbx_guarantee g, const char *hardening, const char **how);
+/* {"name": {"given": false, "how": why}} for each row the project
+   container loses under hardening (empty for "strict"). */
+json_t *sbx_hardening_report (const char *hardening);
 /* The first row that backend misses here, or SBX_G_COUNT. */
 sbx_guarantee sbx_guarantee_first_missing (sbx_backend b, const sbx_kernel_caps *k);
 /* {"name": {"text":..., "off": {"given":b,"how":s}, "default": ..., ...}} for

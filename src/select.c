@@ -378,8 +378,8 @@ try_level (sbx_level level, const sbx_probes *p, sbx_selection *s, rbuf *r)
       if (p->engine)
         {
           set (s, level, SBX_BACKEND_DOCKER, false, false);
-          say (r, "a hardened Docker container (no capabilities, no-new-privileges, read-only "
-                  "root, network off unless allowed)");
+          say (r, "a hardened Docker container (no capabilities, no-new-privileges, network "
+                  "off unless allowed)");
           return true;
         }
       say (r, "container needs a Docker engine: ");

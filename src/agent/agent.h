@@ -55,7 +55,8 @@ void agent_exit_like (int status) __attribute__ ((noreturn));
 void agent_ignore_signals (void);
 
 /* Install the seccomp filter of commands (src/agent/seccomp.c): no setuid
-   or setgid bit, no device node.  0, or -1 with errno. */
+   or setgid bit, no device node; none in a container that runs without
+   no-new-privileges ("docker-default" hardening).  0, or -1 with errno. */
 int agent_seccomp_install (void);
 
 /* The name of the environment variable carrying an exec's token. */

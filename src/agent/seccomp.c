@@ -10,8 +10,21 @@
    pointer) and io_uring (its operations bypass seccomp) answer ENOSYS, so
    that programs fall back to the calls above.  x86-64 and aarch64 only;
    any other architecture (x32 and i386 on x86-64 among them) is refused:
-   ENOSYS for x32 calls, the process killed for any other. */
+   ENOSYS for x32 calls, the process killed for any other.
+
+   A container that a trusted project asked to run with Docker's default
+   capabilities and without no-new-privileges (its hardening
+   "docker-default", DEVENV_HARDENING_ENV in its environment) gets no
+   filter: installing one needs no-new-privileges (or CAP_SYS_ADMIN), and
+   no-new-privileges would stop sudo, which is what the project asked for.
+   The filter is left out only when the process really runs without
+   no-new-privileges: the variable alone (which a command could set for
+   a child) changes nothing where the container has it. */
 #include "agent/agent.h"
+#include "devenv/labels.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -163,6 +176,9 @@ aarch64 (prog *p)
 int
 agent_seccomp_install (void)
 {
+  const char *mode = getenv (DEVENV_HARDENING_ENV);
+  if (mode && strcmp (mode, "docker-default") == 0 && prctl (PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0)
+    return 0;
   static prog p;
   prog x = { .n = 0 }, a = { .n = 0 };
   x86_64 (&x);

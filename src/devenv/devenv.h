@@ -28,6 +28,7 @@ typedef struct devenv_status
   char *container_state; /* "running", "exited"... */
   char *container_key;   /* its dev.sbx.image-key label ("" when none) */
   char *container_image; /* its dev.sbx.image label */
+  char *container_hardening; /* its dev.sbx.hardening label ("strict" when none) */
   bool stale;            /* the image for the key is missing, or the
                             container runs another key */
   char *why;             /* why stale, or NULL */

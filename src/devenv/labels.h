@@ -43,6 +43,25 @@
 #define DEVENV_LABEL_PORTS "dev.sbx.ports"
 /* The name of the container's socket in the agent directory. */
 #define DEVENV_LABEL_AGENT "dev.sbx.agent"
+/* Its hardening (devenv_hardening_name): "strict" (no capabilities,
+   no-new-privileges), "docker-default" (Docker's default capabilities,
+   without no-new-privileges: a trusted project's opt-in) or
+   "docker-default-caps" (those capabilities, no-new-privileges kept). */
+#define DEVENV_LABEL_HARDENING "dev.sbx.hardening"
+
+/* ---- the container's hardening (both halves) ---- */
+/* Docker's default capability set: the only capabilities a trusted
+   project may ask for (runArgs --cap-add, capAdd, container_hardening). */
+#define DEVENV_DOCKER_DEFAULT_CAPS                                                                 \
+  "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",              \
+      "NET_BIND_SERVICE", "NET_RAW", "SYS_CHROOT", "MKNOD", "AUDIT_WRITE", "SETFCAP"
+#define DEVENV_DOCKER_DEFAULT_CAPS_TEXT                                                            \
+  "CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW "          \
+  "SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP"
+/* In the container's environment when it runs without no-new-privileges:
+   sbx-agent then installs no seccomp filter of its own (a filter needs
+   no-new-privileges, which would stop sudo). */
+#define DEVENV_HARDENING_ENV "SBX_CONTAINER_HARDENING"
 
 /* ---- volumes ---- */
 /* The project's home volume (also labelled dev.sbx.managed, dev.sbx.project

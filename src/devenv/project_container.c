@@ -105,6 +105,8 @@ devenv_runtime_clear (devenv_project_runtime *r)
   free (r->workdir);
   free (r->digest);
   free (r->initialize);
+  free (r->hardening_by);
+  free (r->user_name);
   memset (r, 0, sizeof *r);
 }
 
@@ -141,7 +143,23 @@ devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const devenv_p
       if (json_object_size (dc->lifecycle))
         out->rt.lifecycle = json_incref (dc->lifecycle);
       out->initialize = dc->initialize ? xstrdup (dc->initialize) : NULL;
+      out->user_name = dc->user ? xstrdup (dc->user) : NULL;
+      if (dc->docker_caps)
+        {
+          out->rt.docker_caps = true;
+          out->rt.no_nnp = dc->no_new_privileges != 1;
+          out->hardening_by = xstrdup (dc->hardening_by);
+        }
     }
+  /* The configuration's container_hardening (a trusted file's). */
+  if (cfg && cfg->hardening == SBX_HARDENING_DOCKER_DEFAULT && !out->rt.docker_caps)
+    {
+      out->rt.docker_caps = out->rt.no_nnp = true;
+      out->hardening_by = xasprintf ("\"container_hardening\" in %s",
+                                     cfg->source ? cfg->source : "the configuration");
+    }
+  out->rt.hardening_by = out->hardening_by;
+  out->rt.user_name = out->user_name;
   out->rt.workdir = out->workdir;
   /* The digest is the file's: ports given on the command line have their
      own label (they stay until `sbx down`). */
@@ -161,6 +179,19 @@ devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const devenv_p
     }
   out->rt.output = h ? h->lifecycle : NULL;
   out->rt.output_ud = h ? h->ud : NULL;
+  return 0;
+}
+
+int
+devenv_project_hardening (const sbx_project *p, const sbx_config *cfg, char **mode, char **by,
+                          sbx_error **err)
+{
+  *mode = *by = NULL;
+  _cleanup_runtime_ devenv_project_runtime run = { 0 };
+  if (devenv_runtime_load (p, cfg, NULL, 0, NULL, &run, err) < 0)
+    return -1;
+  *mode = xstrdup (devenv_hardening_name (&run.rt));
+  *by = run.hardening_by ? xstrdup (run.hardening_by) : NULL;
   return 0;
 }
 
@@ -266,8 +297,9 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
   if (ctr.json)
     {
       _cleanup_free_ char *want_profile = req->match_config ? devenv_profile (level, cfg) : NULL;
-      const char *why
-          = devenv_ctr_mismatch (&ctr, NULL, req->level_set ? &level : NULL, want_profile);
+      const char *why = devenv_ctr_mismatch (
+          &ctr, NULL, req->level_set ? &level : NULL,
+          req->match_config ? devenv_hardening_name (&run.rt) : NULL, want_profile);
       if (!why && req->match_config
           && strcmp (ctr.devcontainer ? ctr.devcontainer : "", run.digest) != 0)
         why = "devcontainer.json";
@@ -318,6 +350,11 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
                  "--isolation %s",
               p->container_name, sbx_level_name (had), sbx_level_name (level), how,
               sbx_level_name (had));
+      else if (strcmp (why, "hardening") == 0)
+        warn (h, "%s runs with hardening '%s'; replacing it with one with hardening '%s'%s%s %s",
+              p->container_name, ctr.hardening, devenv_hardening_name (&run.rt),
+              run.rt.hardening_by ? ", asked by " : "",
+              run.rt.hardening_by ? run.rt.hardening_by : "", how);
       else
         warn (h, "%s was created with another %s; replacing it %s", p->container_name, why, how);
       devenv_spec spec;

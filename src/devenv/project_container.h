@@ -43,6 +43,7 @@ typedef struct devenv_project_runtime
   devenv_runtime rt;
   char *workdir, *digest;
   char *initialize; /* initializeCommand of a trusted file, or NULL */
+  char *hardening_by, *user_name;
 } devenv_project_runtime;
 int devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const devenv_port *ports,
                          size_t n_ports, const devenv_hooks *h, devenv_project_runtime *out,
@@ -50,6 +51,11 @@ int devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const deve
 int devenv_runtime_resolve (engine_client *c, const char *image, devenv_project_runtime *r,
                             sbx_error **err);
 void devenv_runtime_clear (devenv_project_runtime *r);
+/* The hardening the project asks for (devenv_hardening_name: "strict"
+   unless a trusted file asked for Docker's default capabilities) and what
+   asked for it (*by NULL: nothing), allocated. */
+int devenv_project_hardening (const sbx_project *p, const sbx_config *cfg, char **mode, char **by,
+                              sbx_error **err);
 #define _cleanup_runtime_ __attribute__ ((cleanup (devenv_runtime_clear)))
 
 /* "<image_repo>:current": the image given last to `sbx up --image`. */

@@ -16,6 +16,7 @@ devenv_status_clear (devenv_status *st)
   free (st->container_state);
   free (st->container_key);
   free (st->container_image);
+  free (st->container_hardening);
   free (st->why);
   memset (st, 0, sizeof *st);
 }
@@ -71,6 +72,7 @@ devenv_status_get (engine_client *c, const sbx_project *p, const devenv_options 
       st->container_state = xstrdup (ctr.state ? ctr.state : "unknown");
       st->container_key = xstrdup (ctr.image_key ? ctr.image_key : "");
       st->container_image = xstrdup (ctr.image ? ctr.image : "");
+      st->container_hardening = xstrdup (ctr.hardening ? ctr.hardening : "strict");
     }
   if (!st->image_present)
     {

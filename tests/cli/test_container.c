@@ -209,7 +209,8 @@ Test (cli, hardening_visible_in_inspect)
                     "no-new-privileges");
   cr_assert_gt (json_integer_value (json_object_get (hc, "PidsLimit")), 0);
   cr_assert_str_eq (json_string_value (json_object_get (hc, "NetworkMode")), "none");
-  cr_assert (json_is_true (json_object_get (hc, "ReadonlyRootfs")));
+  /* The root filesystem is a writable layer of the container's own. */
+  cr_assert (json_is_false (json_object_get (hc, "ReadonlyRootfs")));
   cr_assert_not_null (json_object_get (json_object_get (hc, "Tmpfs"), "/tmp"));
   json_t *labels = json_object_get (json_object_get (ins, "Config"), "Labels");
   cr_assert_str_eq (json_string_value (json_object_get (labels, "dev.sbx.managed")), "true");
@@ -220,12 +221,13 @@ Test (cli, hardening_visible_in_inspect)
   cr_assert (strncmp (cname, "/sbx-", 5) == 0, "%s", cname);
   tu_result_clear (&r);
 
-  /* And for real inside: no network, read-only root, writable /tmp, no caps. */
+  /* And for real inside: no network, a writable root (root owns /etc),
+     writable /tmp, no caps. */
   tu_sbx (&r, proj, "exec", "--", "sh", "-c",
           "touch /etc/x 2>/dev/null && echo root-writable; touch /tmp/x && echo tmp-ok; "
           "echo net=$(ls /sys/class/net); grep CapEff /proc/self/status",
           NULL);
-  cr_assert (strstr (r.out, "root-writable") == NULL, "%s", r.out);
+  cr_assert (strstr (r.out, "root-writable") != NULL, "%s", r.out);
   cr_assert (strstr (r.out, "tmp-ok") != NULL, "%s", r.out);
   cr_assert (strstr (r.out, "CapEff:\t0000000000000000") != NULL, "%s", r.out);
   cr_assert (strstr (r.out, "net=lo\n") != NULL, "loopback only, no network: %s", r.out);

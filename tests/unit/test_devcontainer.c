@@ -103,41 +103,88 @@ Test (devcontainer, every_property_is_honoured_refused_or_warned_once)
   cr_assert (has (dc->cache_from, "debian:bookworm"));
   cr_assert_eq (json_object_size (dc->lifecycle), 5);
   cr_assert_eq (strv_len (dc->features), 1);
-  /* Read for the container user (another part of sbx). */
+  /* The container user's properties. */
   cr_assert_str_eq (dc->remote_user, "vscode");
   cr_assert_str_eq (dc->container_user, "root");
   cr_assert_eq (dc->update_remote_user_uid, 1);
   /* Not trusted: nothing that widens isolation. */
   cr_assert_eq (dc->n_ports, 0);
   cr_assert_null (dc->initialize);
-  static const char *const not_honoured[]
-      = { "workspaceFolder", "workspaceMount", "appPort", "forwardPorts", "portsAttributes",
-          "otherPortsAttributes", "remoteUser", "containerUser", "updateRemoteUserUID",
-          "userEnvProbe", "overrideCommand", "shutdownAction", "init", "privileged", "capAdd",
-          "securityOpt", "mounts", "runArgs", "overrideFeatureInstallOrder", "customizations",
-          "hostRequirements", "initializeCommand", "waitFor", "somethingNew", "build.options",
-          NULL };
+  static const char *const not_honoured[] = { "workspaceFolder",
+                                              "workspaceMount",
+                                              "appPort",
+                                              "forwardPorts",
+                                              "portsAttributes",
+                                              "otherPortsAttributes",
+                                              "userEnvProbe",
+                                              "overrideCommand",
+                                              "shutdownAction",
+                                              "init",
+                                              "privileged",
+                                              "capAdd",
+                                              "securityOpt",
+                                              "mounts",
+                                              "runArgs",
+                                              "overrideFeatureInstallOrder",
+                                              "customizations",
+                                              "hostRequirements",
+                                              "initializeCommand",
+                                              "waitFor",
+                                              "somethingNew",
+                                              "build.options",
+                                              NULL };
   for (const char *const *p = not_honoured; *p; p++)
     cr_expect_eq (warned (dc, *p), 1, "\"%s\" named in %d warnings", *p, warned (dc, *p));
-  static const char *const honoured[]
-      = { "name", "$schema", "image", "containerEnv", "remoteEnv", "features", "build.cacheFrom",
-          "onCreateCommand", "updateContentCommand", "postCreateCommand", "postStartCommand",
-          "postAttachCommand", NULL };
+  static const char *const honoured[] = { "name",
+                                          "$schema",
+                                          "image",
+                                          "containerEnv",
+                                          "remoteEnv",
+                                          "features",
+                                          "build.cacheFrom",
+                                          "onCreateCommand",
+                                          "updateContentCommand",
+                                          "postCreateCommand",
+                                          "postStartCommand",
+                                          "postAttachCommand",
+                                          "remoteUser",
+                                          "containerUser",
+                                          "updateRemoteUserUID",
+                                          NULL };
   for (const char *const *p = honoured; *p; p++)
     cr_expect_eq (warned (dc, *p), 0, "\"%s\" should not be warned about", *p);
-  cr_assert_eq (strv_len (dc->warnings), 25);
+  cr_assert_eq (strv_len (dc->warnings), 22);
+  /* The container user: remoteUser, renumbered to the caller's uid. */
+  cr_assert_str_eq (dc->user, "vscode");
   /* workspaceFolder outside the project: the project's path stays. */
   cr_assert_str_eq (dc->workspace, project);
 }
 
-Test (devcontainer, trusted_file_gets_ports_and_initialize)
+static void
+trust (void)
 {
-  fixture ("every-property");
   sbx_trust_entry *e = NULL;
   size_t n = 0;
   sbx_error *err = NULL;
   cr_assert_eq (sbx_trust_project (project, &e, &n, &err), 0);
   sbx_trust_entries_free (e, n);
+}
+
+Test (devcontainer, trusted_file_gets_ports_and_initialize)
+{
+  fixture ("every-property");
+  trust ();
+  /* Trusted, what widens the container beyond the safe subset is an
+     error naming the property and the option. */
+  _cleanup_free_ char *msg = load_error (project);
+  cr_assert (strstr (msg, "\"runArgs\": option \"--network=host\" is not allowed"), "%s", msg);
+  /* Without those properties. */
+  _cleanup_free_ char *cmd
+      = xasprintf ("sed -i -E '/\"(privileged|capAdd|securityOpt|mounts|runArgs)\"/d' "
+                   "'%s/.devcontainer/devcontainer.json'",
+                   project);
+  cr_assert_eq (system (cmd), 0);
+  trust ();
   _cleanup_devcontainer_ devenv_devcontainer *dc = load (project);
   cr_assert (dc->trusted);
   cr_assert_eq (dc->n_ports, 2);
@@ -152,10 +199,44 @@ Test (devcontainer, trusted_file_gets_ports_and_initialize)
   cr_assert_str_eq (dc->initialize, "touch /tmp/sbx-dc-initialize-must-not-run");
   cr_assert_eq (warned (dc, "initializeCommand"), 0);
   cr_assert_eq (warned (dc, "appPort"), 0);
-  /* What sbx never does stays a warning, trusted or not. */
-  cr_assert_eq (warned (dc, "mounts"), 1);
-  cr_assert_eq (warned (dc, "runArgs"), 1);
-  cr_assert_eq (warned (dc, "privileged"), 1);
+  cr_assert_not (dc->docker_caps);
+}
+
+static void put (const char *rel, const char *text);
+
+/* The image fixture with this devcontainer.json, trusted. */
+static devenv_devcontainer *
+trusted (const char *json)
+{
+  if (!project)
+    fixture ("image");
+  put (".devcontainer/devcontainer.json", json);
+  trust ();
+  return load (project);
+}
+
+Test (devcontainer, trusted_runargs_capadd_securityopt_ask_for_docker_default_caps)
+{
+  _cleanup_devcontainer_ devenv_devcontainer *a
+      = trusted ("{\"image\": \"x\", \"runArgs\": [\"--cap-add\", \"chown\", "
+                 "\"--security-opt=no-new-privileges:false\"]}");
+  cr_assert (a->docker_caps);
+  cr_assert_eq (a->no_new_privileges, 0);
+  cr_assert_str_eq (a->hardening_by, ".devcontainer/devcontainer.json \"runArgs\"");
+  _cleanup_devcontainer_ devenv_devcontainer *b
+      = trusted ("{\"image\": \"x\", \"capAdd\": [\"CAP_NET_RAW\"], \"privileged\": false}");
+  cr_assert (b->docker_caps);
+  cr_assert_eq (b->no_new_privileges, -1);
+  _cleanup_devcontainer_ devenv_devcontainer *c
+      = trusted ("{\"image\": \"x\", \"securityOpt\": [\"no-new-privileges\"]}");
+  cr_assert_not (c->docker_caps);
+  cr_assert_eq (c->no_new_privileges, 1);
+  cr_assert_eq (strv_len (c->warnings), 0);
+  /* A value missing. */
+  put (".devcontainer/devcontainer.json", "{\"image\": \"x\", \"runArgs\": [\"--cap-add\"]}");
+  trust ();
+  _cleanup_free_ char *m1 = load_error (project);
+  cr_assert (strstr (m1, "\"--cap-add\" needs a value"), "%s", m1);
 }
 
 static char *

@@ -77,6 +77,8 @@ devenv_profile (sbx_level level, const sbx_config *cfg)
     json_array_append_new (rw, json_string (*d));
   json_object_set_new (j, "ro", ro);
   json_object_set_new (j, "rw", rw);
+  if (cfg && cfg->read_only_rootfs)
+    json_object_set_new (j, "read_only_rootfs", json_true ());
   if (cfg && cfg->protected_paths)
     {
       json_t *pp = json_array ();
@@ -86,12 +88,21 @@ devenv_profile (sbx_level level, const sbx_config *cfg)
     }
   /* What the create body holds beyond the configuration: a new layout
      (protected paths, seccomp-filtered agent; 3: the user's entries, home
-     volume and hostname) replaces older containers. */
-  json_object_set_new (j, "layout", json_integer (3));
+     volume and hostname; 4: a writable root filesystem) replaces older
+     containers. */
+  json_object_set_new (j, "layout", json_integer (4));
   _cleanup_free_ char *text = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
   char hex[SBX_SHA256_HEX_LEN + 1];
   sbx_sha256_hex (text, strlen (text), hex);
   return xasprintf ("%s/%.8s", sbx_level_name (level), hex);
+}
+
+const char *
+devenv_hardening_name (const devenv_runtime *rt)
+{
+  if (!rt || !rt->docker_caps)
+    return "strict";
+  return rt->no_nnp ? "docker-default" : "docker-default-caps";
 }
 
 char *
@@ -168,11 +179,20 @@ devenv_container_config (const devenv_spec *s)
   for (char **d = cfg ? cfg->writable_dirs : NULL; d && *d; d++)
     json_array_append_new (mounts, mount_bind (*d, *d, false));
 
-  json_t *host = json_pack ("{s:o,s:[s],s:[s],s:i,s:s,s:b,s:{s:s},s:b}", "Mounts", mounts,
-                            "CapDrop", "ALL", "SecurityOpt", "no-new-privileges", "PidsLimit",
-                            4096, "NetworkMode", cfg && cfg->allow_network ? "bridge" : "none",
-                            "ReadonlyRootfs", 1, "Tmpfs", "/tmp", "rw,nosuid,nodev,mode=1777",
-                            "Init", 0);
+  const devenv_runtime *rt = s->rt;
+  json_t *host = json_pack (
+      "{s:o,s:[s],s:i,s:s,s:b,s:{s:s},s:b}", "Mounts", mounts, "CapDrop", "ALL", "PidsLimit", 4096,
+      "NetworkMode", cfg && cfg->allow_network ? "bridge" : "none", "ReadonlyRootfs",
+      cfg && cfg->read_only_rootfs, "Tmpfs", "/tmp", "rw,nosuid,nodev,mode=1777", "Init", 0);
+  /* Strict: no capability, no-new-privileges.  A trusted project's opt-in:
+     Docker's default capabilities (added after dropping all: exactly
+     those), no-new-privileges off unless it was kept. */
+  if (rt && rt->docker_caps)
+    json_object_set_new (host, "CapAdd",
+                         json_pack ("[s,s,s,s,s,s,s,s,s,s,s,s,s,s]", DEVENV_DOCKER_DEFAULT_CAPS));
+  json_object_set_new (host, "SecurityOpt",
+                       rt && rt->no_nnp ? json_array () : json_pack ("[s]", "no-new-privileges"));
+  json_object_set_new (labels, DEVENV_LABEL_HARDENING, json_string (devenv_hardening_name (rt)));
   /* A memory bound always (devenv_memory_limit_mb), swap not beyond it. */
   json_int_t mem = (json_int_t) devenv_memory_limit_mb (cfg) << 20;
   json_object_set_new (host, "Memory", json_integer (mem));
@@ -203,8 +223,10 @@ devenv_container_config (const devenv_spec *s)
     }
   else if (s->uid != 0)
     json_array_append_new (env, json_string ("HOME=/tmp"));
+  if (rt && rt->no_nnp)
+    json_array_append_new (
+        env, json_sprintf ("%s=%s", DEVENV_HARDENING_ENV, devenv_hardening_name (rt)));
   /* The devcontainer.json's environment, ports and working directory. */
-  const devenv_runtime *rt = s->rt;
   for (char **e = rt ? rt->env : NULL; e && *e; e++)
     json_array_append_new (env, json_string (*e));
   json_object_set_new (labels, DEVENV_LABEL_DEVCONTAINER,

@@ -59,6 +59,7 @@ typedef struct devenv_ctr
   const char *devcontainer; /* digest of its devenv_runtime ("" or NULL: none) */
   const char *ports;        /* its published ports, "8080:80,..." (NULL: none) */
   const char *owner;     /* the uid of the user who made it (decimal) */
+  const char *hardening; /* devenv_hardening_name ("strict" when it has none) */
 } devenv_ctr;
 
 void devenv_ctr_parse (json_t *j, devenv_ctr *out);
@@ -82,11 +83,12 @@ bool devenv_ctr_in_state (const devenv_ctr *s, const char *state);
 /* The level it runs at (its dev.sbx.isolation label); false when it has
    none that sbx_level_parse takes. */
 bool devenv_ctr_level (const devenv_ctr *s, sbx_level *level);
-/* Why it cannot serve as a container of image, at *level, with profile
-   (each NULL: any): "image", "isolation" or "configuration", the first
-   that differs; NULL when it can.  Replacing it is the caller's choice. */
+/* Why it cannot serve as a container of image, at *level, with hardening
+   (devenv_hardening_name) and profile (each NULL: any): "image",
+   "isolation", "hardening" or "configuration", the first that differs;
+   NULL when it can.  Replacing it is the caller's choice. */
 const char *devenv_ctr_mismatch (const devenv_ctr *s, const char *image, const sbx_level *level,
-                                 const char *profile);
+                                 const char *hardening, const char *profile);
 
 /* ---- container.c: the project container ---- */
 
@@ -121,7 +123,22 @@ typedef struct devenv_runtime
   /* devenv_runtime_digest of what it was made from (before the image's
      environment was known), kept in the container's labels; NULL: "". */
   const char *digest;
+  /* Its hardening, asked by a trusted file (devcontainer.json runArgs,
+     capAdd, securityOpt; container_hardening in the configuration):
+     Docker's default capability set (DEVENV_DOCKER_DEFAULT_CAPS), and
+     without no-new-privileges.  Both false: strict. */
+  bool docker_caps;
+  bool no_nnp;
+  const char *hardening_by; /* what asked for it, for messages (NULL: none) */
+  /* The name the user takes (devcontainer.json remoteUser, else
+     containerUser) when the spec names none; NULL: user.c chooses. */
+  const char *user_name;
 } devenv_runtime;
+
+/* "strict", "docker-default" (caps, no no-new-privileges) or
+   "docker-default-caps" (caps, no-new-privileges kept): the
+   DEVENV_LABEL_HARDENING of a container made with rt (NULL: strict). */
+const char *devenv_hardening_name (const devenv_runtime *rt);
 
 /* The digest of what rt gives the container ("" for none), allocated: a
    container created with another is replaced by `sbx up`. */

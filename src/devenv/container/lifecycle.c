@@ -83,7 +83,7 @@ devenv_runtime_digest (const devenv_runtime *rt)
 {
   if (!rt
       || ((!rt->env || !rt->env[0]) && !rt->workdir && rt->n_ports == 0
-          && (!rt->lifecycle || json_object_size (rt->lifecycle) == 0)))
+          && (!rt->lifecycle || json_object_size (rt->lifecycle) == 0) && !rt->user_name))
     return xstrdup ("");
   _cleanup_json_ json_t *j = json_object ();
   json_t *env = json_array ();
@@ -94,6 +94,8 @@ devenv_runtime_digest (const devenv_runtime *rt)
   _cleanup_free_ char *ports = devenv_ports_format (rt->ports, rt->n_ports);
   json_object_set_new (j, "ports", json_string (ports));
   json_object_set (j, "lifecycle", rt->lifecycle ? rt->lifecycle : json_null ());
+  if (rt->user_name)
+    json_object_set_new (j, "user", json_string (rt->user_name));
   _cleanup_free_ char *text = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
   char hex[SBX_SHA256_HEX_LEN + 1];
   sbx_sha256_hex (text, strlen (text), hex);
@@ -239,9 +241,13 @@ run_step (engine_client *c, const char *id, const devenv_spec *spec, const char 
   if (r.exit_code == 0)
     return 0;
   return sbx_fail (err, SBX_ERR_GENERIC, "%s failed with exit status %d%s", step, r.exit_code,
-                   so.nnp ? "; sudo cannot work here: the container runs without capabilities "
-                            "and with no-new-privileges (install as root in the Dockerfile, "
-                            "or in a local feature)"
+                   so.nnp && !spec->rt->no_nnp
+                       ? "; sudo cannot work here: the container runs without capabilities and "
+                         "with no-new-privileges (install as root in the Dockerfile or in a local "
+                         "feature, or let a trusted project ask for Docker's default capabilities: "
+                         "\"container_hardening\": \"docker-default\" in .sbx/config.json, or "
+                         "runArgs \"--security-opt\", \"no-new-privileges=false\" in "
+                         "devcontainer.json, then 'sbx trust')"
                    : r.exit_code == 127 ? " (command not found)"
                                         : "");
 }

@@ -58,6 +58,9 @@ devenv_ctr_parse (json_t *j, devenv_ctr *out)
   out->devcontainer = str (labels, DEVENV_LABEL_DEVCONTAINER);
   out->ports = str (labels, DEVENV_LABEL_PORTS);
   out->owner = str (labels, DEVENV_LABEL_OWNER);
+  out->hardening = str (labels, DEVENV_LABEL_HARDENING);
+  if (!out->hardening && out->managed)
+    out->hardening = "strict";
 }
 
 void
@@ -110,12 +113,14 @@ differs (const char *have, const char *want)
 
 const char *
 devenv_ctr_mismatch (const devenv_ctr *s, const char *image, const sbx_level *level,
-                     const char *profile)
+                     const char *hardening, const char *profile)
 {
   if (differs (s->image, image))
     return "image";
   if (level && differs (s->isolation, sbx_level_name (*level)))
     return "isolation";
+  if (differs (s->hardening, hardening))
+    return "hardening";
   if (differs (s->profile, profile))
     return "configuration";
   return NULL;

@@ -76,7 +76,7 @@ swap_locked (engine_client *c, const devenv_spec *spec, long drain_ms, bool forc
   res->old_image = xstrdup (old.image ? old.image : "");
   const char *old_image_id = old.image_id;
   const char *new_image_id = json_string_value (json_object_get (img, "Id"));
-  bool same_level = !devenv_ctr_mismatch (&old, NULL, &spec->level, NULL);
+  bool same_level = !devenv_ctr_mismatch (&old, NULL, &spec->level, NULL, NULL);
   /* A changed devcontainer.json runtime (environment, commands, ports) is
      a reason to swap too. */
   const char *want_rt = spec->rt && spec->rt->digest ? spec->rt->digest : "";

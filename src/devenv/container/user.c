@@ -1,6 +1,7 @@
 /* user.c: who the commands are in the project container.  They run as the
    caller's uid/gid (host files stay the caller's), under a name: the one
-   asked (devcontainer remoteUser), else the image's USER when it names a
+   asked (spec->user_name, else devcontainer.json remoteUser or
+   containerUser: spec->rt->user_name), else the image's USER when it names a
    user other than root, renumbered to the caller's uid/gid, else the
    caller's login name.  The user gets a passwd and a group entry and a
    HOME that persists (swaps, down/up, reboots) without rebuilding the
@@ -9,7 +10,8 @@
        entries into host files, bound read-only on /etc/passwd and
        /etc/group.  Nothing in the container can change them (a read-only
        bind and no CAP_SYS_ADMIN to unmount it; they are outside every
-       writable mount), and a read-only root filesystem needs no change.
+       writable mount), and a read-only root filesystem (read_only_rootfs)
+       needs no change.
        The image's own files are read once per image through a created,
        never started, container (GET .../archive), and kept by image id.
      - the home is a labelled local volume bound to a host directory that
@@ -373,8 +375,9 @@ choose_name (const devenv_spec *s, const char *image_user, const char *passwd)
 {
   if (s->uid == 0)
     return xstrdup ("root");
-  if (valid_name (s->user_name))
-    return xstrdup (s->user_name);
+  const char *asked = s->user_name ? s->user_name : s->rt ? s->rt->user_name : NULL;
+  if (valid_name (asked))
+    return xstrdup (asked);
   if (image_user && *image_user)
     {
       _cleanup_free_ char *u = xstrndup (image_user, strcspn (image_user, ":"));

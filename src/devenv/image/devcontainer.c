@@ -2,10 +2,13 @@
    (devenv_devcontainer_load in image.h).  Each property of the spec at
    containers.dev is honoured, refused with an error, or named in a
    warning: nothing is dropped without a word.  Widening properties
-   (forwardPorts, appPort, initializeCommand) count only in a file the user
-   trusted (trust.h); the others sbx does not honour at all. */
+   (forwardPorts, appPort, initializeCommand; runArgs, capAdd, securityOpt
+   within Docker's default capabilities and no-new-privileges=false) count
+   only in a file the user trusted (trust.h), where whatever else they ask
+   is an error; the others sbx does not honour at all. */
 #include "devenv/image/image.h"
 #include "devenv/image/jsonc.h"
+#include "devenv/labels.h"
 #include "devenv/image/readfile.h"
 #include "envfilter.h"
 #include "trust.h"
@@ -16,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define DC_MAX (4 * 1024 * 1024)
 
@@ -37,6 +42,8 @@ devenv_devcontainer_free (devenv_devcontainer *dc)
   strv_free (dc->cache_from);
   free (dc->remote_user);
   free (dc->container_user);
+  free (dc->user);
+  free (dc->hardening_by);
   strv_free (dc->features);
   json_decref (dc->feature_options);
   strv_free (dc->warnings);
@@ -431,6 +438,197 @@ features (devenv_devcontainer *dc, const char *project_dir, const char *cfgdir, 
   return 0;
 }
 
+/* ---- what widens the container: trusted files only ---- */
+
+static const char *const default_caps[] = { DEVENV_DOCKER_DEFAULT_CAPS, NULL };
+
+#define HARDENING_HINT                                                                             \
+  "sbx takes only Docker's default capabilities (" DEVENV_DOCKER_DEFAULT_CAPS_TEXT                 \
+  ") and no-new-privileges=false; remove it"
+
+static void
+asked (devenv_devcontainer *dc, const char *key)
+{
+  if (!dc->hardening_by)
+    dc->hardening_by = xasprintf ("%s \"%s\"", dc->name, key);
+}
+
+/* A capability of --cap-add or capAdd: one of Docker's default set. */
+static int
+cap_add (devenv_devcontainer *dc, const char *key, const char *cap, sbx_error **err)
+{
+  const char *c = strncasecmp (cap, "CAP_", 4) == 0 ? cap + 4 : cap;
+  for (size_t i = 0; default_caps[i]; i++)
+    if (strcasecmp (c, default_caps[i]) == 0)
+      {
+        dc->docker_caps = true;
+        asked (dc, key);
+        return 0;
+      }
+  return sbx_fail (err, SBX_ERR_INVALID,
+                   "%s: \"%s\": capability %s is not allowed: it is not one of Docker's default "
+                   "capabilities; " HARDENING_HINT,
+                   dc->name, key, cap);
+}
+
+/* A --security-opt or securityOpt value: only no-new-privileges. */
+static int
+security_opt (devenv_devcontainer *dc, const char *key, const char *opt, sbx_error **err)
+{
+  static const char *const off[] = { "no-new-privileges=false", "no-new-privileges:false", NULL };
+  static const char *const on[]
+      = { "no-new-privileges", "no-new-privileges=true", "no-new-privileges:true", NULL };
+  for (size_t i = 0; off[i]; i++)
+    if (strcmp (opt, off[i]) == 0)
+      {
+        dc->no_new_privileges = 0;
+        dc->docker_caps = true;
+        asked (dc, key);
+        return 0;
+      }
+  for (size_t i = 0; on[i]; i++)
+    if (strcmp (opt, on[i]) == 0)
+      {
+        dc->no_new_privileges = 1;
+        return 0;
+      }
+  return sbx_fail (err, SBX_ERR_INVALID,
+                   "%s: \"%s\": security option \"%s\" is not allowed: %s; " HARDENING_HINT,
+                   dc->name, key, opt,
+                   strncmp (opt, "seccomp", 7) == 0 || strncmp (opt, "apparmor", 8) == 0
+                           || strncmp (opt, "label", 5) == 0
+                       ? "it would turn a confinement off or replace it"
+                       : "sbx does not know it");
+}
+
+/* Why a docker run option is refused. */
+static const char *
+run_arg_why (const char *name)
+{
+  if (strcmp (name, "--privileged") == 0)
+    return "a privileged container has every capability and the host's devices";
+  if (strcmp (name, "--pid") == 0 || strcmp (name, "--network") == 0 || strcmp (name, "--net") == 0
+      || strcmp (name, "--ipc") == 0 || strcmp (name, "--uts") == 0
+      || strcmp (name, "--userns") == 0 || strcmp (name, "--cgroupns") == 0)
+    return "sbx chooses the container's namespaces (the network: \"allow_network\" in the "
+           "configuration)";
+  if (strcmp (name, "-v") == 0 || strcmp (name, "--volume") == 0 || strcmp (name, "--mount") == 0
+      || strcmp (name, "--volumes-from") == 0)
+    return "give mounts in \"mounts\" (a bind of a directory, a volume or a tmpfs)";
+  if (strcmp (name, "--device") == 0 || strcmp (name, "--device-cgroup-rule") == 0
+      || strcmp (name, "--gpus") == 0)
+    return "it gives the container a device of the host";
+  return "sbx does not pass docker run options through";
+}
+
+/* runArgs: "--cap-add X", "--cap-add=X", "--security-opt V",
+   "--security-opt=V"; any other option is an error. */
+static int
+run_args (devenv_devcontainer *dc, json_t *v, sbx_error **err)
+{
+  if (!json_is_array (v))
+    return sbx_fail (err, SBX_ERR_INVALID, "%s: \"runArgs\" must be an array of strings", dc->name);
+  size_t n = json_array_size (v);
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *a = json_string_value (json_array_get (v, i));
+      if (!a)
+        return sbx_fail (err, SBX_ERR_INVALID, "%s: \"runArgs\" must be an array of strings",
+                         dc->name);
+      const char *eq = strchr (a, '=');
+      _cleanup_free_ char *name = eq ? xstrndup (a, eq - a) : xstrdup (a);
+      bool cap = strcmp (name, "--cap-add") == 0, sec = strcmp (name, "--security-opt") == 0;
+      if (!cap && !sec)
+        return sbx_fail (
+            err, SBX_ERR_INVALID,
+            "%s: \"runArgs\": option \"%s\" is not allowed: %s; sbx takes only "
+            "--cap-add with Docker's default capabilities (" DEVENV_DOCKER_DEFAULT_CAPS_TEXT
+            ") and --security-opt no-new-privileges=false from runArgs; remove it",
+            dc->name, a, run_arg_why (name));
+      const char *val = eq ? eq + 1 : NULL;
+      if (!val)
+        {
+          val = i + 1 < n ? json_string_value (json_array_get (v, i + 1)) : NULL;
+          if (!val)
+            return sbx_fail (err, SBX_ERR_INVALID, "%s: \"runArgs\": \"%s\" needs a value",
+                             dc->name, a);
+          i++;
+        }
+      if ((cap ? cap_add (dc, "runArgs", val, err) : security_opt (dc, "runArgs", val, err)) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+string_list (devenv_devcontainer *dc, const char *key, json_t *v,
+             int (*each) (devenv_devcontainer *, const char *, const char *, sbx_error **),
+             sbx_error **err)
+{
+  if (!json_is_array (v))
+    return sbx_fail (err, SBX_ERR_INVALID, "%s: \"%s\" must be an array of strings", dc->name, key);
+  size_t i;
+  json_t *x;
+  json_array_foreach (v, i, x)
+  {
+    if (!json_is_string (x))
+      return sbx_fail (err, SBX_ERR_INVALID, "%s: \"%s\" must be an array of strings", dc->name,
+                       key);
+    if (each (dc, key, json_string_value (x), err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* runArgs, capAdd, securityOpt, privileged: honoured (the safe subset)
+   in a trusted file, else a warning each. */
+static int
+hardening (devenv_devcontainer *dc, json_t *j, sbx_error **err)
+{
+  dc->no_new_privileges = -1;
+  static const char *const keys[] = { "runArgs", "capAdd", "securityOpt", "privileged", NULL };
+  for (size_t k = 0; keys[k]; k++)
+    {
+      json_t *v = json_object_get (j, keys[k]);
+      if (!v)
+        continue;
+      if (k == 3 && !json_is_boolean (v))
+        return sbx_fail (err, SBX_ERR_INVALID, "%s: \"privileged\" must be true or false",
+                         dc->name);
+      if (k == 3 && json_is_false (v))
+        continue;
+      if (!dc->trusted)
+        {
+          warn (&dc->warnings,
+                "%s: \"%s\" not honoured: it widens isolation and this file is not trusted; run "
+                "'sbx trust' to trust it as it is now",
+                dc->name, keys[k]);
+          continue;
+        }
+      int r = 0;
+      switch (k)
+        {
+        case 0:
+          r = run_args (dc, v, err);
+          break;
+        case 1:
+          r = string_list (dc, "capAdd", v, cap_add, err);
+          break;
+        case 2:
+          r = string_list (dc, "securityOpt", v, security_opt, err);
+          break;
+        default:
+          r = sbx_fail (err, SBX_ERR_INVALID,
+                        "%s: \"privileged\": true is not allowed: a privileged container has "
+                        "every capability and the host's devices; " HARDENING_HINT,
+                        dc->name);
+        }
+      if (r < 0)
+        return -1;
+    }
+  return 0;
+}
+
 /* The properties sbx reads without needing to do anything, and those it
    does not honour, with why. */
 static const struct
@@ -439,11 +637,6 @@ static const struct
 } not_honoured[] = {
   { "mounts", "extra mounts widen isolation; use read_only_dirs / writable_dirs in "
               "~/.config/sbx/config.json" },
-  { "runArgs", "docker run options are not passed through (sbx builds the container's "
-               "configuration itself)" },
-  { "capAdd", "the container runs without capabilities" },
-  { "privileged", "the container is never privileged" },
-  { "securityOpt", "the container's security options are sbx's (no-new-privileges, seccomp)" },
   { "init", "sbx-agent is always the container's init" },
   { "overrideCommand", "sbx-agent is always the container's main process" },
   { "shutdownAction", "the container runs until 'sbx down'" },
@@ -455,9 +648,6 @@ static const struct
   { "overrideFeatureInstallOrder", "features install in the order they are listed" },
   { "customizations", "editor settings: sbx has no editor" },
   { "workspaceMount", "the project is mounted at its own path" },
-  { "remoteUser", "not applied: commands run as your uid:gid" },
-  { "containerUser", "not applied: commands run as your uid:gid" },
-  { "updateRemoteUserUID", "not applied: commands run as your uid:gid" },
   { NULL, NULL },
 };
 
@@ -482,6 +672,13 @@ static const char *const known[] = { "name",
                                      "postCreateCommand",
                                      "postStartCommand",
                                      "postAttachCommand",
+                                     "runArgs",
+                                     "capAdd",
+                                     "securityOpt",
+                                     "privileged",
+                                     "remoteUser",
+                                     "containerUser",
+                                     "updateRemoteUserUID",
                                      NULL };
 
 static bool
@@ -541,6 +738,7 @@ parse (devenv_devcontainer *dc, const char *project_dir, json_t *j, sbx_error **
       dc->features = xcalloc (1, sizeof (char *));
       dc->feature_options = json_array ();
       dc->update_remote_user_uid = -1;
+      dc->no_new_privileges = -1;
       dc->unusable = xasprintf (
           "%s: \"dockerComposeFile\": Docker Compose projects are out of sbx's scope; give the "
           "service's Dockerfile as \"build\": {\"dockerfile\": ...} or its image as \"image\"",
@@ -627,10 +825,29 @@ parse (devenv_devcontainer *dc, const char *project_dir, json_t *j, sbx_error **
     return sbx_fail (err, SBX_ERR_INVALID, "%s: \"updateRemoteUserUID\" must be true or false",
                      name);
   dc->update_remote_user_uid = uu ? json_is_true (uu) : -1;
+  if (dc->update_remote_user_uid == 0)
+    warn (&dc->warnings,
+          "%s: \"updateRemoteUserUID\": false not honoured: sbx always gives the container user "
+          "your uid:gid (so that the project's files stay yours)",
+          name);
+  /* The user commands run as: remoteUser, else containerUser, renumbered
+     to the caller's uid/gid.  Root is root's alone: another caller runs
+     as itself, under its own name. */
+  const char *user = dc->remote_user ? dc->remote_user : dc->container_user;
+  if (user && strcmp (user, "root") == 0 && getuid () != 0)
+    warn (
+        &dc->warnings,
+        "%s: \"%s\": \"root\" not honoured: commands run as your uid:gid (%u:%u) under your "
+        "login name; install as root in the Dockerfile (or ask for sudo: \"container_hardening\")",
+        name, dc->remote_user ? "remoteUser" : "containerUser", (unsigned) getuid (),
+        (unsigned) getgid ());
+  else if (user && *user)
+    dc->user = xstrdup (user);
   _cleanup_free_ char *cfgdir = xstrdup (dc->path);
   *strrchr (cfgdir, '/') = '\0';
   if (ports (dc, j, err) < 0 || initialize (dc, json_object_get (j, "initializeCommand"), err) < 0
-      || features (dc, project_dir, cfgdir, json_object_get (j, "features"), err) < 0)
+      || features (dc, project_dir, cfgdir, json_object_get (j, "features"), err) < 0
+      || hardening (dc, j, err) < 0)
     return -1;
   unhonoured (dc, j);
   return 0;

@@ -99,6 +99,16 @@ typedef struct devenv_devcontainer
   /* Section 2 (the container user) reads these; -1: not said. */
   char *remote_user, *container_user;
   int update_remote_user_uid;
+  /* The name commands run under (renumbered to the caller's uid/gid):
+     remoteUser, else containerUser; NULL: none, or root asked by a caller
+     who is not root (a warning). */
+  char *user;
+  /* Docker's default capability set asked (runArgs --cap-add, capAdd,
+     --security-opt no-new-privileges=false, securityOpt; trusted files
+     only), and no-new-privileges: -1 not said, 0 off, 1 on. */
+  bool docker_caps;
+  int no_new_privileges;
+  char *hardening_by;   /* the property that asked for it, for messages */
   char **features;      /* absolute folders of local features, in file order */
   json_t *feature_options; /* the options object of each, same order (array) */
   char **warnings;      /* one per property not honoured, NULL-terminated */
