@@ -16,7 +16,7 @@ sbx=${SBX:-$build/sbx}
 command -v hyperfine >/dev/null || { echo "bench/devenv.sh: hyperfine not installed" >&2; exit 125; }
 command -v docker >/dev/null || { echo "bench/devenv.sh: the docker CLI is needed for the comparison" >&2; exit 125; }
 IMG=sbx-test/busybox:latest
-RUNS=${SBX_BENCH_RUNS:-$([ -n "${SBX_BENCH_SMOKE:-}" ] && echo 3 || echo 30)}
+RUNS=${SBX_BENCH_RUNS:-$([ -n "${SBX_BENCH_SMOKE:-}" ] && echo 3 || echo 10)}
 
 work=$(mktemp -d /tmp/sbx-bench-devenv-XXXXXX)
 json=$(mktemp /tmp/sbx-bench-devenv-XXXXXX.json)
