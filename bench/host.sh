@@ -23,7 +23,8 @@ true_bin=$(command -v true)
 export XDG_CONFIG_HOME="$proj/.xdg"
 unset SBX_CONFIG || true
 
-hyperfine -N --warmup 20 --min-runs 200 --export-json "$json" \
+if [ -n "${SBX_BENCH_SMOKE:-}" ]; then runs="--warmup 1 --runs 3"; else runs="--warmup 20 --min-runs 200"; fi
+hyperfine -N $runs --export-json "$json" \
   -n default "$sbx --project $proj run --isolation default -- $true_bin" \
   -n enhanced "$sbx --project $proj run --isolation enhanced -- $true_bin" \
   -n true "$true_bin" \

@@ -4,7 +4,9 @@
 #   sbx run --isolation off|default|enhanced -- true
 #   bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc true
 #   and, with BASE=path/to/other/sbx, the same levels under that build
-# then each mean and its ratio to bwrap.
+# then each mean and its ratio to bwrap, and the P4 target: enhanced <= 1.1x
+# bwrap (appended to $SBX_BENCH_TARGETS when set, as bench/run does).
+# SBX_BENCH_SMOKE=1: a few runs only.
 #
 # usage: bench/levels.sh [BUILD_DIR]; BASE=/path/sbx compares two builds.
 set -eu
@@ -30,9 +32,10 @@ for l in off default enhanced; do
         set -- "$@" -n "base-$l" "$BASE --project $proj run --isolation $l -- $true_bin"
     fi
 done
-hyperfine -N --warmup 20 --min-runs 100 --export-json "$json" "$@" >&2
+if [ -n "${SBX_BENCH_SMOKE:-}" ]; then runs="--warmup 1 --runs 3"; else runs="--warmup 20 --min-runs 100"; fi
+hyperfine -N $runs --export-json "$json" "$@" >&2
 
-python3 - "$json" <<'PY'
+python3 - "$json" "${SBX_BENCH_TARGETS:-}" <<'PY'
 import json, sys
 res = json.load(open(sys.argv[1]))["results"]
 r = {x["command"]: x for x in res}
@@ -40,4 +43,10 @@ b = r["bwrap"]["median"]
 print(f"{'':14s} {'median':>9s} {'mean':>9s}  ratio to bwrap")
 for name, x in r.items():
     print(f"{name:14s} {x['median']*1e3:7.2f} ms {x['mean']*1e3:7.2f} ms  {x['median']/b:5.2f}x")
+e = r["enhanced"]["median"] / b
+ok = e <= 1.1
+print(f"target enhanced <= 1.1x bwrap --unshare-all: {e:.2f}x {'met' if ok else 'NOT met'}")
+if sys.argv[2]:
+    with open(sys.argv[2], "a") as t:
+        t.write(f"P4  sbx run --isolation enhanced / bwrap --unshare-all  {e:6.2f}x  target <= 1.1x  {'met' if ok else 'NOT met'}\n")
 PY

@@ -15,79 +15,6 @@
 #define TRUST_FILE_MAX (4 * 1024 * 1024)
 #define TRUST_STORE_MAX (16 * 1024 * 1024)
 
-/* SHA-256 (FIPS 180-4), here rather than through libcrypto: `sbx run` checks
-   trust at every start, and loading libcrypto costs milliseconds (lazylib.h).
-   The unit tests compare it with sbx_sha256_hex. */
-static const uint32_t K256[64] = {
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
-};
-
-#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-
-static void
-sha256_block (uint32_t h[8], const unsigned char *p)
-{
-  uint32_t w[64];
-  for (int i = 0; i < 16; i++)
-    w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8
-           | (uint32_t)p[4 * i + 3];
-  for (int i = 16; i < 64; i++)
-    {
-      uint32_t s0 = ROR (w[i - 15], 7) ^ ROR (w[i - 15], 18) ^ (w[i - 15] >> 3);
-      uint32_t s1 = ROR (w[i - 2], 17) ^ ROR (w[i - 2], 19) ^ (w[i - 2] >> 10);
-      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
-  for (int i = 0; i < 64; i++)
-    {
-      uint32_t t1
-          = k + (ROR (e, 6) ^ ROR (e, 11) ^ ROR (e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + w[i];
-      uint32_t t2 = (ROR (a, 2) ^ ROR (a, 13) ^ ROR (a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-      k = g;
-      g = f;
-      f = e;
-      e = d + t1;
-      d = c;
-      c = b;
-      b = a;
-      a = t1 + t2;
-    }
-  h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
-}
-
-void
-sbx_trust_sha256_hex (const void *data, size_t len, char out[65])
-{
-  uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-  const unsigned char *p = data;
-  size_t left = len;
-  for (; left >= 64; p += 64, left -= 64)
-    sha256_block (h, p);
-  unsigned char tail[128] = { 0 };
-  memcpy (tail, p, left);
-  tail[left] = 0x80;
-  size_t tlen = left < 56 ? 64 : 128;
-  uint64_t bits = (uint64_t)len * 8;
-  for (int i = 0; i < 8; i++)
-    tail[tlen - 1 - i] = (unsigned char)(bits >> (8 * i));
-  sha256_block (h, tail);
-  if (tlen == 128)
-    sha256_block (h, tail + 64);
-  unsigned char md[32];
-  for (int i = 0; i < 8; i++)
-    for (int j = 0; j < 4; j++)
-      md[4 * i + j] = (unsigned char)(h[i] >> (24 - 8 * j));
-  sbx_hex_encode (md, 32, out);
-}
-
 const char *const sbx_trust_files[]
     = { ".sbx/config.json", ".devcontainer/devcontainer.json", ".devcontainer.json", NULL };
 
@@ -123,7 +50,7 @@ read_fd (int fd, const char *path, size_t max, char **text, size_t *len, sbx_err
         return sbx_fail_errno (err, errno, "reading %s", path);
       if (r == 0)
         break;
-      n += (size_t)r;
+      n += (size_t) r;
     }
   buf[n] = '\0';
   *text = steal_pointer (&buf);
@@ -214,7 +141,7 @@ sbx_trust_check (const char *path, const void *data, size_t len)
     known = strcmp (e[i].path, path) == 0;
   char hash[SBX_SHA256_HEX_LEN + 1];
   if (known)
-    sbx_trust_sha256_hex (data, len, hash);
+    sbx_sha256_hex (data, len, hash);
   for (size_t i = 0; i < n && known && !ok; i++)
     ok = strcmp (e[i].path, path) == 0 && strcmp (e[i].hash, hash) == 0;
   sbx_trust_entries_free (e, n);
@@ -241,7 +168,7 @@ hash_file (const char *path, char hash[65], sbx_error **err)
   size_t len = 0;
   if (read_fd (fd, path, TRUST_FILE_MAX, &text, &len, err) < 0)
     return -1;
-  sbx_trust_sha256_hex (text, len, hash);
+  sbx_sha256_hex (text, len, hash);
   return 0;
 }
 

@@ -27,10 +27,6 @@
 /* The project files that trust covers, relative to the project, NULL-ended. */
 extern const char *const sbx_trust_files[];
 
-/* SHA-256 of data as 64 lowercase hex digits (the same as sbx_sha256_hex,
-   without loading libcrypto). */
-void sbx_trust_sha256_hex (const void *data, size_t len, char out[65]);
-
 
 /* The path of the trust store (it may not exist). */
 int sbx_trust_store_path (char **out, sbx_error **err);

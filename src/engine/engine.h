@@ -138,6 +138,15 @@ int engine_image_tag (engine_client *c, const char *ref, const char *repo, const
                       sbx_error **err);
 int engine_image_remove (engine_client *c, const char *ref, bool force, sbx_error **err);
 
+/* ---- direct.c ---- */
+
+/* engine_image_inspect without libcurl, when that can be (a unix:// engine,
+   libcurl not loaded yet): 0 with *out, -1 with the engine's error (as
+   engine_image_inspect: SBX_ERR_NOT_FOUND when there is no such image), 1
+   when it could not ask this way (then ask engine_image_inspect). */
+int engine_image_inspect_direct (engine_client *c, const char *ref, json_t **out,
+                                 sbx_error **err);
+
 /* ---- containers ---- */
 
 /* config: the full create body (Image, Cmd, HostConfig...).  A

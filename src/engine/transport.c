@@ -1,5 +1,6 @@
 /* transport.c: the engine client and its HTTP requests (libcurl).  One easy
-   handle per client, reused so that its connection is kept alive.  The
+   handle per client, made on first use and reused so that its connection
+   is kept alive.  The
    first request that needs an API version starts with the handshake: a
    /_ping, whose Api-Version header is negotiated (api_version.c) once per
    client. */
@@ -34,7 +35,6 @@ env_dup (const char *name)
 int
 engine_client_new (const char *host, engine_client **out, sbx_error **err)
 {
-  global_init ();
   _cleanup_free_ char *env_host = host ? NULL : env_dup ("DOCKER_HOST");
   const char *verify = getenv ("DOCKER_TLS_VERIFY");
   const char *tls_env = getenv ("DOCKER_TLS");
@@ -61,13 +61,22 @@ engine_client_new (const char *host, engine_client **out, sbx_error **err)
       c->key = xasprintf ("%s/key.pem", dir);
     }
   c->env_version = env_dup ("DOCKER_API_VERSION");
+  *out = c;
+  return 0;
+}
+
+/* The client's easy handle, made on first use: a command whose requests
+   all go the direct way (direct.c) never loads libcurl and its thirty
+   libraries. */
+static int
+client_curl (engine_client *c, sbx_error **err)
+{
+  if (c->curl)
+    return 0;
+  global_init ();
   c->curl = curl_easy_init ();
   if (!c->curl)
-    {
-      engine_client_free (c);
-      return sbx_fail (err, SBX_ERR_GENERIC, "cannot initialize libcurl");
-    }
-  *out = c;
+    return sbx_fail (err, SBX_ERR_GENERIC, "cannot initialize libcurl");
   return 0;
 }
 
@@ -397,6 +406,8 @@ engine_call (engine_client *c, const engine_request *req, long *status, json_t *
   if (!req->versionless && engine_client_api_version (c, &version, err) < 0)
     return -1;
 
+  if (client_curl (c, err) < 0)
+    return -1;
   CURL *h = c->curl;
   curl_easy_reset (h);
   char errbuf[CURL_ERROR_SIZE] = "";

@@ -54,22 +54,28 @@ next_component (const char **p, const char **start)
   while (*q && *q != '/')
     q++;
   *p = q;
-  return (size_t)(q - *start);
+  return (size_t) (q - *start);
 }
 
+/* How path relates to pattern, component by component; for DENY_BELOW,
+ *rest is where the pattern's components below path start. */
 static int
-deny_relation (const char *path, const char *pattern)
+deny_relation (const char *path, const char *pattern, const char **rest)
 {
   const char *pp = path, *qq = pattern;
   for (;;)
     {
       const char *a, *b;
+      const char *here = qq;
       size_t na = next_component (&pp, &a);
       size_t nb = next_component (&qq, &b);
       if (nb == 0)
         return DENY_SELF;
       if (na == 0)
-        return DENY_BELOW;
+        {
+          *rest = here;
+          return DENY_BELOW;
+        }
       char ca[NAME_MAX + 1], cb[NAME_MAX + 1];
       if (na > NAME_MAX || nb > NAME_MAX)
         return DENY_NONE;
@@ -77,7 +83,8 @@ deny_relation (const char *path, const char *pattern)
       ca[na] = '\0';
       memcpy (cb, b, nb);
       cb[nb] = '\0';
-      if (fnmatch (cb, ca, 0) != 0)
+      /* Most components are literal: no need for fnmatch. */
+      if (strpbrk (cb, "*?[\\") ? fnmatch (cb, ca, 0) != 0 : strcmp (cb, ca) != 0)
         return DENY_NONE;
     }
 }
@@ -88,13 +95,31 @@ host_deny_check (char *const *deny, const char *path)
   int rel = DENY_NONE;
   for (char *const *d = deny; d && *d; d++)
     {
-      int r = deny_relation (path, *d);
+      const char *rest;
+      int r = deny_relation (path, *d, &rest);
       if (r == DENY_SELF)
         return DENY_SELF;
       if (r == DENY_BELOW)
         rel = DENY_BELOW;
     }
   return rel;
+}
+
+char **
+host_deny_below (char *const *deny, const char *dir)
+{
+  size_t n = 0;
+  for (char *const *d = deny; d && *d; d++)
+    n++;
+  char **v = xcalloc (n + 1, sizeof *v);
+  size_t k = 0;
+  for (char *const *d = deny; d && *d; d++)
+    {
+      const char *rest;
+      if (deny_relation (dir, *d, &rest) == DENY_BELOW)
+        v[k++] = (char *) rest;
+    }
+  return v;
 }
 
 static void

@@ -62,6 +62,12 @@ enum
 char **host_deny_patterns (const host_policy *pol);
 /* DENY_NONE, DENY_SELF or DENY_BELOW for path against patterns deny. */
 int host_deny_check (char *const *deny, const char *path);
+/* The patterns of deny that reach strictly below dir (DENY_BELOW), the only
+   ones that can concern a path under dir, each relative to dir (its
+   components below dir): a name in dir is checked against them with
+   host_deny_check.  The array is allocated; the strings point into
+   deny's. */
+char **host_deny_below (char *const *deny, const char *dir);
 /* The denied paths that exist here, symlinks resolved, each once (for the
    backends that mask them).  Allocated, may be NULL. */
 char **host_deny_existing (const host_policy *pol);

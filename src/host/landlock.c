@@ -106,7 +106,6 @@ const char *const host_system_ro_paths[] = {
   NULL,
 };
 
-
 /* Device nodes a normal program writes (terminals, null, random). */
 static const char *const dev_rw_paths[] = {
   "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
@@ -126,7 +125,7 @@ host_landlock_abi (void)
   long abi = syscall (__NR_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
   if (abi < 0)
     return 0;
-  return (int)abi;
+  return (int) abi;
 }
 
 static uint64_t
@@ -146,15 +145,32 @@ handled_fs_for_abi (int abi)
   return fs;
 }
 
-/* Add a rule for path with access (masked by what is handled and by what a
-   non-directory can carry).  missing_ok: a path absent here is skipped.
-   nofollow: a symbolic link gets no rule (its target is granted, or not,
-   where it lives). */
+/* Add a rule for the file open at fd (a directory or not). */
 static int
-add_path_ex (host_landlock *ll, const char *path, uint64_t access, bool missing_ok, bool nofollow,
+add_rule_fd (host_landlock *ll, int fd, bool is_dir, uint64_t access, const char *path,
              sbx_error **err)
 {
-  _cleanup_close_ int fd = open (path, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+  access &= ll->handled_fs;
+  if (!is_dir)
+    access &= LL_FS_FILE_RIGHTS;
+  if (access == 0)
+    return 0;
+  struct ll_path_beneath_attr pb = { .allowed_access = access, .parent_fd = fd };
+  if (syscall (__NR_landlock_add_rule, ll->ruleset_fd, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
+    return sbx_fail_errno (err, errno, "cannot add a Landlock rule for '%s'", path);
+  return 0;
+}
+
+/* Add a rule for name (relative to dirfd, or absolute with AT_FDCWD; path
+   is its full spelling, for messages) with access (masked by what is
+   handled and by what a non-directory can carry).  missing_ok: a path
+   absent here is skipped.  nofollow: a symbolic link gets no rule (its
+   target is granted, or not, where it lives). */
+static int
+add_rule_at (host_landlock *ll, int dirfd, const char *name, const char *path, uint64_t access,
+             bool missing_ok, bool nofollow, sbx_error **err)
+{
+  _cleanup_close_ int fd = openat (dirfd, name, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
   if (fd < 0)
     {
       if (missing_ok && (errno == ENOENT || errno == ENOTDIR || errno == EACCES))
@@ -168,21 +184,13 @@ add_path_ex (host_landlock *ll, const char *path, uint64_t access, bool missing_
     return sbx_fail_errno (err, errno, "stat '%s'", path);
   if (S_ISLNK (st.st_mode))
     return 0;
-  access &= ll->handled_fs;
-  if (!S_ISDIR (st.st_mode))
-    access &= LL_FS_FILE_RIGHTS;
-  if (access == 0)
-    return 0;
-  struct ll_path_beneath_attr pb = { .allowed_access = access, .parent_fd = fd };
-  if (syscall (__NR_landlock_add_rule, ll->ruleset_fd, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
-    return sbx_fail_errno (err, errno, "cannot add a Landlock rule for '%s'", path);
-  return 0;
+  return add_rule_fd (ll, fd, S_ISDIR (st.st_mode), access, path, err);
 }
 
 static int
 add_path (host_landlock *ll, const char *path, uint64_t access, bool missing_ok, sbx_error **err)
 {
-  return add_path_ex (ll, path, access, missing_ok, false, err);
+  return add_rule_at (ll, AT_FDCWD, path, path, access, missing_ok, false, err);
 }
 
 /* ---------------------------------------------------------- the read set
@@ -194,33 +202,40 @@ add_path (host_landlock *ll, const char *path, uint64_t access, bool missing_ok,
    be listed, its files not opened) and each of its entries is handled the
    same way; a denied path gets nothing.  Symbolic links met on the way get
    no rule.  Patterns are absolute; each component may hold fnmatch(3)
-   wildcards (deny.c). */
+   wildcards (deny.c).
 
-/* Grant access on path and below, but for the denied paths.  root: path was
+   The walk opens each entry relative to its directory (one component to
+   look up, not the whole path) and checks its name against the patterns
+   that reach below its directory only, relative to it (host_deny_below):
+   the others cannot concern anything under it. */
+
+/* Grant access on path (name relative to dirfd; a root is absolute, with
+   AT_FDCWD) and below, but for the denied paths: deny holds absolute
+   patterns for a root, patterns relative to dirfd below it.  root: path was
    asked for by name, so it is granted even when a pattern covers it (an
    explicit --ro of a denied dir wins); missing_ok applies to it. */
 static int
-grant_tree (host_landlock *ll, char *const *deny, const char *path, uint64_t access, bool root,
-            bool missing_ok, sbx_error **err)
+grant_tree (host_landlock *ll, char *const *deny, int dirfd, const char *name, const char *path,
+            uint64_t access, bool root, bool missing_ok, sbx_error **err)
 {
   /* A root is walked where it really lives (/lib -> usr/lib, a linked
      home), the spelling the real-path deny patterns use too. */
   char real[PATH_MAX];
   if (root && realpath (path, real))
-    path = real;
-  int rel = host_deny_check (deny, path);
+    path = name = real;
+  int rel = host_deny_check (deny, root ? path : name);
   if (rel == DENY_SELF && !root)
     return 0;
   if (rel != DENY_BELOW)
-    return add_path_ex (ll, path, access, root ? missing_ok : true, !root, err);
+    return add_rule_at (ll, dirfd, name, path, access, root ? missing_ok : true, !root, err);
 
-  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (root ? 0 : O_NOFOLLOW));
+  int fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (root ? 0 : O_NOFOLLOW));
   if (fd < 0)
     {
       /* Not a directory (a pattern cannot lie below it) or gone: as a
          plain path. */
       if (errno == ENOTDIR)
-        return add_path_ex (ll, path, access, true, !root, err);
+        return add_rule_at (ll, dirfd, name, path, access, true, !root, err);
       if (!root || (missing_ok && (errno == ENOENT || errno == EACCES || errno == ELOOP)))
         return 0;
       return sbx_fail (err, SBX_ERR_INVALID,
@@ -234,8 +249,15 @@ grant_tree (host_landlock *ll, char *const *deny, const char *path, uint64_t acc
       close (fd);
       return sbx_fail_errno (err, e, "cannot list '%s'", path);
     }
-  if (add_path_ex (ll, path, access & LL_FS_READ_DIR, true, !root, err) < 0)
+  /* The directory itself: listed, not more. */
+  if (add_rule_fd (ll, fd, true, access & LL_FS_READ_DIR, path, err) < 0)
     return -1;
+  _cleanup_free_ char **below = host_deny_below (deny, root ? path : name);
+  size_t plen = strlen (path);
+  char child[PATH_MAX];
+  memcpy (child, path, plen);
+  if (path[plen - 1] != '/')
+    child[plen++] = '/';
   struct dirent *de;
   while ((de = readdir (dir)) != NULL)
     {
@@ -243,9 +265,11 @@ grant_tree (host_landlock *ll, char *const *deny, const char *path, uint64_t acc
         continue;
       if (de->d_type == DT_LNK)
         continue;
-      _cleanup_free_ char *child
-          = xasprintf ("%s%s%s", path, path[strlen (path) - 1] == '/' ? "" : "/", de->d_name);
-      if (grant_tree (ll, deny, child, access, false, true, err) < 0)
+      size_t nlen = strlen (de->d_name);
+      if (plen + nlen >= sizeof child)
+        continue; /* too long to name: nothing can open it by path either */
+      memcpy (child + plen, de->d_name, nlen + 1);
+      if (grant_tree (ll, below, fd, de->d_name, child, access, false, true, err) < 0)
         return -1;
     }
   return 0;
@@ -285,7 +309,7 @@ landlock_create (bool allow_network, host_landlock **out, sbx_error **err)
       attr_size = sizeof attr;
       attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL;
     }
-  int fd = (int)syscall (__NR_landlock_create_ruleset, &attr, attr_size, 0);
+  int fd = (int) syscall (__NR_landlock_create_ruleset, &attr, attr_size, 0);
   if (fd < 0)
     return sbx_fail_errno (err, errno, "cannot create a Landlock ruleset (ABI %d)", abi);
   host_landlock *ll = xcalloc (1, sizeof *ll);
@@ -300,7 +324,7 @@ static int
 add_base_rules (host_landlock *ll, char *const *deny, sbx_error **err)
 {
   for (const char *const *p = host_system_ro_paths; *p; p++)
-    if (grant_tree (ll, deny, *p, LL_FS_READ, true, true, err) < 0)
+    if (grant_tree (ll, deny, AT_FDCWD, *p, *p, LL_FS_READ, true, true, err) < 0)
       return -1;
   /* /etc/resolv.conf is often a link into /run (systemd-resolved,
      NetworkManager): that one file is readable, /run itself is not (it
@@ -345,19 +369,20 @@ host_landlock_new_policy (const host_policy *pol, host_landlock **out, sbx_error
   if (add_base_rules (ll, deny, err) < 0)
     return -1;
   /* The user's tools and settings, not the credentials. */
-  if (pol->home && grant_tree (ll, deny, pol->home, LL_FS_READ, true, true, err) < 0)
+  if (pol->home
+      && grant_tree (ll, deny, AT_FDCWD, pol->home, pol->home, LL_FS_READ, true, true, err) < 0)
     return -1;
   const uint64_t rw = LL_FS_READ | LL_FS_WRITE | LL_FS_IOCTL_DEV;
   if (pol->project_dir
-      && grant_tree (ll, deny, pol->project_dir, pol->allow_write ? rw : LL_FS_READ, true, false,
-                     err)
+      && grant_tree (ll, deny, AT_FDCWD, pol->project_dir, pol->project_dir,
+                     pol->allow_write ? rw : LL_FS_READ, true, false, err)
              < 0)
     return -1;
   for (char *const *p = pol->ro_dirs; p && *p; p++)
-    if (grant_tree (ll, deny, *p, LL_FS_READ, true, false, err) < 0)
+    if (grant_tree (ll, deny, AT_FDCWD, *p, *p, LL_FS_READ, true, false, err) < 0)
       return -1;
   for (char *const *p = pol->rw_dirs; p && *p; p++)
-    if (grant_tree (ll, deny, *p, rw, true, false, err) < 0)
+    if (grant_tree (ll, deny, AT_FDCWD, *p, *p, rw, true, false, err) < 0)
       return -1;
   /* ABI >= 9: the sockets the user allowed by path (one that does not exist
      yet cannot be named in a rule: it stays out of reach).  Below, the
@@ -412,7 +437,7 @@ host_landlock_scope_enforce (void)
     return -EOPNOTSUPP;
   /* No filesystem or network access handled: mounts stay possible. */
   struct ll_ruleset_attr attr = { .scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL };
-  int fd = (int)syscall (__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
+  int fd = (int) syscall (__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
   if (fd < 0)
     return -errno;
   int r = 0;

@@ -123,7 +123,7 @@ typedef struct
   host_supervisor *sup;
   char **protected_paths; /* the default list when the policy has none */
   struct rlimit nproc, data;
-  int cg_procs[2];  /* cgroup.procs of the pids and memory cgroups, or -1 */
+  int cg_procs[2];  /* "tasks" of the pids and memory cgroups, or -1 */
   char *cg_dirs[2]; /* created cgroups, removed after the run */
   int listen_sock[2]; /* the child sends its notification fd on [1] */
 } prepared;
@@ -243,7 +243,13 @@ prepare_cgroups (prepared *p, unsigned long long mem_bytes)
       _cleanup_free_ char *limit
           = i == 0 ? xasprintf ("%d", PROCESS_MARGIN) : xasprintf ("%llu", mem_bytes);
       const char *file = i == 0 ? "pids.max" : "memory.limit_in_bytes";
-      _cleanup_free_ char *procs = xasprintf ("%s/cgroup.procs", dir);
+      /* The child joins by writing 0 to "tasks" (itself, one thread: a
+         child just forked has only one), not to "cgroup.procs": moving a
+         whole thread group takes the kernel's global threadgroup lock for
+         writing, which waits for an RCU grace period (5 to 20 ms on a
+         loaded machine), while moving the calling thread alone does not.
+         Its descendants are born in the cgroup either way. */
+      _cleanup_free_ char *procs = xasprintf ("%s/tasks", dir);
       int fd = -1;
       if (write_text (dir, file, limit))
         fd = open (procs, O_WRONLY | O_CLOEXEC);

@@ -135,9 +135,10 @@ init_listens (pid_t init_pid, const char *name)
   return found;
 }
 
-int
-devenv_agent_open_container (engine_client *c, const sbx_project *p, const char *container,
-                             devenv_agent **out, char **why, sbx_error **err)
+/* devenv_agent_open_container; claim: make it the project's current. */
+static int
+open_container (engine_client *c, const sbx_project *p, const char *container, bool claim,
+                devenv_agent **out, char **why, sbx_error **err)
 {
   *why = NULL;
   *out = NULL;
@@ -177,7 +178,7 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
         {
           /* Later commands reach it without the engine. */
           sbx_error *ce = NULL;
-          if (devenv_agent_claim (dir, name, &ce) < 0)
+          if (claim && devenv_agent_claim (dir, name, &ce) < 0)
             sbx_error_free (ce);
           return 1;
         }
@@ -188,6 +189,33 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
         return 0;
       sbx_sleep_ms (START_POLL_MS);
     }
+}
+
+int
+devenv_agent_open_container (engine_client *c, const sbx_project *p, const char *container,
+                             devenv_agent **out, char **why, sbx_error **err)
+{
+  return open_container (c, p, container, true, out, why, err);
+}
+
+int
+devenv_exec_probe (engine_client *c, const sbx_project *p, const char *container,
+                   const devenv_exec_opts *o, devenv_exec_result *res, sbx_error **err)
+{
+  _cleanup_agent_ devenv_agent *a = NULL;
+  _cleanup_free_ char *why = NULL;
+  int r = open_container (c, p, container, false, &a, &why, err);
+  if (r < 0)
+    return -1;
+  if (r > 0)
+    {
+      free (why);
+      why = NULL;
+      r = exec_on (a, o, res, &why, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  return devenv_exec (c, container, o, res, err);
 }
 
 int

@@ -13,4 +13,12 @@
 int devenv_agent_open_container (engine_client *c, const sbx_project *p, const char *container,
                                  devenv_agent **out, char **why, sbx_error **err);
 
+/* Run o in container through its agent when it answers (a round trip on
+   its socket), else through the exec API, without making that agent the
+   project's current one: for a container not in service yet (the new one
+   of a swap, which must answer before it takes the name).  0 with *res, -1
+   on error. */
+int devenv_exec_probe (engine_client *c, const sbx_project *p, const char *container,
+                       const devenv_exec_opts *o, devenv_exec_result *res, sbx_error **err);
+
 #endif

@@ -13,6 +13,7 @@
    a file whose lock can be taken marks an interrupted swap, repaired by
    devenv_swap_recover. */
 #include "devenv/container/container.h"
+#include "devenv/container/exec_auto.h"
 #include "lock.h"
 #include "util.h"
 
@@ -41,7 +42,9 @@ answers_exec (engine_client *c, const char *id, const devenv_spec *spec, sbx_err
   devenv_exec_opts o = { .argv = argv, .user = user, .workdir = spec->project->dir,
                          .timeout_ms = 30000 };
   devenv_exec_result r;
-  if (devenv_exec (c, id, &o, &r, err) < 0)
+  /* Through the new container's agent when it answers (milliseconds; the
+     exec API takes a hundred), which is also what commands will use. */
+  if (devenv_exec_probe (c, spec->project, id, &o, &r, err) < 0)
     return -1;
   if (r.exit_code != 0)
     return sbx_fail (err, SBX_ERR_ENGINE,

@@ -209,7 +209,11 @@ lookup (engine_client *c, const char *ref, const char *key, bool *found, char **
   *found = false;
   _cleanup_json_ json_t *ins = NULL;
   sbx_error *e = NULL;
-  if (engine_image_inspect (c, ref, &ins, &e) < 0)
+  /* The cache hit asks only this: without libcurl when it can. */
+  int r = engine_image_inspect_direct (c, ref, &ins, &e);
+  if (r > 0)
+    r = engine_image_inspect (c, ref, &ins, &e);
+  if (r < 0)
     {
       if (e->code == SBX_ERR_NOT_FOUND)
         {

@@ -8,74 +8,107 @@
 #include <stdint.h>
 #include <string.h>
 
-static void
-put_u32 (EVP_MD_CTX *md, uint32_t v)
+/* The key is SHA-256 whichever code computes it: plain C (sha256.c) for a
+   small input, which spares loading libcrypto (a millisecond or more, what
+   a cache hit on a small project costs in all), libcrypto's vectorised code
+   for a large one (about 70 bytes an entry: 1000 entries are hashed in
+   plain C in a third of a millisecond). */
+#define KEY_PLAIN_MAX_ENTRIES 1000
+
+typedef struct hasher
 {
-  unsigned char b[4] = { (unsigned char) (v >> 24), (unsigned char) (v >> 16),
-                         (unsigned char) (v >> 8), (unsigned char) v };
-  EVP_DigestUpdate (md, b, 4);
+  EVP_MD_CTX *md; /* NULL: plain */
+  sbx_sha256_ctx plain;
+} hasher;
+
+static void
+put_raw (hasher *h, const void *p, size_t n)
+{
+  if (h->md)
+    EVP_DigestUpdate (h->md, p, n);
+  else
+    sbx_sha256_update (&h->plain, p, n);
 }
 
 static void
-put_u64 (EVP_MD_CTX *md, uint64_t v)
+put_u32 (hasher *h, uint32_t v)
+{
+  unsigned char b[4] = { (unsigned char) (v >> 24), (unsigned char) (v >> 16),
+                         (unsigned char) (v >> 8), (unsigned char) v };
+  put_raw (h, b, 4);
+}
+
+static void
+put_u64 (hasher *h, uint64_t v)
 {
   unsigned char b[8];
   for (int i = 0; i < 8; i++)
     b[i] = (unsigned char) (v >> (56 - 8 * i));
-  EVP_DigestUpdate (md, b, 8);
+  put_raw (h, b, 8);
 }
 
 static void
-put_bytes (EVP_MD_CTX *md, const void *p, size_t n)
+put_bytes (hasher *h, const void *p, size_t n)
 {
-  put_u64 (md, n);
-  EVP_DigestUpdate (md, p, n);
+  put_u64 (h, n);
+  put_raw (h, p, n);
 }
 
 static void
-put_tag (EVP_MD_CTX *md, char tag)
+put_tag (hasher *h, char tag)
 {
-  EVP_DigestUpdate (md, &tag, 1);
+  put_raw (h, &tag, 1);
 }
 
 void
 devenv_key_compute (const devenv_key_input *in, char out[65])
 {
-  EVP_MD_CTX *md = EVP_MD_CTX_new ();
-  if (!md || !EVP_DigestInit_ex (md, EVP_sha256 (), NULL))
-    abort ();
+  hasher h = { 0 };
+  if (in->n_entries > KEY_PLAIN_MAX_ENTRIES)
+    {
+      h.md = EVP_MD_CTX_new ();
+      if (!h.md || !EVP_DigestInit_ex (h.md, EVP_sha256 (), NULL))
+        abort ();
+    }
+  else
+    sbx_sha256_init (&h.plain);
   static const char magic[] = "sbx-devenv-key";
-  EVP_DigestUpdate (md, magic, sizeof magic); /* with its NUL */
-  put_u32 (md, DEVENV_KEY_VERSION);
-  put_tag (md, 'D');
-  put_bytes (md, in->dockerfile, in->dockerfile_len);
+  put_raw (&h, magic, sizeof magic); /* with its NUL */
+  put_u32 (&h, DEVENV_KEY_VERSION);
+  put_tag (&h, 'D');
+  put_bytes (&h, in->dockerfile, in->dockerfile_len);
   for (size_t i = 0; i < in->n_entries; i++)
     {
       const devenv_entry *e = &in->entries[i];
       if (!e->keyed)
         continue;
-      put_tag (md, 'E');
-      put_bytes (md, e->path, strlen (e->path));
-      put_u32 (md, (uint32_t) e->st.st_mode);
-      EVP_DigestUpdate (md, e->digest, DEVENV_DIGEST_LEN);
+      put_tag (&h, 'E');
+      put_bytes (&h, e->path, strlen (e->path));
+      put_u32 (&h, (uint32_t) e->st.st_mode);
+      put_raw (&h, e->digest, DEVENV_DIGEST_LEN);
     }
   for (char *const *a = in->build_args; a && *a; a++)
     {
       const char *eq = strchr (*a, '=');
       size_t kl = eq ? (size_t) (eq - *a) : strlen (*a);
-      put_tag (md, 'A');
-      put_bytes (md, *a, kl);
+      put_tag (&h, 'A');
+      put_bytes (&h, *a, kl);
       const char *v = eq ? eq + 1 : "";
-      put_bytes (md, v, strlen (v));
+      put_bytes (&h, v, strlen (v));
     }
-  put_tag (md, 'T');
+  put_tag (&h, 'T');
   const char *t = in->target ? in->target : "";
-  put_bytes (md, t, strlen (t));
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex (md, digest, &len);
-  EVP_MD_CTX_free (md);
-  sbx_hex_encode (digest, len, out);
+  put_bytes (&h, t, strlen (t));
+  unsigned char digest[SBX_SHA256_LEN];
+  if (h.md)
+    {
+      unsigned int len = 0;
+      EVP_DigestFinal_ex (h.md, digest, &len);
+      EVP_MD_CTX_free (h.md);
+    }
+  else
+    sbx_sha256_final (&h.plain, digest);
+  sbx_hex_encode (digest, SBX_SHA256_LEN, out);
 }
 
 static int
