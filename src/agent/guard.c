@@ -56,6 +56,7 @@ sbx_guard_start (sbx_guard *g, char *const *paths)
       g->e[g->n].path = copy;
       g->e[g->n].name = copy + (slash - *p) + 1;
       g->e[g->n].gone = false;
+      g->e[g->n].arg = (int) (p - paths);
       g->n++;
     }
   if (g->n == 0 && g->fd >= 0)
@@ -139,7 +140,12 @@ sbx_guard_check (sbx_guard *g)
                   found = true;
                 }
               else if (ev->len && strcmp (ev->name, g->e[i].name) == 0)
-                found |= remove_entry (g, (int) i);
+                {
+                  if (g->outside && g->outside (g->outside_ud))
+                    g->e[i].gone = true; /* the user's own: left as it is */
+                  else
+                    found |= remove_entry (g, (int) i);
+                }
             }
         }
     }
@@ -152,22 +158,26 @@ sbx_guard_message (const sbx_guard *g, char *buf, size_t size)
   if (size == 0)
     return;
   buf[0] = '\0';
-  if (g->hit < 0)
-    return;
-  const char *path = g->e[g->hit].path;
-  const char *name = g->e[g->hit].name;
-  bool git = name - path >= 6 && strncmp (name - 6, "/.git/", 6) == 0;
-  if (g->hit_parent)
+  if (g->hit >= 0)
+    sbx_guard_format (g->e[g->hit].path, g->hit_parent, g->hit_errno, buf, size);
+}
+
+void
+sbx_guard_format (const char *path, bool parent, int errnum, char *buf, size_t size)
+{
+  const char *git_dir = strstr (path, "/.git/");
+  bool git = git_dir && strchr (git_dir + 6, '/') == NULL;
+  if (parent)
     snprintf (buf, size,
               "the directory of %s was removed or renamed while the command ran, so that sbx "
               "could no longer keep it from being made; the command was ended",
               path);
-  else if (g->hit_errno)
+  else if (errnum)
     snprintf (buf, size,
               "the command created %s, which %s; sbx could not remove it (%s): remove it "
               "yourself before you run git here; the command was ended",
               path, git ? "would make your git run code outside the sandbox" : "is protected",
-              strerror (g->hit_errno));
+              strerror (errnum));
   else if (git)
     snprintf (buf, size,
               "the command created %s, which would make your git run code outside the sandbox; "

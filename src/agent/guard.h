@@ -15,7 +15,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SBX_GUARD_MAX 32 /* watched paths; more are ignored */
+#define SBX_GUARD_MAX 24 /* watched paths; more are ignored */
+
+/* sbx-agent, PID 1 of the project container, exits with SBX_GUARD_EXIT + k
+   after it removed the path it was given k-th (0-based) and ended every
+   other process (so that the container's exit code names it), with
+   SBX_GUARD_EXIT_PARENT + k when the directory of that path went. */
+#define SBX_GUARD_EXIT 64
+#define SBX_GUARD_EXIT_PARENT (SBX_GUARD_EXIT + SBX_GUARD_MAX)
 
 typedef struct sbx_guard
 {
@@ -27,8 +34,13 @@ typedef struct sbx_guard
     int dir;          /* the parent, opened when the watch started (O_PATH) */
     char *path;       /* the whole path (allocated) */
     const char *name; /* its last component, in path */
-    bool gone;        /* seen, or stopped watching */
+    bool gone;        /* its directory went, or it is forgotten */
+    int arg;          /* its index in the list given to sbx_guard_start */
   } e[SBX_GUARD_MAX];
+  /* Asked before a name that appeared is removed: true when it was made
+     outside the sandbox (it is then forgotten, not removed).  NULL: never. */
+  bool (*outside) (void *ud);
+  void *outside_ud;
   /* The first violation: which path, whether its parent went (removed or
      renamed: nothing can be watched there any more), and the error of its
      removal (0: removed). */
@@ -52,6 +64,9 @@ bool sbx_guard_sweep (sbx_guard *g);
 /* The report of the first violation, without the "sbx: " prefix, in buf;
    an empty string when there was none. */
 void sbx_guard_message (const sbx_guard *g, char *buf, size_t size);
+/* The same report, of path: parent when its directory went, errnum the
+   error of its removal (0: removed). */
+void sbx_guard_format (const char *path, bool parent, int errnum, char *buf, size_t size);
 /* Forget the path at index i (it is the user's, made outside the
    sandbox): its name is neither removed nor reported any more. */
 void sbx_guard_forget (sbx_guard *g, int i);
