@@ -1,7 +1,10 @@
 /* test_run_security.c: `sbx run` at the host levels, as a user sees it:
    the daemon socket does not answer, .git/hooks and .sbx stay as they were,
    root keeps no capability at the default level, and nothing the command
-   started outlives sbx. */
+   started outlives sbx; a protected name missing when the command started
+   (.git/commondir, .git/modules, .git/worktrees) that it makes is removed
+   and the command ended (exit 125, one line), so that git on the host runs
+   nothing planted; .git/hooks is made for a repository without it. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>

@@ -3,7 +3,9 @@
    .git/config, .git/hooks and .sbx cannot be written, created in, removed,
    renamed or replaced; the rest of the project and .git/objects stay
    writable; no mount leaks into the host's view.  Under bwrap /run (and so
-   docker.sock) is absent. */
+   docker.sock) is absent.  A protected name missing at the start that the
+   command makes is removed and the command ended; the removal follows no
+   symlink; .git/hooks and .git/info are made when missing. */
 #include <criterion/criterion.h>
 #include <string.h>
 #include <sys/socket.h>
