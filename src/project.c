@@ -189,8 +189,8 @@ const char *const sbx_protected_default[] = {
 /* What a command may create among them without running code outside the
    sandbox: sbx reads a new .sbx/config.json or devcontainer file only under
    its trust rules (narrowing, unless the user trusted that content). */
-static const char *const protected_unwatched[] = { ".sbx", ".devcontainer", ".devcontainer.json",
-                                                   NULL };
+static const char *const protected_unwatched[]
+    = { ".sbx", ".devcontainer", ".devcontainer.json", NULL };
 
 bool
 sbx_protected_watched (const char *project_dir, const char *path)

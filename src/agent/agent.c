@@ -56,8 +56,8 @@ init_main (char *const *protect)
   for (;;)
     {
       /* The signals and the watch's events (agent_watch_handle). */
-      struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
-                             { .fd = agent_watch_fd (), .events = POLLIN } };
+      struct pollfd p[2]
+          = { { .fd = sfd, .events = POLLIN }, { .fd = agent_watch_fd (), .events = POLLIN } };
       if (sfd < 0)
         {
           /* No signalfd: the signals alone, as they come. */

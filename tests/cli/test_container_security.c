@@ -389,8 +389,8 @@ Test (container_security, maximum_refuses_setuid_bits_and_kills_escapees)
 /* ---- protected paths that do not exist when the container starts ---- */
 
 #define MARKER "PLANTED-MARKER"
-#define GUARD_LINE                                                                               \
-  "which would make your git run code outside the sandbox; it was removed and the command was "  \
+#define GUARD_LINE                                                                                 \
+  "which would make your git run code outside the sandbox; it was removed and the command was "    \
   "ended"
 
 static void
@@ -469,8 +469,8 @@ missing_names (const char *level, char **env)
       tu_sbx_env (&r, proj, env, "exec", "--", "sh", "-c", script, NULL);
       cr_expect_eq (r.status, 125, "%s %s: %s: %s", level, env[0], script, r.err);
       cr_expect_null (strstr (r.out, "SURVIVED"), "%s: the command went on", script);
-      _cleanup_free_ char *line = xasprintf ("sbx: the command created %s/%s, " GUARD_LINE "\n",
-                                             proj, plants[i].gone);
+      _cleanup_free_ char *line
+          = xasprintf ("sbx: the command created %s/%s, " GUARD_LINE "\n", proj, plants[i].gone);
       cr_expect_not_null (strstr (r.err, line), "%s %s: %s: %s", level, env[0], script, r.err);
       tu_result_clear (&r);
       _cleanup_free_ char *gone = xasprintf ("%s/%s", proj, plants[i].gone);

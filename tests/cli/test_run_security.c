@@ -342,8 +342,8 @@ static const struct
     ".git/worktrees" },
 };
 
-#define GUARD_LINE                                                                               \
-  "which would make your git run code outside the sandbox; it was removed and the command was "  \
+#define GUARD_LINE                                                                                 \
+  "which would make your git run code outside the sandbox; it was removed and the command was "    \
   "ended"
 
 static void
@@ -365,8 +365,8 @@ missing_names (const char *level)
                   "/bin/sh", "-c", script, NULL);
       cr_expect_eq (r.status, 125, "%s: %s: %s", level, script, r.err);
       cr_expect_null (strstr (r.out, "SURVIVED"), "%s: %s: the command went on", level, script);
-      _cleanup_free_ char *line = xasprintf ("sbx: the command created %s/%s, " GUARD_LINE "\n",
-                                             proj, plants[i].gone);
+      _cleanup_free_ char *line
+          = xasprintf ("sbx: the command created %s/%s, " GUARD_LINE "\n", proj, plants[i].gone);
       cr_expect_not_null (strstr (r.err, line), "%s: %s: %s", level, script, r.err);
       tu_result_clear (&r);
       _cleanup_free_ char *gone = xasprintf ("%s/%s", proj, plants[i].gone);
@@ -435,8 +435,7 @@ empty_template (const char *level)
   _cleanup_free_ char *hooks = xasprintf ("%s/.git/hooks", proj);
   cr_assert_neq (access (hooks, F_OK), 0, "git made .git/hooks from an empty template");
   tu_sbx_env (&r, proj, env_isolated, "--project", proj, "run", "--isolation", level, "--",
-              "/bin/sh", "-c", "echo 'echo " MARKER "' > .git/hooks/pre-commit; echo rc=$?",
-              NULL);
+              "/bin/sh", "-c", "echo 'echo " MARKER "' > .git/hooks/pre-commit; echo rc=$?", NULL);
   cr_expect_eq (r.status, 0, "%s: %s", level, r.err);
   cr_expect_str_eq (r.out, "rc=2\n", "%s: %s", level, r.err);
   cr_expect_not_null (strstr (r.err, "Read-only file system"), "%s: %s", level, r.err);

@@ -336,10 +336,10 @@ Test (protect, removal_follows_no_symlink)
   _cleanup_free_ char *outside = sec_outside (&tree);
   _cleanup_free_ char *keep = xasprintf ("%s/keep", outside);
   _cleanup_free_ char *dir = xasprintf ("%s/.git/modules", tree.project);
-  _cleanup_free_ char *script = xasprintf (
-      "mkdir -p '%s/x/hooks' && echo data > '%s' && ln -s '%s' '%s/x/hooks/out' && "
-      "ln -s '%s' '%s/x/file' && ln -s '%s' '%s/link'",
-      dir, keep, outside, dir, keep, dir, outside, dir);
+  _cleanup_free_ char *script
+      = xasprintf ("mkdir -p '%s/x/hooks' && echo data > '%s' && ln -s '%s' '%s/x/hooks/out' && "
+                   "ln -s '%s' '%s/x/file' && ln -s '%s' '%s/link'",
+                   dir, keep, outside, dir, keep, dir, outside, dir);
   cr_assert_eq (system (script), 0);
   _cleanup_close_ int gitfd = open (tree.project, O_PATH | O_DIRECTORY | O_CLOEXEC);
   cr_assert_eq (sbx_guard_remove (gitfd, ".git/modules"), 0);

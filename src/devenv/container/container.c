@@ -114,7 +114,6 @@ mount_bind (const char *source, const char *target, bool ro)
                     "ReadOnly", ro);
 }
 
-
 /* The project's protected paths that exist (directories and regular
    files; a symlink is not followed, it is left as the project has it),
    and .git itself bound onto itself so that it cannot be renamed or
@@ -203,7 +202,8 @@ devenv_container_config (const devenv_spec *s)
   json_t *entry = json_pack ("[s,s]", DEVENV_AGENT_TARGET, serve ? "serve" : "init");
   if (serve)
     {
-      json_array_append_new (entry, json_sprintf ("%s/%s", DEVENV_AGENT_RUN_TARGET, s->agent_socket));
+      json_array_append_new (entry,
+                             json_sprintf ("%s/%s", DEVENV_AGENT_RUN_TARGET, s->agent_socket));
       json_array_append_new (entry, json_string (profile));
     }
   if (!cfg || cfg->allow_write)
