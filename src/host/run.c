@@ -859,16 +859,20 @@ guard_start (const host_run_opts *o, const prepared *p, sbx_guard *g)
 }
 
 /* Closing an inotify descriptor that held a watch waits for an RCU grace
-   period (milliseconds on a loaded machine): a child that shares nothing
-   else pays it, so that sbx ends without waiting (it is nobody's to
-   wait for: reaped by whoever inherits it). */
+   period (milliseconds on a loaded machine): a helper that keeps nothing
+   else open pays it, once this process closed its copy, so that sbx ends
+   without waiting. */
 static void
 guard_clear (sbx_guard *g)
 {
   int done[2] = { -1, -1 };
   if (g->fd >= 0 && pipe2 (done, O_CLOEXEC) == 0)
     {
+      /* Twice: the helper is nobody's child here (an embedder that waits
+         for any child does not get it). */
       pid_t pid = fork ();
+      if (pid == 0 && fork () != 0)
+        _exit (0);
       if (pid == 0)
         {
           /* Keep only the descriptor and the pipe; close it once this
@@ -886,6 +890,9 @@ guard_clear (sbx_guard *g)
           _exit (0);
         }
       close (done[0]);
+      if (pid > 0)
+        while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+          ;
     }
   sbx_guard_end (g);
   if (done[1] >= 0)
