@@ -148,6 +148,21 @@ done:
     fprintf (stderr, "%s: command timed out after %ld ms; killed\n", ctx->prog, o->timeout_ms);
   rc = res.exit_code;
 out:
+  /* The container went while the command ran: its agent may have ended
+     it because a command made a protected path (the report replaces the
+     error; same exit status). */
+  if (err && err->code == SBX_ERR_ENGINE)
+    {
+      _cleanup_error_ sbx_error *unopened = NULL;
+      _cleanup_free_ char *guarded = NULL;
+      if ((c || cli_open_engine (ctx, &c, &unopened) == 0)
+          && devenv_container_guarded (c, p->container_name, &guarded))
+        {
+          sbx_error_free (err);
+          err = NULL;
+          sbx_fail (&err, SBX_ERR_GENERIC, "%s", guarded);
+        }
+    }
   if (err)
     rc = cli_report (ctx, err);
   if (!o->cfg)

@@ -5,10 +5,12 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* What makes a directory a project. */
 static const char *const markers[]
@@ -184,6 +186,48 @@ const char *const sbx_protected_default[] = {
   ".devcontainer", ".devcontainer.json",   NULL,
 };
 
+/* What a command may create among them without running code outside the
+   sandbox: sbx reads a new .sbx/config.json or devcontainer file only under
+   its trust rules (narrowing, unless the user trusted that content). */
+static const char *const protected_unwatched[]
+    = { ".sbx", ".devcontainer", ".devcontainer.json", NULL };
+
+bool
+sbx_protected_watched (const char *project_dir, const char *path)
+{
+  size_t n = strlen (project_dir);
+  if (strncmp (path, project_dir, n) != 0 || path[n] != '/')
+    return true;
+  for (const char *const *u = protected_unwatched; *u; u++)
+    if (strcmp (path + n + 1, *u) == 0)
+      return false;
+  return true;
+}
+
+/* The directories of the list that git init makes itself (.git/hooks,
+   .git/info), made empty (0755) when the project's .git is a directory of
+   the caller's that lacks them: a directory that exists is bound
+   read-only like the others, one that does not could be made by the
+   command. */
+static void
+make_git_dirs (const char *project_dir)
+{
+  static const char *const made[] = { "hooks", "info" };
+  _cleanup_free_ char *git = xasprintf ("%s/.git", project_dir);
+  _cleanup_close_ int fd = open (git, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0 || st.st_uid != geteuid ())
+    return;
+  for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
+    {
+      if (mkdirat (fd, made[i], 0755) < 0)
+        continue;
+      _cleanup_close_ int d = openat (fd, made[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (d >= 0)
+        (void) fchmod (d, 0755); /* whatever the umask */
+    }
+}
+
 /* path with its longest existing prefix resolved (realpath), the rest
    appended as it is (allocated). */
 static char *
@@ -236,6 +280,7 @@ sbx_protected_paths (const char *project_dir, char *const *extra, char ***out, s
                      "protected paths need an absolute project directory, not '%s'",
                      project_dir ? project_dir : "(none)");
   _cleanup_strv_ char **v = NULL;
+  make_git_dirs (project_dir);
   for (const char *const *p = sbx_protected_default; *p; p++)
     {
       _cleanup_free_ char *path = xasprintf ("%s/%s", project_dir, *p);

@@ -7,6 +7,8 @@
 
 #include "error.h"
 
+#include <stdbool.h>
+
 typedef struct sbx_project
 {
   char *dir;            /* real, absolute path */
@@ -42,9 +44,16 @@ void sbx_project_freep (sbx_project **p);
 extern const char *const sbx_protected_default[];
 /* The protected paths of a project (absolute, allocated, NULL-terminated):
    sbx_protected_default, then extra (the configuration's; relative ones are
-   taken in the project).  Only those that exist when a sandbox starts are
-   enforced. */
+   taken in the project).  Those that exist when a sandbox starts are bound
+   read-only; .git/hooks and .git/info are made first when the project's
+   .git is a directory of the caller's without them.  Those that do not
+   exist are watched while the sandbox lives (agent/guard.h) when
+   sbx_protected_watched says so. */
 int sbx_protected_paths (const char *project_dir, char *const *extra, char ***out,
                          sbx_error **err);
+/* Whether a command that creates path (one of the protected paths of the
+   project at project_dir) is stopped: all but .sbx, .devcontainer and
+   .devcontainer.json, which sbx reads only under its trust rules. */
+bool sbx_protected_watched (const char *project_dir, const char *path);
 
 #endif

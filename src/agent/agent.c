@@ -1,13 +1,15 @@
 /* sbx-agent: the project container's own program, bind-mounted read-only at
    /.sbx/agent.  Static, libc only: it runs in any image.
 
-     sbx-agent serve SOCKET [TAG]
+     sbx-agent serve SOCKET [TAG [PATH...]]
                                PID 1: reaps zombies, exits on SIGTERM/SIGINT/SIGHUP,
                                and serves commands on the Unix socket SOCKET (in a
                                directory bind-mounted from the host), see
                                docs/agent-protocol.md; TAG (the isolation level) is
-                               reported to clients
-     sbx-agent init            PID 1 without the socket
+                               reported to clients; each protected PATH that does not
+                               exist is watched (watch.c): one made by a command ends
+                               the container, exit status 64 + its index
+     sbx-agent init [PATH...]  PID 1 without the socket
      sbx-agent run [--timeout-ms N] -- CMD...
                                runs CMD for an exec under a supervisor (a subreaper
                                that outlives it while its orphans run; see
@@ -30,6 +32,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +41,7 @@
 #include <unistd.h>
 
 static int
-init_main (void)
+init_main (char *const *protect)
 {
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0); /* as serve: see agent_serve */
   sigset_t set;
@@ -48,13 +51,32 @@ init_main (void)
   sigaddset (&set, SIGINT);
   sigaddset (&set, SIGHUP);
   sigprocmask (SIG_BLOCK, &set, NULL);
+  int sfd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  agent_watch_start (protect);
   for (;;)
     {
-      int sig = sigwaitinfo (&set, NULL);
-      if (sig < 0)
-        continue;
-      if (sig != SIGCHLD)
-        return 0;
+      /* The signals and the watch's events (agent_watch_handle). */
+      struct pollfd p[2]
+          = { { .fd = sfd, .events = POLLIN }, { .fd = agent_watch_fd (), .events = POLLIN } };
+      if (sfd < 0)
+        {
+          /* No signalfd: the signals alone, as they come. */
+          int sig = sigwaitinfo (&set, NULL);
+          if (sig > 0 && sig != SIGCHLD)
+            return 0;
+          while (waitpid (-1, NULL, WNOHANG) > 0)
+            ;
+          continue;
+        }
+      if (poll (p, 2, 1000) < 0 && errno != EINTR)
+        return 125;
+      int guarded = agent_watch_handle ();
+      if (guarded >= 0)
+        return guarded;
+      struct signalfd_siginfo si;
+      while (read (sfd, &si, sizeof si) == (ssize_t) sizeof si)
+        if (si.ssi_signo != SIGCHLD)
+          return 0;
       while (waitpid (-1, NULL, WNOHANG) > 0)
         ;
     }
@@ -176,13 +198,15 @@ int
 main (int argc, char **argv)
 {
   if (argc >= 3 && strcmp (argv[1], "serve") == 0)
-    return agent_serve (argv[2], argc >= 4 ? argv[3] : "");
+    return agent_serve (argv[2], argc >= 4 ? argv[3] : "", argc >= 5 ? argv + 4 : NULL);
   if (argc >= 2 && strcmp (argv[1], "init") == 0)
-    return init_main ();
+    return init_main (argv + 2);
   if (argc >= 2 && strcmp (argv[1], "run") == 0)
     return run_main (argc - 2, argv + 2);
   if (argc >= 2 && strcmp (argv[1], "kill") == 0)
     return kill_main (argc - 2, argv + 2);
-  agent_say ("usage: sbx-agent serve SOCKET [TAG] | init | run -- CMD... | kill [-N] TOKEN", "", "");
+  agent_say ("usage: sbx-agent serve SOCKET [TAG [PATH...]] | init [PATH...] | run -- CMD... | "
+             "kill [-N] TOKEN",
+             "", "");
   return 125;
 }

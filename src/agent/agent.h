@@ -80,11 +80,28 @@ typedef struct agent_child
 int agent_spawn (const uint8_t *payload, size_t len, const sbx_exec_request *req,
                  agent_child *child);
 
+/* ---- watch.c ---- */
+
+/* Watch the protected paths (absolute, NULL-terminated) that do not exist
+   now (agent/guard.h), for the agent's whole life. */
+void agent_watch_start (char *const *paths);
+/* The descriptor to poll, or -1 when nothing is watched. */
+int agent_watch_fd (void);
+/* Note, at most a few times a second, whether the container idles (no
+   process but the agent): a name that appears then is the host's. */
+void agent_watch_tick (void);
+/* Handle the watch's events.  -1: nothing to do.  Else a command made a
+   protected path: it was removed, every other process of the container
+   ended, the report said; the agent must exit with the status returned
+   (SBX_GUARD_EXIT + k). */
+int agent_watch_handle (void);
+
 /* ---- server.c ---- */
 
 /* Serve the socket at path (created; its directory must exist) while being
    PID 1's reaper.  tag: what the agent reports in STATUS (the isolation
-   level).  Returns the exit status of the program. */
-int agent_serve (const char *path, const char *tag);
+   level); protect: the protected paths to watch (agent_watch_start).
+   Returns the exit status of the program. */
+int agent_serve (const char *path, const char *tag, char *const *protect);
 
 #endif

@@ -603,12 +603,12 @@ serve_setup (const char *path, int *sfd, int *lfd)
 static int
 serve_loop (const char *path, int sfd, int lfd)
 {
-  static struct pollfd pfd[2 + 5 * MAX_SESSIONS];
+  static struct pollfd pfd[3 + 5 * MAX_SESSIONS];
   static struct
   {
     session *s;
     int which;
-  } map[2 + 5 * MAX_SESSIONS];
+  } map[3 + 5 * MAX_SESSIONS];
   for (;;)
     {
       long now = now_ms ();
@@ -616,6 +616,7 @@ serve_loop (const char *path, int sfd, int lfd)
       int n = 0;
       pfd[n++] = (struct pollfd) { .fd = sfd, .events = POLLIN };
       pfd[n++] = (struct pollfd) { .fd = lfd, .events = POLLIN };
+      pfd[n++] = (struct pollfd) { .fd = agent_watch_fd (), .events = POLLIN };
       for (int i = 0; i < MAX_SESSIONS; i++)
         {
           session *s = sessions[i];
@@ -668,6 +669,14 @@ serve_loop (const char *path, int sfd, int lfd)
           agent_say ("serve: poll: ", strerror (errno), "");
           return 125;
         }
+      /* First of all: a protected path made ends everything. */
+      int guarded = agent_watch_handle ();
+      if (guarded >= 0)
+        {
+          if (lfd >= 0)
+            unlink (path);
+          return guarded;
+        }
       if (r > 0 && pfd[0].revents)
         {
           struct signalfd_siginfo si;
@@ -684,7 +693,7 @@ serve_loop (const char *path, int sfd, int lfd)
           reap ();
         }
       if (r > 0)
-        for (int k = 2; k < n; k++)
+        for (int k = 3; k < n; k++)
           {
             session *s = map[k].s;
             short re = pfd[k].revents;
@@ -766,11 +775,12 @@ serve_loop (const char *path, int sfd, int lfd)
 }
 
 int
-agent_serve (const char *path, const char *tag)
+agent_serve (const char *path, const char *tag, char *const *protect)
 {
   agent_tag = tag;
   int sfd, lfd;
   if (serve_setup (path, &sfd, &lfd) < 0)
     return 125;
+  agent_watch_start (protect);
   return serve_loop (path, sfd, lfd);
 }

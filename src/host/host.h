@@ -295,7 +295,10 @@ typedef struct host_run_opts
    plus a filter sending connect() and the file metadata calls to this
    process, which answers them (see supervise.c).  policy->protected_paths
    NULL means sbx_protected_paths (project_dir, NULL) when the
-   project is writable; an empty vector protects nothing.
+   project is writable; an empty vector protects nothing.  Those of them
+   that do not exist are watched while the command runs (agent/guard.h,
+   sbx_protected_watched): one made is removed, the command's whole tree
+   killed, and host_run fails with the report and exit status 125.
 
    Stdin/stdout/stderr inherited, forwarding
    SIGHUP/SIGINT/SIGQUIT/SIGTERM/SIGUSR1/SIGUSR2/SIGWINCH sent to this process

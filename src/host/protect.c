@@ -166,10 +166,9 @@ host_protect_new (const host_policy *pol, char *const *paths, host_protect **out
     }
   for (char *const *q = paths; q && *q; q++)
     {
-      /* A path that does not exist yet is not enforced: the command may
-         create it (a new .sbx/config.json is then only read under the trust
-         rules of the CLI; git reads a new .git/commondir, see the report of
-         host_run). */
+      /* A path that does not exist yet cannot be bound: host_run watches
+         it (agent/guard.h) and ends a command that creates it (a new
+         .sbx/config.json is only read under the trust rules of the CLI). */
       char real[PATH_MAX];
       if (realpath (*q, real) == NULL)
         continue;

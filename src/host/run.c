@@ -9,12 +9,14 @@
    Signals are taken through a signalfd while the child runs, so a signal
    that the caller's handlers would have seen is forwarded instead. */
 #include "host.h"
+#include "agent/guard.h"
 #include "project.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
@@ -843,6 +845,66 @@ kill_the_rest (const pid_list *before)
   free (stack.v);
 }
 
+/* Watch the protected paths of a writable project that do not exist yet
+   (agent/guard.h), for as long as the command runs. */
+static void
+guard_start (const host_run_opts *o, const prepared *p, sbx_guard *g)
+{
+  const host_policy *pol = o->policy;
+  sbx_guard_start (g, NULL);
+  if (o->confine == HOST_CONFINE_NONE || pol == NULL || pol->project_dir == NULL
+      || !pol->allow_write)
+    return;
+  char *const *paths = pol->protected_paths ? pol->protected_paths : p->protected_paths;
+  _cleanup_free_ char **watched = xcalloc (strv_len (paths) + 1, sizeof *watched);
+  size_t n = 0;
+  for (char *const *q = paths; q && *q; q++)
+    if (sbx_protected_watched (pol->project_dir, *q))
+      watched[n++] = *q;
+  sbx_guard_start (g, watched);
+}
+
+/* Closing an inotify descriptor that held a watch waits for an RCU grace
+   period (milliseconds on a loaded machine): a helper that keeps nothing
+   else open pays it, once this process closed its copy, so that sbx ends
+   without waiting. */
+static void
+guard_clear (sbx_guard *g)
+{
+  int done[2] = { -1, -1 };
+  if (g->fd >= 0 && pipe2 (done, O_CLOEXEC) == 0)
+    {
+      /* Twice: the helper is nobody's child here (an embedder that waits
+         for any child does not get it). */
+      pid_t pid = fork ();
+      if (pid == 0 && fork () != 0)
+        _exit (0);
+      if (pid == 0)
+        {
+          /* Keep only the descriptor and the pipe; close it once this
+             process closed its own (EOF). */
+          unsigned a = (unsigned) (g->fd < done[0] ? g->fd : done[0]);
+          unsigned b = (unsigned) (g->fd < done[0] ? done[0] : g->fd);
+          if (a > 0)
+            syscall (SYS_close_range, 0U, a - 1, 0U);
+          if (b > a + 1)
+            syscall (SYS_close_range, a + 1, b - 1, 0U);
+          syscall (SYS_close_range, b + 1, ~0U, 0U);
+          char c;
+          while (read (done[0], &c, 1) < 0 && errno == EINTR)
+            ;
+          _exit (0);
+        }
+      close (done[0]);
+      if (pid > 0)
+        while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+          ;
+    }
+  sbx_guard_end (g);
+  if (done[1] >= 0)
+    close (done[1]);
+}
+
 int
 host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
 {
@@ -870,6 +932,9 @@ host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
   pid_list before = { 0 };
   list_children (&before);
   before_v = before.v;
+  __attribute__ ((cleanup (guard_clear))) sbx_guard guard;
+  guard_start (o, &p, &guard);
+  bool violated = false;
 
   sigset_t mask, oldmask;
   sigemptyset (&mask);
@@ -937,13 +1002,21 @@ host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
           prctl (PR_SET_CHILD_SUBREAPER, was_subreaper, 0, 0, 0);
           return sbx_fail_errno (err, e, "waitpid");
         }
-      struct pollfd fds[3] = {
+      struct pollfd fds[4] = {
         { .fd = sfd, .events = POLLIN },
         { .fd = pidfd, .events = POLLIN },
         { .fd = listener, .events = POLLIN },
+        { .fd = guard.fd, .events = POLLIN },
       };
-      if (poll (fds, 3, -1) < 0)
+      if (poll (fds, 4, -1) < 0)
         continue;
+      if ((fds[3].revents & POLLIN) && sbx_guard_check (&guard))
+        {
+          /* A protected name appeared (and went): the command goes. */
+          violated = true;
+          kill_the_rest (&before);
+          break;
+        }
       if (listener >= 0 && (fds[2].revents & POLLIN))
         (void) host_supervisor_handle (p.sup, listener);
       else if (listener >= 0 && (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL)))
@@ -974,6 +1047,17 @@ host_run (const host_run_opts *o, int *exit_status, sbx_error **err)
   kill_the_rest (&before);
   sigprocmask (SIG_SETMASK, &oldmask, NULL);
   prctl (PR_SET_CHILD_SUBREAPER, was_subreaper, 0, 0, 0);
+  /* What it made just before it ended, and what it made again while it
+     was being killed. */
+  violated |= sbx_guard_check (&guard);
+  if (violated)
+    {
+      sbx_guard_sweep (&guard);
+      char msg[PATH_MAX + 512];
+      sbx_guard_message (&guard, msg, sizeof msg);
+      *exit_status = 125;
+      return sbx_fail (err, SBX_ERR_GENERIC, "%s", msg);
+    }
 
   if (failed)
     return child_failure (o, &p, &rep, exit_status, err);

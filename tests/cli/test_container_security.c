@@ -3,7 +3,12 @@
    there is followed; nothing a timed-out command started survives, on both
    exec paths; no setuid/setgid bit and no device node can be made; the
    container has a memory bound and outlives a fork bomb; .git's config and
-   hooks, .sbx and .devcontainer are read-only and .git cannot be moved. */
+   hooks, .sbx and .devcontainer are read-only and .git cannot be moved; a
+   protected name missing when the container started (.git/commondir,
+   .git/modules, .git/worktrees) that a command makes is removed, the
+   container's processes are ended and sbx exec says so (exit 125), on
+   both exec paths and under gVisor, while what the host makes as the
+   container idles is left. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -381,4 +386,187 @@ Test (container_security, maximum_refuses_setuid_bits_and_kills_escapees)
   cr_assert (strstr (r.out, "sleep 300") == NULL, "survivors: %s", r.out);
   tu_result_clear (&r);
   tu_project_remove (proj);
+}
+
+/* ---- protected paths that do not exist when the container starts ---- */
+
+#define MARKER "PLANTED-MARKER"
+#define GUARD_LINE                                                                                 \
+  "which would make your git run code outside the sandbox; it was removed and the command was "    \
+  "ended"
+
+static void
+git_in (tu_result *r, const char *dir, const char *a, const char *b)
+{
+  char *argv[] = { "/usr/bin/git", (char *) a, (char *) b, NULL };
+  tu_run (r, dir, NULL, NULL, 60, argv);
+}
+
+/* A repository made by git init with, beside its .git, a git dir "evil"
+   whose config runs a planted fsmonitor (printing MARKER), checked to
+   work once .git/commondir names it; its container up at level. */
+static char *
+evil_repo_up (const char *level)
+{
+  char *proj = tu_mkproject ();
+  tu_result r;
+  git_in (&r, proj, "init", "-q");
+  cr_assert_eq (r.status, 0, "git init: %s", r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *cp = xasprintf ("cp -r '%s/.git' '%s/evil'", proj, proj);
+  cr_assert_eq (system (cp), 0);
+  tu_write_file (proj, "evil/config",
+                 "[core]\n\trepositoryformatversion = 0\n\tfsmonitor = \"echo " MARKER
+                 " >&2; false\"\n");
+  _cleanup_free_ char *evil = xasprintf ("%s/evil\n", proj);
+  tu_write_file (proj, ".git/commondir", evil);
+  git_in (&r, proj, "status", NULL);
+  cr_assert_not_null (strstr (r.err, MARKER), "the planted git dir does not work: %s", r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *commondir = xasprintf ("%s/.git/commondir", proj);
+  cr_assert_eq (unlink (commondir), 0);
+  tu_sbx (&r, proj, "up", "--image", TU_IMAGE, "--isolation", level, NULL);
+  cr_assert_eq (r.status, 0, "sbx up: %s", r.err);
+  tu_result_clear (&r);
+  return proj;
+}
+
+/* What a command does to make a missing protected name, and the name. */
+static const struct
+{
+  const char *script; /* %1$s: the project */
+  const char *gone;
+} plants[] = {
+  { "printf '%1$s/evil\\n' > .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
+  { "printf '%1$s/evil\\n' > f; mv f .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
+  { "ln -s %1$s.target .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
+  { "mkdir -p .git/modules/x/hooks && printf '#!/bin/sh\\necho " MARKER
+    "\\n' > .git/modules/x/hooks/post-checkout; sleep 30; echo SURVIVED",
+    ".git/modules" },
+  { "mkdir -p .git/worktrees/x && printf '%1$s/evil\\n' > .git/worktrees/x/commondir; sleep 30; "
+    "echo SURVIVED",
+    ".git/worktrees" },
+  /* Left running in the background, past the exec that started it. */
+  { "(sleep 1; printf '%1$s/evil\\n' > .git/commondir) >/dev/null 2>&1 & sleep 30; echo SURVIVED",
+    ".git/commondir" },
+};
+
+/* Each plant in turn in one container (each one stops it; the next exec
+   starts it again): the name is gone, git on the host runs nothing
+   planted, sbx exits 125 with the line. */
+static void
+missing_names (const char *level, char **env)
+{
+  char *proj = evil_repo_up (level);
+  _cleanup_free_ char *target = xasprintf ("%s.target", proj);
+  _cleanup_free_ char *evil = xasprintf ("%s/evil\n", proj);
+  FILE *f = fopen (target, "w");
+  cr_assert_not_null (f);
+  fputs (evil, f);
+  fclose (f);
+  for (size_t i = 0; i < sizeof plants / sizeof plants[0]; i++)
+    {
+      _cleanup_free_ char *script = xasprintf (plants[i].script, proj);
+      tu_result r;
+      tu_sbx_env (&r, proj, env, "exec", "--", "sh", "-c", script, NULL);
+      cr_expect_eq (r.status, 125, "%s %s: %s: %s", level, env[0], script, r.err);
+      cr_expect_null (strstr (r.out, "SURVIVED"), "%s: the command went on", script);
+      _cleanup_free_ char *line
+          = xasprintf ("sbx: the command created %s/%s, " GUARD_LINE "\n", proj, plants[i].gone);
+      cr_expect_not_null (strstr (r.err, line), "%s %s: %s: %s", level, env[0], script, r.err);
+      tu_result_clear (&r);
+      _cleanup_free_ char *gone = xasprintf ("%s/%s", proj, plants[i].gone);
+      struct stat st;
+      cr_expect_neq (lstat (gone, &st), 0, "%s: %s is still there", script, gone);
+      git_in (&r, proj, "status", NULL);
+      cr_expect_eq (r.status, 0, "git status: %s", r.err);
+      cr_expect_null (strstr (r.err, MARKER), "%s: git ran the planted code", script);
+      tu_result_clear (&r);
+      _cleanup_free_ char *kept = tu_read_file (target);
+      cr_expect_str_eq (kept, evil, "the symlink's target was touched");
+    }
+  /* And the container runs commands again. */
+  tu_result r;
+  tu_sbx_env (&r, proj, env, "exec", "--", "echo", "again", NULL);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  cr_expect_str_eq (r.out, "again\n");
+  tu_result_clear (&r);
+  unlink (target);
+  tu_project_remove (proj);
+}
+
+Test (container_security, missing_protected_names_through_the_agent)
+{
+  missing_names ("container", agent_on);
+}
+
+Test (container_security, missing_protected_names_through_the_engine)
+{
+  missing_names ("container", api_on);
+}
+
+/* git on the host may make .git/worktrees while the container idles: it
+   is left as it is. */
+Test (container_security, a_name_made_on_the_host_while_idle_is_left)
+{
+  char *proj = evil_repo_up ("container");
+  tu_result r;
+  tu_sbx (&r, proj, "exec", "--", "true", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  sleep (3); /* the agent notes the idle container within a second */
+  _cleanup_free_ char *wt = xasprintf ("%s/.git/worktrees", proj);
+  cr_assert_eq (mkdir (wt, 0755), 0);
+  sleep (2);
+  cr_expect_eq (access (wt, F_OK), 0, "the agent removed what the host made");
+  tu_sbx (&r, proj, "exec", "--", "echo", "ok", NULL);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  cr_expect_str_eq (r.out, "ok\n");
+  tu_result_clear (&r);
+  tu_project_remove (proj);
+}
+
+/* A project without .git: what git init and git worktree add make is
+   made inside; a repository made with an empty template gets .git/hooks
+   (read-only inside). */
+Test (container_security, git_dirs_made_inside_or_made_for_an_empty_template)
+{
+  char *proj = tu_project_up (NULL);
+  tu_result r;
+  tu_sbx (&r, proj, "exec", "--", "sh", "-c",
+          "mkdir -p .git/hooks .git/info .git/worktrees/x && echo '[core]' > .git/config && "
+          "echo '#!/bin/sh' > .git/hooks/pre-commit && echo MADE",
+          NULL);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  cr_expect_str_eq (r.out, "MADE\n", "%s", r.err);
+  tu_result_clear (&r);
+  tu_project_remove (proj);
+
+  proj = tu_mkproject ();
+  _cleanup_free_ char *tmpl = tu_mkproject ();
+  _cleanup_free_ char *opt = xasprintf ("--template=%s", tmpl);
+  git_in (&r, proj, "init", opt);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *hooks = xasprintf ("%s/.git/hooks", proj);
+  cr_assert_neq (access (hooks, F_OK), 0);
+  tu_sbx (&r, proj, "up", "--image", TU_IMAGE, NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  tu_sbx (&r, proj, "exec", "--", "sh", "-c",
+          "echo 'echo " MARKER "' > .git/hooks/pre-commit; echo rc=$?", NULL);
+  cr_expect_str_eq (r.out, "rc=1\n", "%s", r.err);
+  cr_expect_not_null (strstr (r.err, "Read-only file system"), "%s", r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *hook = xasprintf ("%s/pre-commit", hooks);
+  cr_expect_neq (access (hook, F_OK), 0, "a hook was planted");
+  struct stat st;
+  cr_expect (stat (hooks, &st) == 0 && S_ISDIR (st.st_mode) && (st.st_mode & 07777) == 0755);
+  tu_project_remove (proj);
+  tu_rmrf (tmpl);
+}
+
+Test (container_security, missing_protected_names_at_maximum)
+{
+  missing_names ("maximum", agent_on);
 }

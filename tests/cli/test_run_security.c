@@ -1,7 +1,10 @@
 /* test_run_security.c: `sbx run` at the host levels, as a user sees it:
    the daemon socket does not answer, .git/hooks and .sbx stay as they were,
    root keeps no capability at the default level, and nothing the command
-   started outlives sbx. */
+   started outlives sbx; a protected name missing when the command started
+   (.git/commondir, .git/modules, .git/worktrees) that it makes is removed
+   and the command ended (exit 125, one line), so that git on the host runs
+   nothing planted; .git/hooks is made for a repository without it. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -282,4 +285,176 @@ Test (run_security, own_state_kept_default)
 Test (run_security, own_state_kept_enhanced)
 {
   own_state_kept ("enhanced");
+}
+
+/* ---- protected paths that do not exist when the sandbox starts ---- */
+
+#define MARKER "PLANTED-MARKER"
+
+static void
+git_in (tu_result *r, const char *dir, const char *a, const char *b)
+{
+  char *argv[] = { "/usr/bin/git", (char *) a, (char *) b, NULL };
+  tu_run (r, dir, NULL, NULL, 60, argv);
+}
+
+/* A repository made by git init, and beside its .git a git dir "evil"
+   whose config runs a planted fsmonitor (printing MARKER): what a command
+   points .git/commondir at.  Checked: git status on the host runs it once
+   .git/commondir names it. */
+static char *
+evil_repo (void)
+{
+  char *proj = tu_mkproject ();
+  tu_result r;
+  git_in (&r, proj, "init", "-q");
+  cr_assert_eq (r.status, 0, "git init: %s", r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *cp = xasprintf ("cp -r '%s/.git' '%s/evil'", proj, proj);
+  cr_assert_eq (system (cp), 0);
+  tu_write_file (proj, "evil/config",
+                 "[core]\n\trepositoryformatversion = 0\n\tfsmonitor = \"echo " MARKER
+                 " >&2; false\"\n");
+  _cleanup_free_ char *evil = xasprintf ("%s/evil\n", proj);
+  tu_write_file (proj, ".git/commondir", evil);
+  git_in (&r, proj, "status", NULL);
+  cr_assert_not_null (strstr (r.err, MARKER), "the planted git dir does not work: %s", r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *commondir = xasprintf ("%s/.git/commondir", proj);
+  cr_assert_eq (unlink (commondir), 0);
+  return proj;
+}
+
+/* What a command does to make a missing protected name, and the name. */
+static const struct
+{
+  const char *script; /* %1$s: the project */
+  const char *gone;
+} plants[] = {
+  { "printf '%1$s/evil\\n' > .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
+  { "printf '%1$s/evil\\n' > f; mv f .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
+  { "ln -s %1$s.target .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
+  { "mkdir -p .git/modules/x/hooks && printf '#!/bin/sh\\necho " MARKER
+    "\\n' > .git/modules/x/hooks/post-checkout; sleep 30; echo SURVIVED",
+    ".git/modules" },
+  { "mkdir -p .git/worktrees/x && printf '%1$s/evil\\n' > .git/worktrees/x/commondir; sleep 30; "
+    "echo SURVIVED",
+    ".git/worktrees" },
+};
+
+#define GUARD_LINE                                                                                 \
+  "which would make your git run code outside the sandbox; it was removed and the command was "    \
+  "ended"
+
+static void
+missing_names (const char *level)
+{
+  for (size_t i = 0; i < sizeof plants / sizeof plants[0]; i++)
+    {
+      _cleanup_free_ char *proj = evil_repo ();
+      /* The symlink's target, outside the project, names the evil dir. */
+      _cleanup_free_ char *target = xasprintf ("%s.target", proj);
+      _cleanup_free_ char *evil = xasprintf ("%s/evil\n", proj);
+      FILE *f = fopen (target, "w");
+      cr_assert_not_null (f);
+      fputs (evil, f);
+      fclose (f);
+      _cleanup_free_ char *script = xasprintf (plants[i].script, proj);
+      tu_result r;
+      tu_sbx_env (&r, proj, env_isolated, "--project", proj, "run", "--isolation", level, "--",
+                  "/bin/sh", "-c", script, NULL);
+      cr_expect_eq (r.status, 125, "%s: %s: %s", level, script, r.err);
+      cr_expect_null (strstr (r.out, "SURVIVED"), "%s: %s: the command went on", level, script);
+      _cleanup_free_ char *line
+          = xasprintf ("sbx: the command created %s/%s, " GUARD_LINE "\n", proj, plants[i].gone);
+      cr_expect_not_null (strstr (r.err, line), "%s: %s: %s", level, script, r.err);
+      tu_result_clear (&r);
+      _cleanup_free_ char *gone = xasprintf ("%s/%s", proj, plants[i].gone);
+      struct stat st;
+      cr_expect_neq (lstat (gone, &st), 0, "%s: %s: %s is still there", level, script, gone);
+      git_in (&r, proj, "status", NULL);
+      cr_expect_eq (r.status, 0, "%s: git status: %s", level, r.err);
+      cr_expect_null (strstr (r.err, MARKER), "%s: %s: git ran the planted code", level, script);
+      tu_result_clear (&r);
+      _cleanup_free_ char *kept = tu_read_file (target);
+      cr_expect_str_eq (kept, evil, "%s: the symlink's target was touched", level);
+      unlink (target);
+      tu_rmrf (proj);
+    }
+}
+
+Test (run_security, missing_names_default)
+{
+  missing_names ("default");
+}
+
+Test (run_security, missing_names_enhanced)
+{
+  missing_names ("enhanced");
+}
+
+/* A project without .git: git init in the sandbox works (nothing is
+   watched where there is no .git). */
+static void
+git_init_inside (const char *level)
+{
+  _cleanup_free_ char *proj = tu_mkproject ();
+  tu_result r;
+  tu_sbx_env (&r, proj, env_isolated, "--project", proj, "run", "--isolation", level, "--",
+              "/bin/sh", "-c", "HOME=/tmp git init -q . && echo INIT-OK", NULL);
+  cr_expect_eq (r.status, 0, "%s: %s", level, r.err);
+  cr_expect_str_eq (r.out, "INIT-OK\n", "%s: %s", level, r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *hooks = xasprintf ("%s/.git/hooks", proj);
+  cr_expect_eq (access (hooks, F_OK), 0);
+  tu_rmrf (proj);
+}
+
+Test (run_security, git_init_inside_default)
+{
+  git_init_inside ("default");
+}
+
+Test (run_security, git_init_inside_enhanced)
+{
+  git_init_inside ("enhanced");
+}
+
+/* A repository made with an empty template has no .git/hooks: sbx makes
+   it, and a planted hook is refused. */
+static void
+empty_template (const char *level)
+{
+  _cleanup_free_ char *proj = tu_mkproject ();
+  _cleanup_free_ char *tmpl = tu_mkproject ();
+  _cleanup_free_ char *opt = xasprintf ("--template=%s", tmpl);
+  tu_result r;
+  git_in (&r, proj, "init", opt);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *hooks = xasprintf ("%s/.git/hooks", proj);
+  cr_assert_neq (access (hooks, F_OK), 0, "git made .git/hooks from an empty template");
+  tu_sbx_env (&r, proj, env_isolated, "--project", proj, "run", "--isolation", level, "--",
+              "/bin/sh", "-c", "echo 'echo " MARKER "' > .git/hooks/pre-commit; echo rc=$?", NULL);
+  cr_expect_eq (r.status, 0, "%s: %s", level, r.err);
+  cr_expect_str_eq (r.out, "rc=2\n", "%s: %s", level, r.err);
+  cr_expect_not_null (strstr (r.err, "Read-only file system"), "%s: %s", level, r.err);
+  tu_result_clear (&r);
+  struct stat st;
+  cr_assert_eq (stat (hooks, &st), 0);
+  cr_expect (S_ISDIR (st.st_mode) && (st.st_mode & 07777) == 0755, "mode %o", st.st_mode);
+  _cleanup_free_ char *hook = xasprintf ("%s/pre-commit", hooks);
+  cr_expect_neq (access (hook, F_OK), 0, "%s: a hook was planted", level);
+  tu_rmrf (proj);
+  tu_rmrf (tmpl);
+}
+
+Test (run_security, empty_template_default)
+{
+  empty_template ("default");
+}
+
+Test (run_security, empty_template_enhanced)
+{
+  empty_template ("enhanced");
 }

@@ -3,7 +3,9 @@
    .git/config, .git/hooks and .sbx cannot be written, created in, removed,
    renamed or replaced; the rest of the project and .git/objects stay
    writable; no mount leaks into the host's view.  Under bwrap /run (and so
-   docker.sock) is absent. */
+   docker.sock) is absent.  A protected name missing at the start that the
+   command makes is removed and the command ended; the removal follows no
+   symlink; .git/hooks and .git/info are made when missing. */
 #include <criterion/criterion.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,8 +14,11 @@
 #include <unistd.h>
 
 #include "sec_helpers.h"
+#include "agent/guard.h"
 #include "project.h"
 #include "util.h"
+
+#include <fcntl.h>
 
 static hh_tree tree;
 
@@ -209,5 +214,146 @@ Test (protect, bwrap_network_no_abstract_sockets)
   cr_expect_null (strstr (out, "ABSTRACT-OK"), "a host abstract socket answered: %s", out);
   cr_expect_not_null (strstr (out, "ERR 1"), "%s", out);
   close (fd);
+  hh_tree_free (&tree);
+}
+
+/* ---- protected paths that do not exist when the sandbox starts ---- */
+
+/* A name of the list made by the command, directly or with a parent made
+   first: removed, the command (and what it started) ended, exit 125 and
+   the report. */
+static void
+missing_name_made (uid_t uid, host_confine confine, const char *script, const char *gone)
+{
+  sec_tree_make (&tree, uid);
+  host_policy pol = { .project_dir = tree.project, .allow_write = true };
+  _cleanup_free_ char *out = NULL;
+  int st = sec_run (uid, confine, &pol, script, 0, &out);
+  cr_expect_eq (st, 125, "%s: %s", script, out);
+  cr_expect_null (strstr (out, "SURVIVED"), "the command went on: %s", out);
+  cr_expect_not_null (strstr (out, "which would make your git run code outside the sandbox; it "
+                                   "was removed and the command was ended"),
+                      "%s", out);
+  cr_expect (!hh_file_exists (tree.project, gone), "%s is still there", gone);
+  cr_expect (hh_file_exists (tree.project, ".git/config"));
+  hh_tree_free (&tree);
+}
+
+Test (protect, a_made_commondir_is_removed_and_the_command_ended)
+{
+  static const char script[] = "echo /elsewhere > .git/commondir; sleep 30; echo SURVIVED";
+  missing_name_made (0, HOST_CONFINE_LANDLOCK, script, ".git/commondir");
+  missing_name_made (SEC_NOBODY, HOST_CONFINE_LANDLOCK, script, ".git/commondir");
+  missing_name_made (0, HOST_CONFINE_BWRAP, script, ".git/commondir");
+  missing_name_made (SEC_NOBODY, HOST_CONFINE_BWRAP, script, ".git/commondir");
+}
+
+Test (protect, a_tree_made_under_a_missing_name_is_removed)
+{
+  /* The command keeps making it: what it made while being ended goes too. */
+  static const char script[]
+      = "(while :; do mkdir -p .git/worktrees/x 2>/dev/null; "
+        "echo /elsewhere > .git/worktrees/x/commondir 2>/dev/null; done) & sleep 30; echo SURVIVED";
+  missing_name_made (0, HOST_CONFINE_LANDLOCK, script, ".git/worktrees");
+  missing_name_made (SEC_NOBODY, HOST_CONFINE_BWRAP, script, ".git/worktrees");
+}
+
+Test (protect, hooks_and_info_are_made_when_missing_and_nothing_else)
+{
+  sec_tree_make (&tree, 0);
+  _cleanup_free_ char *hooks = xasprintf ("%s/.git/hooks", tree.project);
+  _cleanup_free_ char *info = xasprintf ("%s/.git/info", tree.project);
+  _cleanup_free_ char *sample = xasprintf ("%s/pre-commit.sample", hooks);
+  cr_assert_eq (unlink (sample), 0);
+  cr_assert_eq (rmdir (hooks), 0);
+  char **paths = NULL;
+  sbx_error *err = NULL;
+  mode_t old = umask (077);
+  cr_assert_eq (sbx_protected_paths (tree.project, NULL, &paths, &err), 0);
+  umask (old);
+  strv_free (paths);
+  struct stat st;
+  cr_assert_eq (lstat (hooks, &st), 0, ".git/hooks was not made");
+  cr_expect (S_ISDIR (st.st_mode) && (st.st_mode & 07777) == 0755, "mode %o", st.st_mode);
+  cr_assert_eq (lstat (info, &st), 0, ".git/info was not made");
+  cr_expect (S_ISDIR (st.st_mode) && (st.st_mode & 07777) == 0755, "mode %o", st.st_mode);
+  cr_expect (!hh_file_exists (tree.project, ".git/modules"));
+  cr_expect (!hh_file_exists (tree.project, ".git/worktrees"));
+  cr_expect (!hh_file_exists (tree.project, ".git/commondir"));
+
+  /* And a planted hook is refused. */
+  host_policy pol = { .project_dir = tree.project, .allow_write = true };
+  _cleanup_free_ char *out = NULL;
+  sec_run (0, HOST_CONFINE_LANDLOCK, &pol, "echo evil > .git/hooks/pre-commit || echo REFUSED", 0,
+           &out);
+  cr_expect_not_null (strstr (out, "REFUSED"), "%s", out);
+  cr_expect_not_null (strstr (out, "Read-only file system"), "%s", out);
+  cr_expect (!hh_file_exists (tree.project, ".git/hooks/pre-commit"));
+
+  /* No .git: nothing is made, and git init in the sandbox works. */
+  _cleanup_free_ char *git = xasprintf ("%s/.git", tree.project);
+  _cleanup_free_ char *rm = xasprintf ("rm -rf '%s'", git);
+  cr_assert_eq (system (rm), 0);
+  cr_assert_eq (sbx_protected_paths (tree.project, NULL, &paths, &err), 0);
+  strv_free (paths);
+  cr_expect (!hh_file_exists (tree.project, ".git"));
+  free (out), out = NULL;
+  int rc = sec_run (0, HOST_CONFINE_LANDLOCK, &pol,
+                    "HOME=/tmp git init -q . && test -d .git/hooks && echo INIT-OK", 0, &out);
+  cr_expect_eq (rc, 0, "%s", out);
+  cr_expect_not_null (strstr (out, "INIT-OK"), "%s", out);
+  hh_tree_free (&tree);
+}
+
+/* The directory of a watched name moved away and made again: nothing
+   could be watched there any more, so the command is ended. */
+Test (protect, a_watched_directory_replaced_ends_the_command)
+{
+  sec_tree_make (&tree, 0);
+  _cleanup_free_ char *sub = xasprintf ("%s/sub", tree.project);
+  cr_assert_eq (mkdir (sub, 0755), 0);
+  char *extra[] = { "sub/.envrc", NULL };
+  char **paths = NULL;
+  sbx_error *err = NULL;
+  cr_assert_eq (sbx_protected_paths (tree.project, extra, &paths, &err), 0);
+  host_policy pol = { .project_dir = tree.project, .allow_write = true, .protected_paths = paths };
+  _cleanup_free_ char *out = NULL;
+  int st = sec_run (0, HOST_CONFINE_LANDLOCK, &pol,
+                    "mv sub sub2 && mkdir sub && echo evil > sub/.envrc; sleep 30; echo SURVIVED",
+                    0, &out);
+  strv_free (paths);
+  cr_expect_eq (st, 125, "%s", out);
+  cr_expect_null (strstr (out, "SURVIVED"), "%s", out);
+  cr_expect_not_null (strstr (out, "was removed or renamed while the command ran"), "%s", out);
+  hh_tree_free (&tree);
+}
+
+/* The removal follows no symlink: what a link in the tree points to,
+   outside, stays; a tree deeper than the bound is refused, not followed. */
+Test (protect, removal_follows_no_symlink)
+{
+  sec_tree_make (&tree, 0);
+  _cleanup_free_ char *outside = sec_outside (&tree);
+  _cleanup_free_ char *keep = xasprintf ("%s/keep", outside);
+  _cleanup_free_ char *dir = xasprintf ("%s/.git/modules", tree.project);
+  _cleanup_free_ char *script
+      = xasprintf ("mkdir -p '%s/x/hooks' && echo data > '%s' && ln -s '%s' '%s/x/hooks/out' && "
+                   "ln -s '%s' '%s/x/file' && ln -s '%s' '%s/link'",
+                   dir, keep, outside, dir, keep, dir, outside, dir);
+  cr_assert_eq (system (script), 0);
+  _cleanup_close_ int gitfd = open (tree.project, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cr_assert_eq (sbx_guard_remove (gitfd, ".git/modules"), 0);
+  cr_expect (!hh_file_exists (tree.project, ".git/modules"));
+  _cleanup_free_ char *data = sec_read (outside, "keep");
+  cr_expect_str_eq (data, "data\n");
+
+  /* A symlink at the name itself: the link goes, not its target. */
+  _cleanup_free_ char *link = xasprintf ("%s/.git/commondir", tree.project);
+  cr_assert_eq (symlink (keep, link), 0);
+  cr_assert_eq (sbx_guard_remove (gitfd, ".git/commondir"), 0);
+  struct stat st;
+  cr_expect_neq (lstat (link, &st), 0);
+  cr_expect_eq (lstat (keep, &st), 0);
+  cr_expect_eq (sbx_guard_remove (gitfd, ".git/commondir"), -ENOENT);
   hh_tree_free (&tree);
 }

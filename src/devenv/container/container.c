@@ -1,6 +1,7 @@
 /* container.c: the project container's create body and lifecycle. */
 #include "devenv/container/container.h"
 #include "devenv/container/agent_client.h"
+#include "agent/guard.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -88,9 +89,9 @@ devenv_profile (sbx_level level, const sbx_config *cfg)
     }
   /* What the create body holds beyond the configuration: a new layout
      (protected paths, seccomp-filtered agent; 3: the user's entries, home
-     volume and hostname; 4: a writable root filesystem) replaces older
-     containers. */
-  json_object_set_new (j, "layout", json_integer (4));
+     volume and hostname; 4: a writable root filesystem; 5: the agent
+     watches the missing protected paths) replaces older containers. */
+  json_object_set_new (j, "layout", json_integer (5));
   _cleanup_free_ char *text = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
   char hex[SBX_SHA256_HEX_LEN + 1];
   sbx_sha256_hex (text, strlen (text), hex);
@@ -123,13 +124,13 @@ mount_bind (const char *source, const char *target, bool ro)
                     "ReadOnly", ro);
 }
 
-
 /* The project's protected paths that exist (directories and regular
    files; a symlink is not followed, it is left as the project has it),
    and .git itself bound onto itself so that it cannot be renamed or
-   removed (EBUSY). */
+   removed (EBUSY).  The agent is given the others it must watch
+   (appended to entry: agent/guard.h), at most SBX_GUARD_MAX of them. */
 static void
-mount_protected (json_t *mounts, const char *dir, char *const *extra)
+mount_protected (json_t *mounts, json_t *entry, const char *dir, char *const *extra)
 {
   struct stat st;
   _cleanup_free_ char *git = xasprintf ("%s/.git", dir);
@@ -143,9 +144,49 @@ mount_protected (json_t *mounts, const char *dir, char *const *extra)
       sbx_error_free (err); /* dir is absolute: cannot happen */
       return;
     }
+  size_t watched = 0;
   for (char **p = paths; p && *p; p++)
     if (lstat (*p, &st) == 0 && (S_ISDIR (st.st_mode) || S_ISREG (st.st_mode)))
       json_array_append_new (mounts, mount_bind (*p, *p, true));
+    else if (watched < SBX_GUARD_MAX && sbx_protected_watched (dir, *p))
+      {
+        json_array_append_new (entry, json_string (*p));
+        watched++;
+      }
+}
+
+int
+devenv_container_guarded (engine_client *c, const char *container, char **msg)
+{
+  *msg = NULL;
+  if (!devenv_container_went (c, container, DEVENV_STOP_WAIT_MS))
+    return 0;
+  _cleanup_json_ json_t *j = NULL;
+  sbx_error *e = NULL;
+  if (engine_container_inspect (c, container, &j, &e) < 0)
+    {
+      sbx_error_free (e);
+      return 0;
+    }
+  json_t *state = json_object_get (j, "State");
+  json_t *args = json_object_get (j, "Args");
+  if (json_is_true (json_object_get (state, "Running")) || !json_is_array (args))
+    return 0;
+  int code = (int) json_integer_value (json_object_get (state, "ExitCode"));
+  if (code < SBX_GUARD_EXIT || code >= SBX_GUARD_EXIT_PARENT + SBX_GUARD_MAX)
+    return 0;
+  bool parent = code >= SBX_GUARD_EXIT_PARENT;
+  size_t k = (size_t) (code - (parent ? SBX_GUARD_EXIT_PARENT : SBX_GUARD_EXIT));
+  /* serve SOCKET TAG PATH..., or init PATH... (devenv_container_config) */
+  const char *verb = json_string_value (json_array_get (args, 0));
+  size_t first = verb && strcmp (verb, "serve") == 0 ? 3 : 1;
+  const char *path = json_string_value (json_array_get (args, first + k));
+  if (path == NULL || path[0] != '/')
+    return 0;
+  char buf[PATH_MAX + 512];
+  sbx_guard_format (path, parent, 0, buf, sizeof buf);
+  *msg = xstrdup (buf);
+  return 1;
 }
 
 json_t *
@@ -165,10 +206,19 @@ devenv_container_config (const devenv_spec *s)
 
   json_t *mounts = json_array ();
   json_array_append_new (mounts, mount_bind (dir, dir, cfg && !cfg->allow_write));
-  if (!cfg || cfg->allow_write)
-    mount_protected (mounts, dir, cfg ? cfg->protected_paths : NULL);
-  json_array_append_new (mounts, mount_bind (s->agent_path, DEVENV_AGENT_TARGET, true));
+  /* The agent is PID 1; with a socket it also serves commands.  It
+     watches the protected paths that are missing (mount_protected). */
   bool serve = s->agent_dir && s->agent_socket;
+  json_t *entry = json_pack ("[s,s]", DEVENV_AGENT_TARGET, serve ? "serve" : "init");
+  if (serve)
+    {
+      json_array_append_new (entry,
+                             json_sprintf ("%s/%s", DEVENV_AGENT_RUN_TARGET, s->agent_socket));
+      json_array_append_new (entry, json_string (profile));
+    }
+  if (!cfg || cfg->allow_write)
+    mount_protected (mounts, entry, dir, cfg ? cfg->protected_paths : NULL);
+  json_array_append_new (mounts, mount_bind (s->agent_path, DEVENV_AGENT_TARGET, true));
   if (serve)
     {
       json_array_append_new (mounts, mount_bind (s->agent_dir, DEVENV_AGENT_RUN_TARGET, false));
@@ -252,13 +302,6 @@ devenv_container_config (const devenv_spec *s)
     }
   _cleanup_free_ char *hostname = devenv_hostname (s->project);
 
-  /* The agent is PID 1; with a socket it also serves commands. */
-  json_t *entry = json_pack ("[s,s]", DEVENV_AGENT_TARGET, serve ? "serve" : "init");
-  if (serve)
-    {
-      json_array_append_new (entry, json_sprintf ("%s/%s", DEVENV_AGENT_RUN_TARGET, s->agent_socket));
-      json_array_append_new (entry, json_string (profile));
-    }
   json_t *body = json_pack ("{s:s,s:o,s:[],s:s,s:s,s:o,s:o,s:s,s:s,s:o}", "Image", s->image,
                             "Entrypoint", entry, "Cmd", "User", user, "WorkingDir",
                             rt && rt->workdir ? rt->workdir : dir, "Env", env, "Labels", labels,

@@ -211,6 +211,11 @@ json_t *devenv_container_config (const devenv_spec *spec);
 int devenv_container_find (engine_client *c, const sbx_project *p, devenv_ctr *out,
                            sbx_error **err);
 
+/* Did the container stop because its agent found a protected path made by
+   a command (agent/guard.h)?  Waits up to DEVENV_STOP_WAIT_MS for it to
+   stop; 1 with *msg the report (allocated), else 0. */
+int devenv_container_guarded (engine_client *c, const char *container, char **msg);
+
 /* Does the engine know an OCI runtime called name? */
 int devenv_runtime_available (engine_client *c, const char *name, bool *available, char **known,
                               sbx_error **err);
