@@ -65,3 +65,68 @@ Test (messages, help_command_prints_the_commands_help)
   cr_assert (one_line (r.err) && strstr (r.err, "'nosuch'") != NULL, "%s", r.err);
   tu_result_clear (&r);
 }
+
+/* The column of the header word `col` in the first line of `out`. */
+static long
+column_of (const char *out, const char *col)
+{
+  const char *nl = strchr (out, '\n');
+  const char *at = strstr (out, col);
+  cr_assert (at && nl && at < nl, "no %s in the header: %s", col, out);
+  return at - out;
+}
+
+Test (messages, ps_columns_hold_a_100_char_image_name)
+{
+  engine_client *c = tu_engine ();
+  /* repo/name:tag of 100 characters, the busybox image under it. */
+  char repo[80], tag[48], ref[128];
+  snprintf (repo, sizeof repo, "sbx-test/msgs-long-%060d", 0);
+  memset (repo + strlen ("sbx-test/msgs-long-"), 'x', 60);
+  int pad = 100 - (int) strlen (repo) - 1 - 6;
+  snprintf (tag, sizeof tag, "t%05d%0*d", (int) getpid () % 100000, pad, 0);
+  snprintf (ref, sizeof ref, "%s:%s", repo, tag);
+  cr_assert_eq (strlen (ref), 100, "%s", ref);
+  sbx_error *err = NULL;
+  cr_assert_eq (engine_image_tag (c, TU_IMAGE, repo, tag, &err), 0, "%s", err ? err->msg : "");
+  char *proj = tu_mkproject ();
+  tu_result r;
+  tu_sbx (&r, proj, "up", "--image", ref, NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+
+  tu_sbx (&r, proj, "ps", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  long c_state = column_of (r.out, "STATE"), c_iso = column_of (r.out, "ISOLATION"),
+       c_image = column_of (r.out, "IMAGE"), c_proj = column_of (r.out, "PROJECT");
+  bool found = false;
+  for (char *line = strchr (r.out, '\n') + 1; *line;)
+    {
+      char *nl = strchr (line, '\n');
+      cr_assert_not_null (nl);
+      *nl = '\0';
+      long len = nl - line;
+      /* Every row's fields start under their header, after a blank. */
+      cr_assert (len > c_image && line[c_state - 1] == ' ' && line[c_state] != ' '
+                     && line[c_iso - 1] == ' ' && line[c_iso] != ' ' && line[c_image - 1] == ' '
+                     && line[c_image] != ' '
+                     && (len <= c_proj || (line[c_proj - 1] == ' ' && line[c_proj] != ' ')),
+                 "misaligned row: '%s'", line);
+      if (strncmp (line + c_image, ref, strlen (ref)) == 0)
+        {
+          found = true;
+          cr_assert (strncmp (line + c_proj, proj, strlen (proj)) == 0, "'%s'", line);
+        }
+      line = nl + 1;
+    }
+  cr_assert (found, "the container with the long image is listed whole: %s", r.out);
+  tu_result_clear (&r);
+
+  /* --json has the full values too. */
+  tu_sbx (&r, proj, "--json", "ps", NULL);
+  cr_assert (strstr (r.out, ref) != NULL, "%s", r.out);
+  tu_result_clear (&r);
+  tu_project_remove (proj);
+  engine_image_remove (c, ref, false, NULL);
+  engine_client_free (c);
+}
