@@ -130,3 +130,46 @@ Test (messages, ps_columns_hold_a_100_char_image_name)
   engine_image_remove (c, ref, false, NULL);
   engine_client_free (c);
 }
+
+Test (messages, status_after_up_image_says_which_image_not_stale)
+{
+  char *proj = tu_mkproject ();
+  tu_write_file (proj, "Dockerfile", "FROM " TU_IMAGE "\nRUN echo built\n");
+  tu_result r;
+  tu_sbx (&r, proj, "up", "--image", TU_IMAGE, NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+
+  tu_sbx (&r, proj, "devenv", "status", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  const char *state = strstr (r.out, "state:");
+  cr_assert_not_null (state, "%s", r.out);
+  cr_assert (strstr (state, "stale") == NULL, "not stale: %s", r.out);
+  cr_assert (strstr (state, TU_IMAGE) && strstr (state, "--image")
+                 && strstr (state, "not built from the project"),
+             "says what runs and why: %s", r.out);
+  tu_result_clear (&r);
+
+  tu_sbx (&r, proj, "--json", "devenv", "status", NULL);
+  json_t *o = json_loads (r.out, 0, NULL);
+  cr_assert_not_null (o, "%s", r.out);
+  cr_assert (json_is_false (json_object_get (o, "stale")), "%s", r.out);
+  cr_assert (json_is_true (json_object_get (o, "other_image")), "%s", r.out);
+  cr_assert_str_eq (json_string_value (json_object_get (o, "container_image")), TU_IMAGE);
+  json_decref (o);
+  tu_result_clear (&r);
+
+  tu_sbx (&r, proj, "-q", "devenv", "status", NULL);
+  cr_assert_str_eq (r.out, "other-image\n");
+  tu_result_clear (&r);
+
+  /* Back on the project's image: its own state again. */
+  tu_down (proj);
+  tu_sbx (&r, proj, "-q", "up", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  tu_sbx (&r, proj, "-q", "devenv", "status", NULL);
+  cr_assert_str_eq (r.out, "fresh\n");
+  tu_result_clear (&r);
+  tu_project_remove (proj);
+}
