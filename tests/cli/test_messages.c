@@ -173,3 +173,42 @@ Test (messages, status_after_up_image_says_which_image_not_stale)
   tu_result_clear (&r);
   tu_project_remove (proj);
 }
+
+Test (messages, build_steps_name_only_lines_of_the_users_dockerfile)
+{
+  char *proj = tu_mkproject ();
+  /* Three stages, the target the second: the builder runs steps 1-5, then
+     sbx's LABELs, which lines 6-9 (the third stage) must not be blamed
+     for. */
+  tu_write_file (proj, "Dockerfile",
+                 "ARG V=1\nFROM " TU_IMAGE " AS a\nRUN echo a\nFROM a AS b\nRUN echo b\n"
+                 "FROM a AS c\nRUN echo c\nRUN echo c2\nRUN echo c3\n");
+  tu_result r;
+  tu_sbx (&r, proj, "devenv", "build", "--target", "b", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.err, "[5/5] RUN echo b  (Dockerfile:5)\n") != NULL, "%s", r.err);
+  cr_assert (strstr (r.err, "LABEL") == NULL, "sbx's LABEL steps are not the user's: %s", r.err);
+  for (int line = 6; line <= 9; line++)
+    {
+      _cleanup_free_ char *at = xasprintf ("(Dockerfile:%d)", line);
+      cr_assert (strstr (r.err, at) == NULL, "%s: %s", at, r.err);
+    }
+  tu_result_clear (&r);
+
+  /* With -v they are shown, as sbx's own, at no line of the file. */
+  tu_write_file (proj, "Dockerfile", "FROM " TU_IMAGE "\nRUN echo one\n\n# two\n");
+  tu_sbx (&r, proj, "-v", "devenv", "build", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.err, "[2/2] RUN echo one  (Dockerfile:2)\n") != NULL, "%s", r.err);
+  cr_assert (strstr (r.err, "LABEL dev.sbx.key=") != NULL, "%s", r.err);
+  for (const char *l = strstr (r.err, "LABEL"); l; l = strstr (l + 1, "LABEL"))
+    {
+      const char *nl = strchr (l, '\n');
+      _cleanup_free_ char *line = xstrndup (l, nl ? (size_t) (nl - l) : strlen (l));
+      cr_assert (strstr (line, "(added by sbx)") != NULL && strstr (line, "Dockerfile:") == NULL,
+                 "%s", line);
+    }
+  tu_result_clear (&r);
+  tu_rmrf (proj);
+  free (proj);
+}
