@@ -212,3 +212,72 @@ Test (messages, build_steps_name_only_lines_of_the_users_dockerfile)
   tu_rmrf (proj);
   free (proj);
 }
+
+/* Run argv in a child; its result comes back through a pipe as
+   "status\nstderr".  *fd: the read end. */
+static pid_t
+run_in_child (const char *proj, char **argv, int *fd)
+{
+  int pfd[2];
+  cr_assert_eq (pipe (pfd), 0);
+  pid_t pid = fork ();
+  cr_assert (pid >= 0);
+  if (pid == 0)
+    {
+      close (pfd[0]);
+      tu_result r;
+      tu_run (&r, proj, NULL, NULL, 120, argv);
+      dprintf (pfd[1], "%d\n%s", r.status, r.err);
+      _exit (0);
+    }
+  close (pfd[1]);
+  *fd = pfd[0];
+  return pid;
+}
+
+static char *
+read_all (int fd)
+{
+  size_t cap = 4096, len = 0;
+  char *buf = xmalloc (cap);
+  ssize_t n;
+  while ((n = read (fd, buf + len, cap - len - 1)) > 0)
+    if ((len += (size_t) n) + 1 >= cap)
+      buf = xrealloc (buf, cap *= 2);
+  buf[len] = '\0';
+  close (fd);
+  return buf;
+}
+
+static void
+wait_for_file (const char *path)
+{
+  for (int i = 0; i < 1200 && access (path, F_OK) != 0; i++)
+    usleep (50 * 1000);
+  cr_assert_eq (access (path, F_OK), 0, "%s did not appear within 60 s", path);
+}
+
+Test (messages, shell_cut_by_a_swap_says_only_why)
+{
+  char *proj = tu_project_up (NULL);
+  _cleanup_free_ char *started = xasprintf ("%s/started", proj);
+  char *argv[]
+      = { (char *) TU_SBX, "shell", "-T", "--", "sh", "-c", "touch started; sleep 60", NULL };
+  int fd;
+  pid_t pid = run_in_child (proj, argv, &fd);
+  wait_for_file (started);
+  tu_result r;
+  tu_sbx (&r, proj, "swap", "--force", "--drain", "300ms", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.err, "killed") != NULL, "the swap says it cut a command: %s", r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *got = read_all (fd);
+  waitpid (pid, NULL, 0);
+  cr_assert (strncmp (got, "125\n", 4) == 0, "the cut shell exits 125: %s", got);
+  const char *err = got + 4;
+  cr_assert (strstr (err, "run it again") != NULL, "says why and what to do: %s", err);
+  cr_assert (strstr (err, "could not be killed") == NULL && strstr (err, "Broken pipe") == NULL,
+             "the expected end is not reported as an error: %s", err);
+  cr_assert (one_line (err), "one line: %s", err);
+  tu_project_remove (proj);
+}
