@@ -24,8 +24,11 @@ cli_ensure_project_container (cli_ctx *ctx, engine_client *c, const sbx_project 
     return -1;
   cli_devenv_hooks k;
   cli_devenv_hooks_init (&k, ctx);
+  /* The verbs that run a command (exec, shell, run) keep their stderr for
+     it: a build on the way goes to its log. */
+  cli_devenv_hooks_log (&k, p, !(ctx->command && strcmp (ctx->command, "up") == 0));
   int r = devenv_project_container (c, p, cfg, req, &k.h, id, err);
-  cli_devenv_hooks_end (&k, r);
+  cli_devenv_hooks_end (&k, r, err);
   return r;
 }
 
@@ -123,8 +126,8 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
       free (id);
       free (why);
       id = why = NULL;
-      devenv_container_req req = { .level = o->level, .level_set = o->level_set,
-                                   .match_config = o->cfg != NULL };
+      devenv_container_req req
+          = { .level = o->level, .level_set = o->level_set, .match_config = o->cfg != NULL };
       if (cli_ensure_project_container (ctx, c, p, cfg, &req, &id, &err) < 0)
         goto out;
       if (devenv_exec_auto (c, p, id, &eo, &res, &via, &why, &err) == 0)
@@ -134,15 +137,16 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
          did not run: look again. */
       if ((err->code != SBX_ERR_NOT_FOUND && err->code != SBX_ERR_CONFLICT) || attempt == 2)
         goto out;
-      cli_verbose (ctx, "%s went before the command started; looking it up again", p->container_name);
+      cli_verbose (ctx, "%s went before the command started; looking it up again",
+                   p->container_name);
       sbx_error_free (err);
       err = NULL;
     }
   if (via == DEVENV_VIA_AGENT)
     cli_verbose (ctx, "exec in %s through its sbx agent", p->container_name);
   else
-    cli_verbose (ctx, "exec in %s through the engine API%s%s%s", p->container_name,
-                 why ? " (" : "", why ? why : "", why ? ")" : "");
+    cli_verbose (ctx, "exec in %s through the engine API%s%s%s", p->container_name, why ? " (" : "",
+                 why ? why : "", why ? ")" : "");
 done:
   if (res.timed_out)
     fprintf (stderr, "%s: command timed out after %ld ms; killed\n", ctx->prog, o->timeout_ms);

@@ -1,6 +1,7 @@
 /* The messages a user reads: each says what happened, once, and nothing
    that is not so (help, ps, status, build progress, swap, exec, shell). */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -280,4 +281,148 @@ Test (messages, shell_cut_by_a_swap_says_only_why)
              "the expected end is not reported as an error: %s", err);
   cr_assert (one_line (err), "one line: %s", err);
   tu_project_remove (proj);
+}
+
+/* The last line of s (allocated). */
+static char *
+last_line (const char *s)
+{
+  size_t n = strlen (s);
+  while (n && s[n - 1] == '\n')
+    n--;
+  const char *start = s + n;
+  while (start > s && start[-1] != '\n')
+    start--;
+  return xstrndup (start, (size_t) (s + n - start));
+}
+
+/* The one build log under state (a fresh XDG_STATE_HOME), or NULL. */
+static char *
+build_log_path (const char *state)
+{
+  _cleanup_free_ char *dir = xasprintf ("%s/sbx/builds", state);
+  DIR *d = opendir (dir);
+  if (!d)
+    return NULL;
+  char *found = NULL;
+  struct dirent *de;
+  while ((de = readdir (d)))
+    if (de->d_name[0] != '.')
+      {
+        cr_assert_null (found, "one log per project: %s and %s", found, de->d_name);
+        found = xasprintf ("%s/%s", dir, de->d_name);
+      }
+  closedir (d);
+  return found;
+}
+
+Test (messages, swap_whose_build_failed_says_the_old_container_serves)
+{
+  char *proj = tu_mkproject ();
+  char *state = tu_mkproject ();
+  _cleanup_free_ char *xdg = xasprintf ("XDG_STATE_HOME=%s", state);
+  char *env[] = { xdg, NULL };
+  tu_write_file (proj, "Dockerfile", "FROM " TU_IMAGE "\nCOPY a.txt /a.txt\n");
+  tu_write_file (proj, "a.txt", "one\n");
+  tu_result r;
+  tu_sbx_env (&r, proj, env, "-q", "up", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  tu_write_file (proj, "Dockerfile",
+                 "FROM " TU_IMAGE "\nCOPY a.txt /a.txt\nRUN seq 1 500; exit 3\n");
+  tu_write_file (proj, "a.txt", "two\n");
+  tu_sbx_env (&r, proj, env, "swap", NULL);
+  cr_assert_eq (r.status, 125, "%s", r.err);
+  _cleanup_free_ char *last = last_line (r.err);
+  _cleanup_free_ char *log = build_log_path (state);
+  cr_assert_not_null (log, "the build's log is kept");
+  cr_assert (strstr (last, "swap aborted") && strstr (last, "still runs its previous image")
+                 && strstr (last, "Dockerfile:3") && strstr (last, log),
+             "one line: what failed, the log, what still runs: %s", last);
+  _cleanup_free_ char *text = tu_read_file (log);
+  cr_assert (strstr (text, "\n    500\n") && strstr (text, "failed:"), "%s", text);
+  tu_result_clear (&r);
+  tu_sbx_env (&r, proj, env, "exec", "--", "cat", "/a.txt", NULL);
+  cr_assert_str_eq (r.out, "one\n", "the old container serves: %s", r.err);
+  tu_result_clear (&r);
+  tu_project_remove (proj);
+  tu_rmrf (state);
+  free (state);
+}
+
+Test (messages, exec_building_keeps_the_build_log_in_a_file)
+{
+  char *proj = tu_mkproject ();
+  char *state = tu_mkproject ();
+  _cleanup_free_ char *xdg = xasprintf ("XDG_STATE_HOME=%s", state);
+  char *env[] = { xdg, NULL };
+  /* The project's path makes the step new to the layer cache. */
+  _cleanup_free_ char *df = xasprintf ("FROM " TU_IMAGE "\nRUN echo %s; seq 1 3000\n", proj);
+  tu_write_file (proj, "Dockerfile", df);
+  tu_result r;
+  tu_sbx_env (&r, proj, env, "exec", "--", "echo", "hi", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "hi\n");
+  cr_assert (strstr (r.err, "2999") == NULL, "the build's output is not the command's: %s", r.err);
+  cr_assert_leq (count (r.err, "\n"), 3, "%s", r.err);
+  _cleanup_free_ char *log = build_log_path (state);
+  cr_assert_not_null (log);
+  cr_assert (strstr (r.err, log) != NULL, "names its log: %s", r.err);
+  _cleanup_free_ char *text = tu_read_file (log);
+  cr_assert (strstr (text, "\n    2999\n") != NULL, "%s", text);
+  struct stat st;
+  cr_assert_eq (stat (log, &st), 0);
+  cr_assert_eq (st.st_mode & 0777, 0600);
+  tu_result_clear (&r);
+  tu_down (proj);
+
+  /* A failing build: one line that says what failed, where the log is and
+     what to do; the log has it all. */
+  tu_write_file (proj, "Dockerfile", "FROM " TU_IMAGE "\nRUN seq 1 3000; exit 3\n");
+  tu_sbx_env (&r, proj, env, "exec", "--", "echo", "hi", NULL);
+  cr_assert_eq (r.status, 125, "%s", r.err);
+  cr_assert_str_eq (r.out, "");
+  cr_assert (strstr (r.err, "2999") == NULL, "%s", r.err);
+  _cleanup_free_ char *last = last_line (r.err);
+  cr_assert (strstr (last, "Dockerfile:2") && strstr (last, log) && strstr (last, "run it again"),
+             "%s", last);
+  cr_assert_leq (count (r.err, "\n"), 2, "%s", r.err);
+  free (text);
+  text = tu_read_file (log);
+  cr_assert (strstr (text, "\n    2999\n") && strstr (text, "failed: Dockerfile:2"), "%s", text);
+  tu_result_clear (&r);
+  tu_project_remove (proj);
+  tu_rmrf (state);
+  free (state);
+}
+
+Test (messages, build_log_and_memory_stay_bounded)
+{
+  char *proj = tu_mkproject ();
+  char *state = tu_mkproject ();
+  _cleanup_free_ char *xdg = xasprintf ("XDG_STATE_HOME=%s", state);
+  char *env[] = { xdg, NULL };
+  /* 12 MB of output in 100-byte lines, more than the log keeps. */
+  tu_write_file (proj, "Dockerfile",
+                 "FROM " TU_IMAGE "\nRUN i=0; while [ $i -lt 1200 ]; do "
+                 "for j in 0 1 2 3 4 5 6 7 8 9 a b c d e f g h i j k l m n o p q r s t u v w x y z "
+                 "A B C D E F G H I J K L M N O P Q R S T U V W X Y Z _ - + = @ % ^ , .; do "
+                 "echo $(printf '%099d' 0); done; i=$((i+1)); done >&1; exit 3\n");
+  tu_result r;
+  tu_sbx_env (&r, proj, env, "exec", "--", "true", NULL);
+  cr_assert_eq (r.status, 125, "%s", r.err);
+  cr_assert_lt (r.err_len, 2048, "%s", r.err);
+  _cleanup_free_ char *log = build_log_path (state);
+  cr_assert_not_null (log);
+  struct stat st;
+  cr_assert_eq (stat (log, &st), 0);
+  cr_log_info ("build log %lld bytes, sbx peak RSS %ld kB", (long long) st.st_size, r.maxrss_kb);
+  cr_assert_leq (st.st_size, 8 * 1024 * 1024 + 4096, "the log is cut: %lld",
+                 (long long) st.st_size);
+  cr_assert_geq (st.st_size, 8 * 1024 * 1024, "it holds its bound's worth");
+  cr_assert_lt (r.maxrss_kb, 40 * 1024, "memory stays bounded: %ld kB", r.maxrss_kb);
+  tu_result_clear (&r);
+  tu_project_remove (proj);
+  tu_rmrf (state);
+  free (state);
 }
