@@ -4,8 +4,10 @@
 #include "cli_project.h"
 #include "cli_devenv.h"
 #include "select.h"
+#include "userdirs.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <string.h>
@@ -30,6 +32,86 @@ cli_ensure_project_container (cli_ctx *ctx, engine_client *c, const sbx_project 
   int r = devenv_project_container (c, p, cfg, req, &k.h, id, err);
   cli_devenv_hooks_end (&k, r, err);
   return r;
+}
+
+void
+cli_say_if_outdated (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx_config *cfg,
+                     const devenv_ctr *ctr)
+{
+  if (ctx->json || ctx->verbosity < 0)
+    return;
+  devenv_options o = { .cancel = ctx->cancel };
+  bool stale = false;
+  sbx_error *e = NULL;
+  if (devenv_container_outdated (c, p, cfg, ctr, &o, &stale, &e) < 0)
+    {
+      /* Only advice: a project that cannot be read now says so when it
+         is built. */
+      sbx_error_free (e);
+      return;
+    }
+  if (stale)
+    fprintf (stderr,
+             "%s: %s runs an older image of the project (its Dockerfile or context changed); "
+             "'sbx swap' or 'sbx up --swap' updates it without stopping it\n",
+             ctx->prog, p->container_name);
+}
+
+/* sbx exec says that the container runs an older image once per change of
+   the project's key, not at every command, and cheaply: the key is
+   computed here (no engine), and only a key this user's sbx has not
+   checked yet (recorded in the runtime dir, <id>.key-checked) costs the
+   engine's look at the container.  c: an engine client, opened here when
+   needed and NULL. */
+static void
+exec_say_if_outdated (cli_ctx *ctx, engine_client **c, const sbx_project *p, const sbx_config *cfg)
+{
+  if (ctx->json || ctx->verbosity < 0 || cfg->image)
+    return;
+  sbx_error *e = NULL;
+  _cleanup_plan_ devenv_plan *plan = NULL;
+  _cleanup_free_ char *run = NULL, *path = NULL;
+  devenv_options o = { .cancel = ctx->cancel };
+  if (devenv_plan_new (p, &o, &plan, &e) < 0 || sbx_run_dir (&run, &e) < 0)
+    {
+      /* Only advice: a project that cannot be read now says so when it
+         is built. */
+      sbx_error_free (e);
+      return;
+    }
+  path = xasprintf ("%s/%s.key-checked", run, p->id);
+  char seen[80] = "";
+  int rfd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (rfd >= 0)
+    {
+      ssize_t n = read (rfd, seen, sizeof seen - 1);
+      seen[n > 0 ? n : 0] = '\0';
+      close (rfd);
+    }
+  if (strcmp (seen, plan->key) == 0)
+    return;
+  _cleanup_ctr_ devenv_ctr ctr = { 0 };
+  if ((!*c && cli_open_engine (ctx, c, &e) < 0) || devenv_container_find (*c, p, &ctr, &e) < 0)
+    {
+      sbx_error_free (e);
+      return;
+    }
+  if (ctr.json)
+    cli_say_if_outdated (ctx, *c, p, cfg, &ctr);
+  if (sbx_private_dir (run, &e) < 0)
+    {
+      sbx_error_free (e);
+      return;
+    }
+  /* A new file renamed over the old: a reader sees one key or the other. */
+  _cleanup_free_ char *tmp = xasprintf ("%s.%d", path, (int) getpid ());
+  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return;
+  bool ok = write_all (fd, plan->key, strlen (plan->key)) == 0;
+  close (fd);
+  if (!ok || rename (tmp, path) < 0)
+    unlink (tmp);
 }
 
 /* ---- exec ---- */
@@ -109,6 +191,7 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
   if (o->cfg && devenv_container_level (cfg, &level, o->level_set, &err) < 0)
     goto out;
   want = o->cfg ? devenv_profile (level, cfg) : NULL;
+  exec_say_if_outdated (ctx, &c, p, cfg);
   int fast = devenv_exec_fast (p, ctx->host, want, &eo, &res, &why, &err);
   if (fast < 0)
     goto out;
@@ -118,7 +201,7 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
       goto done;
     }
   cli_verbose (ctx, "no agent reached without the engine (%s)", why);
-  if (cli_open_engine (ctx, &c, &err) < 0)
+  if (!c && cli_open_engine (ctx, &c, &err) < 0)
     goto out;
   devenv_exec_via via;
   for (int attempt = 0;; attempt++)

@@ -350,6 +350,50 @@ Test (messages, swap_whose_build_failed_says_the_old_container_serves)
   free (state);
 }
 
+Test (messages, exec_on_a_stale_image_says_so_once)
+{
+  char *proj = tu_mkproject ();
+  tu_write_file (proj, "Dockerfile", "FROM " TU_IMAGE "\nCOPY a.txt /a.txt\n");
+  tu_write_file (proj, "a.txt", "one\n");
+  tu_result r;
+  tu_sbx (&r, proj, "-q", "up", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  tu_sbx (&r, proj, "exec", "--", "cat", "/a.txt", NULL);
+  cr_assert_str_eq (r.out, "one\n");
+  cr_assert_str_eq (r.err, "", "fresh: nothing said");
+  tu_result_clear (&r);
+
+  tu_write_file (proj, "a.txt", "two\n");
+  tu_sbx (&r, proj, "exec", "--", "cat", "/a.txt", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "one\n", "exec does not replace the container");
+  cr_assert (one_line (r.err) && strstr (r.err, "older image") && strstr (r.err, "sbx swap"),
+             "one line, what and how: %s", r.err);
+  tu_result_clear (&r);
+  /* Said once: the next commands run without it. */
+  for (int i = 0; i < 2; i++)
+    {
+      tu_sbx (&r, proj, "exec", "--", "cat", "/a.txt", NULL);
+      cr_assert_eq (r.status, 0);
+      cr_assert_str_eq (r.err, "", "said once only: %s", r.err);
+      tu_result_clear (&r);
+    }
+  /* Once per change. */
+  tu_write_file (proj, "a.txt", "three\n");
+  tu_sbx (&r, proj, "exec", "--", "cat", "/a.txt", NULL);
+  cr_assert (one_line (r.err) && strstr (r.err, "older image"), "%s", r.err);
+  tu_result_clear (&r);
+  tu_sbx (&r, proj, "swap", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  tu_sbx (&r, proj, "exec", "--", "cat", "/a.txt", NULL);
+  cr_assert_str_eq (r.out, "three\n");
+  cr_assert_str_eq (r.err, "");
+  tu_result_clear (&r);
+  tu_project_remove (proj);
+}
+
 Test (messages, exec_building_keeps_the_build_log_in_a_file)
 {
   char *proj = tu_mkproject ();
