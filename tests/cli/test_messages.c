@@ -470,3 +470,43 @@ Test (messages, build_log_and_memory_stay_bounded)
   tu_rmrf (state);
   free (state);
 }
+
+Test (messages, shell_runs_post_attach_and_goes_on_when_it_fails)
+{
+  char *proj = tu_mkproject ();
+  tu_write_file (
+      proj, ".devcontainer/devcontainer.json",
+      "{ \"image\": \"" TU_IMAGE "\",\n"
+      "  \"postAttachCommand\": \"echo attached; echo post-attach >> /tmp/attach.log\" }\n");
+  tu_result r;
+  tu_sbx (&r, proj, "shell", "-T", "--", "cat", "/tmp/attach.log", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "post-attach\n", "it ran before the session: %s", r.err);
+  cr_assert (strstr (r.err, "postAttachCommand: attached\n"), "its output, named: %s", r.err);
+  tu_result_clear (&r);
+  /* Every session attaches; sbx exec does not. */
+  tu_sbx (&r, proj, "shell", "-T", "--", "true", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  tu_sbx (&r, proj, "exec", "--", "cat", "/tmp/attach.log", NULL);
+  cr_assert_str_eq (r.out, "post-attach\npost-attach\n");
+  cr_assert_str_eq (r.err, "");
+  tu_result_clear (&r);
+
+  /* A failing postAttachCommand is said, and the session opens. */
+  tu_write_file (proj, ".devcontainer/devcontainer.json",
+                 "{ \"image\": \"" TU_IMAGE "\",\n"
+                 "  \"postAttachCommand\": \"echo nope; exit 4\" }\n");
+  tu_sbx (&r, proj, "shell", "-T", "--", "echo", "in-shell", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "in-shell\n");
+  cr_assert (strstr (r.err, "postAttachCommand failed with exit status 4; the session goes on"),
+             "%s", r.err);
+  tu_result_clear (&r);
+  /* sbx up keeps it an error, as before. */
+  tu_sbx (&r, proj, "up", NULL);
+  cr_assert_eq (r.status, 125, "%s", r.err);
+  cr_assert (strstr (r.err, "postAttachCommand failed with exit status 4"), "%s", r.err);
+  tu_result_clear (&r);
+  tu_project_remove (proj);
+}
