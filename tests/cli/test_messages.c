@@ -14,13 +14,15 @@
 
 TestSuite (messages, .timeout = 300);
 
-static bool __attribute__ ((unused)) one_line (const char *s)
+static bool
+one_line (const char *s)
 {
   const char *nl = strchr (s, '\n');
   return nl && nl[1] == '\0';
 }
 
-static size_t __attribute__ ((unused)) count (const char *hay, const char *needle)
+static size_t
+count (const char *hay, const char *needle)
 {
   size_t n = 0;
   for (const char *p = hay; (p = strstr (p, needle)); p += strlen (needle))
@@ -508,5 +510,30 @@ Test (messages, shell_runs_post_attach_and_goes_on_when_it_fails)
   cr_assert_eq (r.status, 125, "%s", r.err);
   cr_assert (strstr (r.err, "postAttachCommand failed with exit status 4"), "%s", r.err);
   tu_result_clear (&r);
+  tu_project_remove (proj);
+}
+
+Test (messages, up_says_when_it_replaces_the_container_on_a_config_change)
+{
+  char *proj = tu_project_up (NULL);
+  json_t *before = tu_up_inspect (proj);
+  _cleanup_free_ char *old_id = xstrdup (json_string_value (json_object_get (before, "Id")));
+  json_decref (before);
+  tu_result r;
+  tu_sbx (&r, proj, "up", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.err, "", "nothing changed, nothing said");
+  tu_result_clear (&r);
+  /* A narrower memory bound: a new container, and up says so. */
+  tu_write_file (proj, ".sbx/config.json", "{ \"max_memory_mb\": 300 }\n");
+  tu_sbx (&r, proj, "up", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (one_line (r.err) && strstr (r.err, "created with another configuration")
+                 && strstr (r.err, "replacing it"),
+             "%s", r.err);
+  tu_result_clear (&r);
+  json_t *after = tu_up_inspect (proj);
+  cr_assert_str_neq (json_string_value (json_object_get (after, "Id")), old_id);
+  json_decref (after);
   tu_project_remove (proj);
 }
