@@ -295,7 +295,7 @@ cmd_devenv (cli_ctx *ctx, int argc, char **argv)
   _cleanup_error_ sbx_error *err = NULL;
   _cleanup_project_ sbx_project *p = NULL;
   _cleanup_engine_ engine_client *c = NULL;
-  sbx_config_init_default (&a.cfg);
+  /* a.cfg: zeroed, or loaded (status) by cli_open_project. */
   if (cli_open_project (ctx, &p, fn == do_status ? &a.cfg : NULL, &err) < 0
       || cli_open_engine (ctx, &c, &err) < 0)
     rc = cli_report (ctx, err);
