@@ -1,8 +1,10 @@
 /* cli_devenv.c: build progress on stderr: full lines when stderr is not a
    terminal, one rewritten line ("[3/7] RUN make: last output") when it is. */
 #include "cli_devenv.h"
+#include "userdirs.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -78,8 +80,8 @@ cli_devenv_progress_end (cli_devenv_progress *p)
     }
 }
 
-static void
-say (cli_devenv_progress *p, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void say (cli_devenv_progress *p, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 static void
 say (cli_devenv_progress *p, const char *fmt, ...)
@@ -97,8 +99,9 @@ plan_line (cli_devenv_progress *p, const devenv_plan *plan)
 {
   const devenv_source *s = &plan->src;
   if (s->origin == DEVENV_ORIGIN_DEFAULT)
-    say (p, "devenv: the project has no Dockerfile; using sbx's default for a %s project: %s "
-            "(add a Dockerfile or .sbx/Dockerfile to choose)",
+    say (p,
+         "devenv: the project has no Dockerfile; using sbx's default for a %s project: %s "
+         "(add a Dockerfile or .sbx/Dockerfile to choose)",
          s->flavour, s->dockerfile);
   else if (s->origin == DEVENV_ORIGIN_DEVCONTAINER)
     say (p, "devenv: using %s (from %s), context %s", s->display, s->config, s->context);
@@ -112,10 +115,105 @@ plan_line (cli_devenv_progress *p, const devenv_plan *plan)
     say (p, "        %s)", plan->whole_reason);
 }
 
+/* ---- the build's log ---- */
+
+static void log_line (cli_devenv_progress *p, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+/* One line into the log, while it is under CLI_BUILD_LOG_MAX; then one
+   line that says it was cut, and nothing more. */
+static void
+log_line (cli_devenv_progress *p, const char *fmt, ...)
+{
+  if (!p->log || p->log_bytes > CLI_BUILD_LOG_MAX)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  int n = vfprintf (p->log, fmt, ap);
+  va_end (ap);
+  fputc ('\n', p->log);
+  p->log_bytes += n > 0 ? (size_t) n + 1 : 1;
+  if (p->log_bytes > CLI_BUILD_LOG_MAX)
+    fprintf (p->log, "[sbx: the log stops here, at %d MiB]\n", CLI_BUILD_LOG_MAX >> 20);
+}
+
+/* The build starts: the log is made anew (0600, in a 0700 directory). */
+static void
+log_open (cli_devenv_progress *p, const devenv_plan *plan)
+{
+  if (!p->log_path || p->log)
+    return;
+  _cleanup_error_ sbx_error *e = NULL;
+  _cleanup_free_ char *dir = xstrdup (p->log_path);
+  *strrchr (dir, '/') = '\0';
+  int fd = -1;
+  if (sbx_private_dir (dir, &e) == 0)
+    {
+      fd = open (p->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (fd < 0)
+        sbx_fail_errno (&e, errno, "opening %s", p->log_path);
+    }
+  if (fd >= 0)
+    p->log = fdopen (fd, "w");
+  if (!p->log)
+    {
+      if (fd >= 0)
+        close (fd);
+      if (!p->ctx->json)
+        say (p, "%s: warning: the build's log cannot be kept (%s); its output goes to stderr",
+             p->ctx->prog, e ? e->msg : "fdopen failed");
+      free (p->log_path);
+      p->log_path = NULL;
+      p->log_only = false;
+      return;
+    }
+  p->log_bytes = 0;
+  log_line (p, "sbx %s: building %s from %s (%s)", p->ctx->command ? p->ctx->command : "",
+            plan->image, plan->src.display, plan->src.context);
+}
+
+static void
+log_event (cli_devenv_progress *p, const devenv_event *ev)
+{
+  switch (ev->kind)
+    {
+    case DEVENV_EV_UPLOAD:
+      log_open (p, ev->plan);
+      log_line (p, "context: %zu entr%s", ev->count, ev->count == 1 ? "y" : "ies");
+      break;
+    case DEVENV_EV_STEP:
+      if (ev->line)
+        log_line (p, "[%d/%d] %s  (%s:%d)", ev->step, ev->steps, ev->text, ev->plan->src.display,
+                  ev->line);
+      else
+        log_line (p, "[%d/%d] %s", ev->step, ev->steps, ev->text);
+      break;
+    case DEVENV_EV_OUTPUT:
+    case DEVENV_EV_NOTE:
+    case DEVENV_EV_STATUS:
+      log_line (p, "    %s", ev->text);
+      break;
+    case DEVENV_EV_WARNING:
+      log_line (p, "warning: %s", ev->text);
+      break;
+    case DEVENV_EV_BUILT:
+      log_line (p, "built %s in %.1fs", ev->text, cli_devenv_elapsed (p));
+      break;
+    default:
+      break;
+    }
+}
+
 void
 cli_devenv_progress_cb (const devenv_event *ev, void *ud)
 {
   cli_devenv_progress *p = ud;
+  if (ev->kind == DEVENV_EV_UPLOAD)
+    p->building = true;
+  else if (ev->kind == DEVENV_EV_BUILT)
+    p->built = true;
+  if (p->log_path)
+    log_event (p, ev);
   if (ev->kind == DEVENV_EV_WARNING && !p->ctx->json)
     {
       say (p, "%s: warning: %s", p->ctx->prog, ev->text);
@@ -123,6 +221,19 @@ cli_devenv_progress_cb (const devenv_event *ev, void *ud)
     }
   if (p->silent)
     return;
+  /* Off a terminal, a verb whose stderr is its command's says that a
+     build runs, where its log is, and when it is done. */
+  if (p->log_only && !p->tty)
+    {
+      if (ev->kind == DEVENV_EV_UPLOAD)
+        say (p, "devenv: building %s (no image for the project's key yet); its log: %s",
+             ev->plan->image, p->log_path);
+      else if (ev->kind == DEVENV_EV_BUILT)
+        say (p, "devenv: built %.19s in %.1fs", ev->text, cli_devenv_elapsed (p));
+      else if (ev->kind == DEVENV_EV_WAITING)
+        say (p, "devenv: another sbx is building this project; waiting for it");
+      return;
+    }
   switch (ev->kind)
     {
     case DEVENV_EV_PLAN:
@@ -245,19 +356,56 @@ cli_devenv_hooks_init (cli_devenv_hooks *k, cli_ctx *ctx)
   memset (k, 0, sizeof *k);
   cli_devenv_progress_init (&k->prog, ctx);
   cli_devenv_options_init (&k->opts, ctx, &k->prog);
-  k->h = (devenv_hooks) { .build = &k->opts,
-                          .build_result = &k->res,
-                          .note = note_verbose,
-                          .warn = warn_stderr,
-                          .lifecycle = lifecycle_output,
-                          .ud = ctx };
+  k->h = (devenv_hooks){ .build = &k->opts,
+                         .build_result = &k->res,
+                         .note = note_verbose,
+                         .warn = warn_stderr,
+                         .lifecycle = lifecycle_output,
+                         .ud = ctx };
 }
 
 void
-cli_devenv_hooks_end (cli_devenv_hooks *k, int r)
+cli_devenv_hooks_log (cli_devenv_hooks *k, const sbx_project *p, bool log_only)
 {
-  if (r < 0)
-    cli_devenv_show_failure (&k->prog, &k->res);
-  cli_devenv_progress_end (&k->prog);
+  _cleanup_free_ char *state = NULL;
+  sbx_error *e = NULL;
+  if (sbx_state_dir (&state, &e) < 0)
+    {
+      sbx_error_free (e); /* no log: the build shows its output as before */
+      return;
+    }
+  free (k->prog.log_path);
+  k->prog.log_path = xasprintf ("%s/builds/%s.log", state, p->id);
+  k->prog.log_only = log_only;
+}
+
+bool
+cli_devenv_build_failed (const cli_devenv_hooks *k)
+{
+  return k->prog.building && !k->prog.built;
+}
+
+void
+cli_devenv_hooks_end (cli_devenv_hooks *k, int r, sbx_error **err)
+{
+  cli_devenv_progress *p = &k->prog;
+  bool named = r < 0 && err && *err && p->log && cli_devenv_build_failed (k);
+  if (r < 0 && !(named && p->log_only))
+    cli_devenv_show_failure (p, &k->res);
+  if (named)
+    {
+      log_line (p, "failed: %s", (*err)->msg);
+      char *msg = xasprintf ("%s; the build's log: %s; fix the cause and run it again ('sbx "
+                             "devenv build' builds with every step shown)",
+                             (*err)->msg, p->log_path);
+      free ((*err)->msg);
+      (*err)->msg = msg;
+    }
+  if (p->log)
+    fclose (p->log);
+  p->log = NULL;
+  free (p->log_path);
+  p->log_path = NULL;
+  cli_devenv_progress_end (p);
   devenv_result_clear (&k->res);
 }

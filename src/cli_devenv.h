@@ -13,14 +13,25 @@
 typedef struct cli_devenv_progress
 {
   cli_ctx *ctx;
-  bool tty;       /* stderr is a terminal: one compact, rewritten line */
-  bool silent;    /* -q or --json: nothing on stderr but errors */
-  bool line_open; /* the compact line is on screen */
+  bool tty;          /* stderr is a terminal: one compact, rewritten line */
+  bool silent;       /* -q or --json: nothing on stderr but errors */
+  bool line_open;    /* the compact line is on screen */
   bool output_shown; /* step output went to stderr in full */
   int step, steps;
   char step_text[160];
   struct timespec t0;
+  /* The build's log (cli_devenv_hooks_log): every line of a build that
+     starts, in a file of the user's state dir, one per project,
+     overwritten by the next build and cut at CLI_BUILD_LOG_MAX. */
+  char *log_path; /* NULL: no log */
+  FILE *log;      /* open from the build's start */
+  size_t log_bytes;
+  bool log_only;        /* off a terminal, stderr gets the build's first and
+                           last lines only (the rest: the log) */
+  bool building, built; /* a build started; it finished */
 } cli_devenv_progress;
+
+#define CLI_BUILD_LOG_MAX (8 * 1024 * 1024)
 
 void cli_devenv_progress_init (cli_devenv_progress *p, cli_ctx *ctx);
 /* A devenv_progress_cb; ud is a cli_devenv_progress. */
@@ -45,7 +56,16 @@ typedef struct cli_devenv_hooks
 } cli_devenv_hooks;
 
 void cli_devenv_hooks_init (cli_devenv_hooks *k, cli_ctx *ctx);
-/* After the call that used the hooks returned r. */
-void cli_devenv_hooks_end (cli_devenv_hooks *k, int r);
+/* Keep the log of a build that starts in the user's state dir
+   (builds/<project id>.log).  log_only: for the verbs whose stderr is a
+   command's (exec, shell, run): off a terminal, the build shows its first
+   and last lines only.  A log that cannot be kept is said once and the
+   build goes on. */
+void cli_devenv_hooks_log (cli_devenv_hooks *k, const sbx_project *p, bool log_only);
+/* After the call that used the hooks returned r (and *err when r < 0): a
+   failed build's error names its log and what to do, on one line. */
+void cli_devenv_hooks_end (cli_devenv_hooks *k, int r, sbx_error **err);
+/* A build started and did not finish. */
+bool cli_devenv_build_failed (const cli_devenv_hooks *k);
 
 #endif

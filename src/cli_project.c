@@ -4,8 +4,10 @@
 #include "cli_project.h"
 #include "cli_devenv.h"
 #include "select.h"
+#include "userdirs.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <string.h>
@@ -24,9 +26,92 @@ cli_ensure_project_container (cli_ctx *ctx, engine_client *c, const sbx_project 
     return -1;
   cli_devenv_hooks k;
   cli_devenv_hooks_init (&k, ctx);
+  /* The verbs that run a command (exec, shell, run) keep their stderr for
+     it: a build on the way goes to its log. */
+  cli_devenv_hooks_log (&k, p, !(ctx->command && strcmp (ctx->command, "up") == 0));
   int r = devenv_project_container (c, p, cfg, req, &k.h, id, err);
-  cli_devenv_hooks_end (&k, r);
+  cli_devenv_hooks_end (&k, r, err);
   return r;
+}
+
+void
+cli_say_if_outdated (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx_config *cfg,
+                     const devenv_ctr *ctr)
+{
+  if (ctx->json || ctx->verbosity < 0)
+    return;
+  devenv_options o = { .cancel = ctx->cancel };
+  bool stale = false;
+  sbx_error *e = NULL;
+  if (devenv_container_outdated (c, p, cfg, ctr, &o, &stale, &e) < 0)
+    {
+      /* Only advice: a project that cannot be read now says so when it
+         is built. */
+      sbx_error_free (e);
+      return;
+    }
+  if (stale)
+    fprintf (stderr,
+             "%s: %s runs an older image of the project (its Dockerfile or context changed); "
+             "'sbx swap' or 'sbx up --swap' updates it without stopping it\n",
+             ctx->prog, p->container_name);
+}
+
+/* sbx exec says that the container runs an older image once per change of
+   the project's key, not at every command, and cheaply: the key is
+   computed here (no engine), and only a key this user's sbx has not
+   checked yet (recorded in the runtime dir, <id>.key-checked) costs the
+   engine's look at the container.  c: an engine client, opened here when
+   needed and NULL. */
+static void
+exec_say_if_outdated (cli_ctx *ctx, engine_client **c, const sbx_project *p, const sbx_config *cfg)
+{
+  if (ctx->json || ctx->verbosity < 0 || cfg->image)
+    return;
+  sbx_error *e = NULL;
+  _cleanup_plan_ devenv_plan *plan = NULL;
+  _cleanup_free_ char *run = NULL, *path = NULL;
+  devenv_options o = { .cancel = ctx->cancel };
+  if (devenv_plan_new (p, &o, &plan, &e) < 0 || sbx_run_dir (&run, &e) < 0)
+    {
+      /* Only advice: a project that cannot be read now says so when it
+         is built. */
+      sbx_error_free (e);
+      return;
+    }
+  path = xasprintf ("%s/%s.key-checked", run, p->id);
+  char seen[80] = "";
+  int rfd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (rfd >= 0)
+    {
+      ssize_t n = read (rfd, seen, sizeof seen - 1);
+      seen[n > 0 ? n : 0] = '\0';
+      close (rfd);
+    }
+  if (strcmp (seen, plan->key) == 0)
+    return;
+  _cleanup_ctr_ devenv_ctr ctr = { 0 };
+  if ((!*c && cli_open_engine (ctx, c, &e) < 0) || devenv_container_find (*c, p, &ctr, &e) < 0)
+    {
+      sbx_error_free (e);
+      return;
+    }
+  if (ctr.json)
+    cli_say_if_outdated (ctx, *c, p, cfg, &ctr);
+  if (sbx_private_dir (run, &e) < 0)
+    {
+      sbx_error_free (e);
+      return;
+    }
+  /* A new file renamed over the old: a reader sees one key or the other. */
+  _cleanup_free_ char *tmp = xasprintf ("%s.%d", path, (int) getpid ());
+  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return;
+  bool ok = write_all (fd, plan->key, strlen (plan->key)) == 0;
+  close (fd);
+  if (!ok || rename (tmp, path) < 0)
+    unlink (tmp);
 }
 
 /* ---- exec ---- */
@@ -106,6 +191,7 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
   if (o->cfg && devenv_container_level (cfg, &level, o->level_set, &err) < 0)
     goto out;
   want = o->cfg ? devenv_profile (level, cfg) : NULL;
+  exec_say_if_outdated (ctx, &c, p, cfg);
   int fast = devenv_exec_fast (p, ctx->host, want, &eo, &res, &why, &err);
   if (fast < 0)
     goto out;
@@ -115,7 +201,7 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
       goto done;
     }
   cli_verbose (ctx, "no agent reached without the engine (%s)", why);
-  if (cli_open_engine (ctx, &c, &err) < 0)
+  if (!c && cli_open_engine (ctx, &c, &err) < 0)
     goto out;
   devenv_exec_via via;
   for (int attempt = 0;; attempt++)
@@ -123,8 +209,8 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
       free (id);
       free (why);
       id = why = NULL;
-      devenv_container_req req = { .level = o->level, .level_set = o->level_set,
-                                   .match_config = o->cfg != NULL };
+      devenv_container_req req
+          = { .level = o->level, .level_set = o->level_set, .match_config = o->cfg != NULL };
       if (cli_ensure_project_container (ctx, c, p, cfg, &req, &id, &err) < 0)
         goto out;
       if (devenv_exec_auto (c, p, id, &eo, &res, &via, &why, &err) == 0)
@@ -134,15 +220,16 @@ cli_exec_in_project (cli_ctx *ctx, const cli_exec_opts *o)
          did not run: look again. */
       if ((err->code != SBX_ERR_NOT_FOUND && err->code != SBX_ERR_CONFLICT) || attempt == 2)
         goto out;
-      cli_verbose (ctx, "%s went before the command started; looking it up again", p->container_name);
+      cli_verbose (ctx, "%s went before the command started; looking it up again",
+                   p->container_name);
       sbx_error_free (err);
       err = NULL;
     }
   if (via == DEVENV_VIA_AGENT)
     cli_verbose (ctx, "exec in %s through its sbx agent", p->container_name);
   else
-    cli_verbose (ctx, "exec in %s through the engine API%s%s%s", p->container_name,
-                 why ? " (" : "", why ? why : "", why ? ")" : "");
+    cli_verbose (ctx, "exec in %s through the engine API%s%s%s", p->container_name, why ? " (" : "",
+                 why ? why : "", why ? ")" : "");
 done:
   if (res.timed_out)
     fprintf (stderr, "%s: command timed out after %ld ms; killed\n", ctx->prog, o->timeout_ms);

@@ -8,8 +8,14 @@
 
 /* devenv_project_container, showing a build's progress and -v notes. */
 int cli_ensure_project_container (cli_ctx *ctx, engine_client *c, const sbx_project *p,
-                                  const sbx_config *cfg, const devenv_container_req *req,
-                                  char **id, sbx_error **err);
+                                  const sbx_config *cfg, const devenv_container_req *req, char **id,
+                                  sbx_error **err);
+/* ctr, the project container, runs an older image of the project than its
+   key names now (devenv_container_outdated): one line on stderr that says
+   so and how to update it (nothing with -q or --json, nor when it cannot
+   be known). */
+void cli_say_if_outdated (cli_ctx *ctx, engine_client *c, const sbx_project *p,
+                          const sbx_config *cfg, const devenv_ctr *ctr);
 /* The working directory of a command: w (relative: to the project), else
    the current directory when it lies inside the project (mounted at the same
    path), else the project directory. */

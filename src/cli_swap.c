@@ -24,8 +24,13 @@ cli_swap_project (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sb
     return -1;
   cli_devenv_hooks k;
   cli_devenv_hooks_init (&k, ctx);
+  cli_devenv_hooks_log (&k, p, false);
   int r = devenv_project_swap (c, p, cfg, image_arg, drain_ms, force, &k.h, res, image, err);
-  cli_devenv_hooks_end (&k, r);
+  /* A build that failed stopped the swap before it began. */
+  if (r < 0 && cli_devenv_build_failed (&k) && ctr.json)
+    sbx_error_prefix (err, "swap aborted, %s still runs its previous image (%s)", p->container_name,
+                      ctr.image ? ctr.image : "?");
+  cli_devenv_hooks_end (&k, r, err);
   return r;
 }
 
@@ -44,7 +49,8 @@ cli_swap_print (cli_ctx *ctx, const sbx_project *p, const devenv_swap_result *re
       return;
     }
   if (res->cut)
-    fprintf (stderr, "%s: %d command(s) still running in the old container were killed after %ld ms\n",
+    fprintf (stderr,
+             "%s: %d command(s) still running in the old container were killed after %ld ms\n",
              ctx->prog, res->cut, drain_ms);
   if (ctx->verbosity < 0)
     return;

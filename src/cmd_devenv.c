@@ -39,17 +39,18 @@ typedef struct args
   const char *file, *target;
   bool no_cache;
   char **build_args;
+  sbx_config cfg; /* the project's configuration */
 } args;
 
 static int
 parse (cli_ctx *ctx, int argc, char **argv, bool allow_no_cache, args *a, int *done)
 {
   static const struct option opts[] = { { "file", required_argument, 0, 'f' },
-                                         { "no-cache", no_argument, 0, 'n' },
-                                         { "build-arg", required_argument, 0, 'b' },
-                                         { "target", required_argument, 0, 't' },
-                                         { "help", no_argument, 0, 'h' },
-                                         { 0, 0, 0, 0 } };
+                                        { "no-cache", no_argument, 0, 'n' },
+                                        { "build-arg", required_argument, 0, 'b' },
+                                        { "target", required_argument, 0, 't' },
+                                        { "help", no_argument, 0, 'h' },
+                                        { 0, 0, 0, 0 } };
   cli_opts op = { .argc = argc, .argv = argv, .shortopts = "f:", .longopts = opts, .help = help };
   int ch, rc;
   *done = 0;
@@ -138,12 +139,11 @@ do_build (cli_ctx *ctx, sbx_project *p, engine_client *c, args *a)
       cli_devenv_show_failure (&prog, &res);
       if (ctx->json && res.failure.step)
         {
-          _cleanup_json_ json_t *j = json_pack ("{s:s,s:i,s:i,s:i,s:i,s:s,s:s}", "error",
-                                                err->msg, "exit", SBX_EXIT_ERROR, "step",
-                                                res.failure.step, "steps", res.failure.steps,
-                                                "line", res.failure.line, "instruction",
-                                                res.failure.instruction ? res.failure.instruction : "",
-                                                "tail", res.failure.tail ? res.failure.tail : "");
+          _cleanup_json_ json_t *j = json_pack (
+              "{s:s,s:i,s:i,s:i,s:i,s:s,s:s}", "error", err->msg, "exit", SBX_EXIT_ERROR, "step",
+              res.failure.step, "steps", res.failure.steps, "line", res.failure.line, "instruction",
+              res.failure.instruction ? res.failure.instruction : "", "tail",
+              res.failure.tail ? res.failure.tail : "");
           cli_print_json (j);
           fprintf (stderr, "%s: %s\n", ctx->prog, err->msg);
           rc = SBX_EXIT_ERROR;
@@ -174,25 +174,21 @@ do_build (cli_ctx *ctx, sbx_project *p, engine_client *c, args *a)
 static int
 do_status (cli_ctx *ctx, sbx_project *p, engine_client *c, args *a)
 {
-  devenv_options o = { .file = a->file, .target = a->target, .build_args = a->build_args,
-                       .cancel = ctx->cancel };
+  devenv_options o = {
+    .file = a->file, .target = a->target, .build_args = a->build_args, .cancel = ctx->cancel
+  };
   _cleanup_error_ sbx_error *err = NULL;
   devenv_status st;
   if (devenv_status_get (c, p, &o, &st, &err) < 0)
     return cli_report (ctx, err);
   const devenv_plan *plan = st.plan;
   /* The hardening the project asks for, and the container's. */
-  sbx_config cfg;
-  sbx_config_init_default (&cfg);
   _cleanup_free_ char *hardening = NULL, *hardening_by = NULL;
-  if (sbx_config_load (&cfg, p->dir, &err) < 0
-      || devenv_project_hardening (p, &cfg, &hardening, &hardening_by, &err) < 0)
+  if (devenv_project_hardening (p, &a->cfg, &hardening, &hardening_by, &err) < 0)
     {
-      sbx_config_clear (&cfg);
       devenv_status_clear (&st);
       return cli_report (ctx, steal_pointer (&err));
     }
-  sbx_config_clear (&cfg);
   bool weaker = strcmp (hardening, "strict") != 0
                 || (st.container_hardening && strcmp (st.container_hardening, "strict") != 0);
   if (ctx->json)
@@ -209,22 +205,27 @@ do_status (cli_ctx *ctx, sbx_project *p, engine_client *c, args *a)
       json_object_set_new (j, "image_present", json_boolean (st.image_present));
       json_object_set_new (j, "image_id", st.image_id ? json_string (st.image_id) : json_null ());
       json_object_set_new (j, "invalidated", json_boolean (st.invalidated));
-      json_object_set_new (j, "container", st.container ? json_string (st.container) : json_null ());
+      json_object_set_new (j, "container",
+                           st.container ? json_string (st.container) : json_null ());
       json_object_set_new (j, "container_state",
                            st.container_state ? json_string (st.container_state) : json_null ());
       json_object_set_new (j, "container_key",
                            st.container_key ? json_string (st.container_key) : json_null ());
+      json_object_set_new (j, "container_image",
+                           st.container_image ? json_string (st.container_image) : json_null ());
       json_object_set_new (j, "stale", json_boolean (st.stale));
-      json_object_set_new (j, "fresh", json_boolean (!st.stale));
+      json_object_set_new (j, "fresh", json_boolean (!st.stale && !st.other_image));
+      json_object_set_new (j, "other_image", json_boolean (st.other_image));
       json_object_set_new (j, "why", st.why ? json_string (st.why) : json_null ());
       cli_print_json (j);
       json_decref (j);
     }
   else if (ctx->verbosity < 0)
-    printf ("%s\n", st.stale ? "stale" : "fresh");
+    printf ("%s\n", st.other_image ? "other-image" : st.stale ? "stale" : "fresh");
   else
     {
-      printf ("dockerfile:  %s (%s)\n", plan->src.dockerfile, devenv_origin_name (plan->src.origin));
+      printf ("dockerfile:  %s (%s)\n", plan->src.dockerfile,
+              devenv_origin_name (plan->src.origin));
       printf ("context:     %s (%zu entr%s in the key%s)\n", plan->src.context, plan->files,
               plan->files == 1 ? "y" : "ies", plan->whole_context ? ", the whole context" : "");
       printf ("key:         %s\n", plan->key);
@@ -237,12 +238,22 @@ do_status (cli_ctx *ctx, sbx_project *p, engine_client *c, args *a)
       if (st.container)
         printf ("container:   %s (%s), image key %.12s%s\n", st.container, st.container_state,
                 st.container_key[0] ? st.container_key : "none",
-                st.container_key[0] ? (strcmp (st.container_key, plan->key) == 0 ? " (current)" : " (old)")
-                                    : " (not a devenv image)");
+                st.container_key[0]
+                    ? (strcmp (st.container_key, plan->key) == 0 ? " (current)" : " (old)")
+                    : " (not a devenv image)");
       else
         printf ("container:   none\n");
-      printf ("state:       %s%s%s\n", st.stale ? "stale" : "fresh", st.why ? ": " : "",
-              st.why ? st.why : "");
+      if (st.other_image)
+        printf ("state:       other image: the container runs %s, given by %s (not built from "
+                "the project); %s\n",
+                st.container_image,
+                a->cfg.image ? "the configuration's \"image\"" : "'sbx up --image'",
+                a->cfg.image
+                    ? "without it in the configuration, 'sbx swap' moves it to the project's image"
+                    : "'sbx down' then 'sbx up' returns to the project's image");
+      else
+        printf ("state:       %s%s%s\n", st.stale ? "stale" : "fresh", st.why ? ": " : "",
+                st.why ? st.why : "");
       if (weaker)
         {
           printf ("hardening:   %s%s%s (weaker than strict)", hardening,
@@ -270,8 +281,9 @@ do_status (cli_ctx *ctx, sbx_project *p, engine_client *c, args *a)
 static int
 do_invalidate (cli_ctx *ctx, sbx_project *p, engine_client *c, args *a)
 {
-  devenv_options o = { .file = a->file, .target = a->target, .build_args = a->build_args,
-                       .cancel = ctx->cancel };
+  devenv_options o = {
+    .file = a->file, .target = a->target, .build_args = a->build_args, .cancel = ctx->cancel
+  };
   _cleanup_error_ sbx_error *err = NULL;
   bool had = false;
   if (devenv_invalidate (c, p, &o, &had, &err) < 0)
@@ -318,10 +330,13 @@ cmd_devenv (cli_ctx *ctx, int argc, char **argv)
   _cleanup_error_ sbx_error *err = NULL;
   _cleanup_project_ sbx_project *p = NULL;
   _cleanup_engine_ engine_client *c = NULL;
-  if (cli_open_project (ctx, &p, NULL, &err) < 0 || cli_open_engine (ctx, &c, &err) < 0)
+  /* a.cfg: zeroed, or loaded (status) by cli_open_project. */
+  if (cli_open_project (ctx, &p, fn == do_status ? &a.cfg : NULL, &err) < 0
+      || cli_open_engine (ctx, &c, &err) < 0)
     rc = cli_report (ctx, err);
   else
     rc = fn (ctx, p, c, &a);
   strv_free (a.build_args);
+  sbx_config_clear (&a.cfg);
   return rc;
 }

@@ -5,12 +5,26 @@
 
 #include <string.h>
 
+/* One row: every column but the last padded to its width, two spaces
+   between them, no trailing blanks. */
+static void
+print_row (const char *const *f, const int *width, int cols)
+{
+  int last = cols - 1;
+  while (last > 0 && !*f[last])
+    last--;
+  for (int k = 0; k <= last; k++)
+    printf ("%-*s%s", k < last ? width[k] : 0, f[k], k < last ? "  " : "\n");
+}
+
 int
 cmd_ps (cli_ctx *ctx, int argc, char **argv)
 {
-  static const char usage[] =
-      "usage: sbx ps\n\nList the containers sbx manages (all projects), with their\n"
-      "state, image, isolation, project and the ports published on 127.0.0.1.\n";
+  static const char usage[]
+      = "usage: sbx ps\n\nList the containers sbx manages (all projects), with their\n"
+        "state, image, isolation, project and the ports published on 127.0.0.1.\n"
+        "Columns are as wide as their widest entry; nothing is cut.  With the\n"
+        "global --json: one object, {\"containers\": [...]}.\n";
   int rc;
   if (cli_opt_bare (ctx, argc, argv, usage, &rc))
     return rc;
@@ -39,12 +53,11 @@ cmd_ps (cli_ctx *ctx, int argc, char **argv)
           ports = t;
           q += n + (q[n] == ',');
         }
-      json_array_append_new (rows,
-                             json_pack ("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", r->name ?: "",
-                                        "id", r->id, "state", r->state ?: "", "status",
-                                        r->status ?: "", "image", r->image ?: "", "isolation",
-                                        r->isolation ?: "", "project", r->project ?: "", "ports",
-                                        ports));
+      json_array_append_new (rows, json_pack ("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name",
+                                              r->name ?: "", "id", r->id, "state", r->state ?: "",
+                                              "status", r->status ?: "", "image", r->image ?: "",
+                                              "isolation", r->isolation ?: "", "project",
+                                              r->project ?: "", "ports", ports));
     }
   if (ctx->json)
     {
@@ -52,17 +65,31 @@ cmd_ps (cli_ctx *ctx, int argc, char **argv)
       cli_print_json (o);
       return 0;
     }
+  /* Columns as wide as their widest entry (as docker ps aligns them):
+     nothing is cut, a long image name only widens its column. */
+  static const char *heads[] = { "NAME", "STATE", "ISOLATION", "IMAGE", "PROJECT", "PORTS" };
+  static const char *keys[] = { "name", "state", "isolation", "image", "project", "ports" };
+  enum
+  {
+    COLS = sizeof keys / sizeof keys[0]
+  };
+  int width[COLS];
+  for (int k = 0; k < COLS; k++)
+    width[k] = (int) strlen (heads[k]);
+  json_array_foreach (rows, i, ct) for (int k = 0; k < COLS; k++)
+  {
+    int n = (int) strlen (json_string_value (json_object_get (ct, keys[k])));
+    if (n > width[k])
+      width[k] = n;
+  }
   if (ctx->verbosity >= 0)
-    printf ("%-36s %-8s %-10s %-36s %s%s\n", "NAME", "STATE", "ISOLATION", "IMAGE", "PROJECT",
-            "  PORTS");
+    print_row (heads, width, COLS);
   json_array_foreach (rows, i, ct)
-    {
-      const char *f[6];
-      static const char *keys[] = { "name", "state", "isolation", "image", "project", "ports" };
-      for (int k = 0; k < 6; k++)
-        f[k] = json_string_value (json_object_get (ct, keys[k]));
-      printf ("%-36s %-8s %-10s %-36s %s%s%s\n", f[0], f[1], f[2], f[3], f[4], *f[5] ? "  " : "",
-              f[5]);
-    }
+  {
+    const char *f[COLS];
+    for (int k = 0; k < COLS; k++)
+      f[k] = json_string_value (json_object_get (ct, keys[k]));
+    print_row (f, width, COLS);
+  }
   return 0;
 }

@@ -28,7 +28,8 @@ help (void)
           "terminal on stdin the command gets a TTY: the local terminal is put in raw\n"
           "mode (Ctrl-C goes to the command) and restored on exit; window size\n"
           "changes follow.  Without one (echo 'echo hi' | sbx shell) stdin is passed\n"
-          "as it is.  The exit status is the command's.\n\n"
+          "as it is.  The exit status is the command's.  The devcontainer.json's\n"
+          "postAttachCommand runs first (its failure is said; the session opens).\n\n"
           "  -t, --tty      allocate a TTY even when stdin is not a terminal\n"
           "  -T, --no-tty   never allocate a TTY\n"
           "  -e K=V         set an environment variable (-e K takes K from this environment)\n"
@@ -202,8 +203,7 @@ kill_quietly (cli_ctx *ctx, devenv_shell *shell)
 }
 
 static int
-run_shell (cli_ctx *ctx, char *const *cmd, char *const *env_in, const char *w, bool tty,
-           bool raw)
+run_shell (cli_ctx *ctx, char *const *cmd, char *const *env_in, const char *w, bool tty, bool raw)
 {
   _cleanup_error_ sbx_error *err = NULL;
   _cleanup_project_ sbx_project *p = NULL;
@@ -216,9 +216,13 @@ run_shell (cli_ctx *ctx, char *const *cmd, char *const *env_in, const char *w, b
   _cleanup_shell_ devenv_shell *shell = NULL;
   session s = { .tty = tty };
   int rc = SBX_EXIT_ERROR;
+  /* A session attaches: the devcontainer.json's postAttachCommand runs
+     first; when it fails, that is said and the session opens all the
+     same (as the Dev Containers tools do). */
+  devenv_container_req req = { .attach = true, .attach_goes_on = true };
 
   if (signals_setup (ctx, &err) < 0 || cli_open_engine (ctx, &c, &err) < 0
-      || cli_ensure_project_container (ctx, c, p, &cfg, &(devenv_container_req){ 0 }, &id, &err) < 0)
+      || cli_ensure_project_container (ctx, c, p, &cfg, &req, &id, &err) < 0)
     goto out;
   workdir = cli_exec_workdir (p, w);
   user = xasprintf ("%u:%u", (unsigned) getuid (), (unsigned) getgid ());
@@ -237,8 +241,14 @@ run_shell (cli_ctx *ctx, char *const *cmd, char *const *env_in, const char *w, b
      container's TTY, and nothing typed ahead is flushed. */
   if (raw && term_raw (STDIN_FILENO, &err) < 0)
     goto out;
-  devenv_shell_opts so = { .argv = cmd, .env = env, .workdir = workdir, .user = user,
-                           .tty = tty, .attach_stdin = true, .rows = s.rows, .cols = s.cols };
+  devenv_shell_opts so = { .argv = cmd,
+                           .env = env,
+                           .workdir = workdir,
+                           .user = user,
+                           .tty = tty,
+                           .attach_stdin = true,
+                           .rows = s.rows,
+                           .cols = s.cols };
   _cleanup_free_ char *why = NULL;
   if (devenv_shell_start_auto (c, p, id, &so, &shell, &why, &err) < 0)
     goto out;
@@ -250,12 +260,15 @@ run_shell (cli_ctx *ctx, char *const *cmd, char *const *env_in, const char *w, b
                  tty ? "tty" : "no tty", why ? why : "");
   s.shell = shell;
 
-  engine_pump_opts po = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO,
+  engine_pump_opts po = { .in_fd = STDIN_FILENO,
+                          .out_fd = STDOUT_FILENO,
                           .err_fd = STDERR_FILENO,
-                          .on_eof = !tty ? ENGINE_EOF_HALF_CLOSE
+                          .on_eof = !tty  ? ENGINE_EOF_HALF_CLOSE
                                     : raw ? ENGINE_EOF_STOP
                                           : ENGINE_EOF_SEND_EOT,
-                          .wake_fd = wake_pipe[0], .on_wake = on_wake, .ud = &s };
+                          .wake_fd = wake_pipe[0],
+                          .on_wake = on_wake,
+                          .ud = &s };
   int r = devenv_shell_pump (shell, &po, &err);
   term_restore ();
   if (r < 0)
@@ -297,17 +310,16 @@ out:
 int
 cmd_shell (cli_ctx *ctx, int argc, char **argv)
 {
-  static const struct option opts[] = { { "tty", no_argument, 0, 't' },
-                                         { "no-tty", no_argument, 0, 'T' },
-                                         { "env", required_argument, 0, 'e' },
-                                         { "workdir", required_argument, 0, 'w' },
-                                         { "help", no_argument, 0, 'h' },
-                                         { 0, 0, 0, 0 } };
+  static const struct option opts[]
+      = { { "tty", no_argument, 0, 't' },       { "no-tty", no_argument, 0, 'T' },
+          { "env", required_argument, 0, 'e' }, { "workdir", required_argument, 0, 'w' },
+          { "help", no_argument, 0, 'h' },      { 0, 0, 0, 0 } };
   _cleanup_error_ sbx_error *err = NULL;
   _cleanup_strv_ char **env = xcalloc (1, sizeof *env);
   const char *workdir = NULL;
   int want_tty = -1;
-  cli_opts op = { .argc = argc, .argv = argv, .shortopts = "tTe:w:", .longopts = opts, .help = help };
+  cli_opts op
+      = { .argc = argc, .argv = argv, .shortopts = "tTe:w:", .longopts = opts, .help = help };
   int ch, rc;
   while ((ch = cli_opt_next (ctx, &op, &rc)) >= 0)
     switch (ch)

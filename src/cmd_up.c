@@ -37,21 +37,17 @@ static int
 check_stale (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sbx_config *cfg,
              const devenv_ctr *ctr, bool swap, sbx_error **err)
 {
+  if (!swap)
+    {
+      cli_say_if_outdated (ctx, c, p, cfg, ctr);
+      return 0;
+    }
   devenv_options o = { .cancel = ctx->cancel };
   bool stale = false;
   if (devenv_container_outdated (c, p, cfg, ctr, &o, &stale, err) < 0)
     return -1;
   if (!stale)
     return 0;
-  if (!swap)
-    {
-      if (!ctx->json)
-        fprintf (stderr,
-                 "%s: %s runs an older image of the project (its Dockerfile or context changed); "
-                 "'sbx swap' or 'sbx up --swap' updates it without stopping it\n",
-                 ctx->prog, p->container_name);
-      return 0;
-    }
   devenv_swap_result res;
   _cleanup_free_ char *image = NULL;
   int r = cli_swap_project (ctx, c, p, cfg, NULL, 30000, false, &res, &image, err);
@@ -146,12 +142,12 @@ int
 cmd_up (cli_ctx *ctx, int argc, char **argv)
 {
   static const struct option opts[] = { { "image", required_argument, 0, 'i' },
-                                         { "isolation", required_argument, 0, 'I' },
-                                         { "runtime", required_argument, 0, 'r' },
-                                         { "swap", no_argument, 0, 's' },
-                                         { "publish", required_argument, 0, 'p' },
-                                         { "help", no_argument, 0, 'h' },
-                                         { 0, 0, 0, 0 } };
+                                        { "isolation", required_argument, 0, 'I' },
+                                        { "runtime", required_argument, 0, 'r' },
+                                        { "swap", no_argument, 0, 's' },
+                                        { "publish", required_argument, 0, 'p' },
+                                        { "help", no_argument, 0, 'h' },
+                                        { 0, 0, 0, 0 } };
   const char *image_arg = NULL, *runtime = NULL;
   sbx_level level = SBX_LEVEL_CONTAINER;
   bool level_set = false, swap = false;
@@ -207,8 +203,8 @@ cmd_up (cli_ctx *ctx, int argc, char **argv)
       free (cfg.runtime_from);
       cfg.runtime_from = xstrdup ("--runtime");
     }
-  if (devenv_container_level (&cfg, &level, level_set, &err) < 0
-      || initialize (ctx, p, &err) < 0 || cli_open_engine (ctx, &c, &err) < 0)
+  if (devenv_container_level (&cfg, &level, level_set, &err) < 0 || initialize (ctx, p, &err) < 0
+      || cli_open_engine (ctx, &c, &err) < 0)
     goto out;
   /* The image is checked (and remembered) before a running container is
      touched. */

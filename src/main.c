@@ -47,14 +47,17 @@ usage (FILE *f)
               "or host confinement (Landlock, seccomp, bubblewrap, nsjail).\n\ncommands:\n");
   for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
     fprintf (f, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
-  fprintf (f, "\nglobal options:\n"
-              "  --project DIR  the project (default: git root of the current directory)\n"
-              "  --host URL     engine address (default: $DOCKER_HOST or unix:///var/run/docker.sock)\n"
-              "  --json         one JSON object on stdout\n"
-              "  -q, --quiet    print only results\n"
-              "  -v, --verbose  say more on stderr\n\n"
-              "exit status: the command's own; 124 timeout; 125 sbx or engine error;\n"
-              "126 cannot execute; 127 command not found.\n");
+  fprintf (f, "  %-9s %s\n", "help",
+           "this help, or a command's: sbx help COMMAND (as COMMAND --help)");
+  fprintf (
+      f, "\nglobal options:\n"
+         "  --project DIR  the project (default: git root of the current directory)\n"
+         "  --host URL     engine address (default: $DOCKER_HOST or unix:///var/run/docker.sock)\n"
+         "  --json         one JSON object on stdout\n"
+         "  -q, --quiet    print only results\n"
+         "  -v, --verbose  say more on stderr\n\n"
+         "exit status: the command's own; 124 timeout; 125 sbx or engine error;\n"
+         "126 cannot execute; 127 command not found.\n");
 }
 
 static const char *
@@ -119,14 +122,29 @@ main (int argc, char **argv)
       usage (stderr);
       return SBX_EXIT_ERROR;
     }
+  /* sbx help [COMMAND]: the general help, or COMMAND --help (only that:
+     the words after COMMAND are never passed on as operands). */
+  const char *help_of = NULL;
+  if (strcmp (argv[i], "help") == 0)
+    {
+      if (i + 1 >= argc)
+        {
+          usage (stdout);
+          return 0;
+        }
+      help_of = argv[++i];
+    }
+  const char *name = help_of ? help_of : argv[i];
+  char *help_argv[] = { (char *) name, (char *) "--help", NULL };
   for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++)
-    if (strcmp (argv[i], verbs[k].name) == 0)
+    if (strcmp (name, verbs[k].name) == 0)
       {
         ctx.command = verbs[k].name;
-        int rc = verbs[k].fn (&ctx, argc - i, argv + i);
+        int rc
+            = help_of ? verbs[k].fn (&ctx, 2, help_argv) : verbs[k].fn (&ctx, argc - i, argv + i);
         fflush (stdout);
         return rc;
       }
-  fprintf (stderr, "sbx: unknown command '%s'; see 'sbx --help'\n", argv[i]);
+  fprintf (stderr, "sbx: unknown command '%s'; see 'sbx --help'\n", name);
   return SBX_EXIT_ERROR;
 }

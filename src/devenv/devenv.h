@@ -31,7 +31,10 @@ typedef struct devenv_status
   char *container_hardening; /* its dev.sbx.hardening label ("strict" when none) */
   bool stale;            /* the image for the key is missing, or the
                             container runs another key */
-  char *why;             /* why stale, or NULL */
+  bool other_image;      /* the container runs an image not built from the
+                            project (sbx up --image, config "image"): not
+                            stale, whatever the project image's state */
+  char *why;             /* why stale (or other_image), or NULL */
 } devenv_status;
 
 int devenv_status_get (engine_client *c, const sbx_project *p, const devenv_options *o,

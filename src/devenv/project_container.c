@@ -137,7 +137,7 @@ devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const devenv_p
       for (char **e = dc->remote_env; e && *e; e++)
         strv_append (&out->rt.env, *e);
       for (size_t i = 0; i < dc->n_ports; i++)
-        add_port (&out->rt, (devenv_port) { dc->ports[i], dc->ports[i] });
+        add_port (&out->rt, (devenv_port){ dc->ports[i], dc->ports[i] });
       if (strcmp (dc->workspace, p->dir) != 0)
         out->workdir = xstrdup (dc->workspace);
       if (json_object_size (dc->lifecycle))
@@ -256,9 +256,10 @@ devenv_container_level (const sbx_config *cfg, sbx_level *level, bool level_set,
   if (level_set)
     {
       if (*level != SBX_LEVEL_CONTAINER && *level != SBX_LEVEL_MAXIMUM)
-        return sbx_fail (err, SBX_ERR_INVALID,
-                         "the project container runs at isolation 'container' or 'maximum', not '%s'",
-                         sbx_level_name (*level));
+        return sbx_fail (
+            err, SBX_ERR_INVALID,
+            "the project container runs at isolation 'container' or 'maximum', not '%s'",
+            sbx_level_name (*level));
       return 0;
     }
   *level = cfg->isolation == SBX_LEVEL_MAXIMUM ? SBX_LEVEL_MAXIMUM : SBX_LEVEL_CONTAINER;
@@ -279,6 +280,27 @@ devenv_spec_init (devenv_spec *spec, const sbx_project *p, const sbx_config *cfg
   spec->agent_path = agent;
   spec->uid = getuid ();
   spec->gid = getgid ();
+}
+
+/* The postAttachCommand, when req asks for it; its failure is the call's,
+   or (attach_goes_on) a warning, and the session goes on. */
+static int
+attach (engine_client *c, const char *id, const devenv_spec *spec, const devenv_container_req *req,
+        const devenv_hooks *h, sbx_error **err)
+{
+  if (!req->attach)
+    return 0;
+  sbx_error *e = NULL;
+  if (devenv_lifecycle_run (c, id, spec, "postAttachCommand", "postAttachCommand", &e) == 0)
+    return 0;
+  if (!req->attach_goes_on || e->code == SBX_ERR_INTERRUPTED || e->code == SBX_ERR_UNREACHABLE)
+    {
+      *err = e;
+      return -1;
+    }
+  warn (h, "%s; the session goes on", e->msg);
+  sbx_error_free (e);
+  return 0;
 }
 
 int
@@ -322,9 +344,7 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
                   < 0)
                 return -1;
             }
-          if (req->attach
-              && devenv_lifecycle_run (c, cid, &spec, "postAttachCommand", "postAttachCommand", err)
-                     < 0)
+          if (attach (c, cid, &spec, req, h, err) < 0)
             return -1;
           *id = xstrdup (cid);
           return 0;
@@ -346,8 +366,9 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
       const char *how = ports ? "removing it first (published ports cannot be handed over)"
                               : "through a swap (commands running in it finish there)";
       if (strcmp (why, "isolation") == 0 && known)
-        warn (h, "%s runs at isolation '%s'; replacing it with one at '%s' %s; to return: sbx up "
-                 "--isolation %s",
+        warn (h,
+              "%s runs at isolation '%s'; replacing it with one at '%s' %s; to return: sbx up "
+              "--isolation %s",
               p->container_name, sbx_level_name (had), sbx_level_name (level), how,
               sbx_level_name (had));
       else if (strcmp (why, "hardening") == 0)
@@ -376,11 +397,7 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
           if (r < 0)
             return -1;
         }
-      if (req->attach
-          && devenv_lifecycle_run (c, *id, &spec, "postAttachCommand", "postAttachCommand", err)
-                 < 0)
-        return -1;
-      return 0;
+      return attach (c, *id, &spec, req, h, err);
     }
   _cleanup_free_ char *image = NULL, *key = NULL, *agent = NULL;
   if (req->image)
@@ -398,10 +415,7 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
         sbx_level_name (level));
   if (devenv_container_ensure (c, &spec, id, NULL, err) < 0)
     return -1;
-  if (req->attach
-      && devenv_lifecycle_run (c, *id, &spec, "postAttachCommand", "postAttachCommand", err) < 0)
-    return -1;
-  return 0;
+  return attach (c, *id, &spec, req, h, err);
 }
 
 int
@@ -417,7 +431,8 @@ devenv_project_swap (engine_client *c, const sbx_project *p, const sbx_config *c
     return -1;
   /* The level stays what the container runs at. */
   const char *lvl = cur.isolation;
-  if (lvl ? sbx_level_parse (lvl, &level, err) < 0 : devenv_container_level (cfg, &level, false, err) < 0)
+  if (lvl ? sbx_level_parse (lvl, &level, err) < 0
+          : devenv_container_level (cfg, &level, false, err) < 0)
     return -1;
   if (image_arg)
     {

@@ -11,8 +11,8 @@
 /* How a caller follows what happens. */
 typedef struct devenv_hooks
 {
-  const devenv_options *build;  /* a devenv build's options (progress, cancel), or NULL */
-  devenv_result *build_result;  /* receives a failed build's details, or NULL */
+  const devenv_options *build; /* a devenv build's options (progress, cancel), or NULL */
+  devenv_result *build_result; /* receives a failed build's details, or NULL */
   void (*note) (const char *msg, void *ud); /* what is done and why, or NULL */
   devenv_lifecycle_output lifecycle;        /* lifecycle commands' output, or NULL */
   /* What the user must be told (a running container replaced), or NULL:
@@ -25,13 +25,16 @@ typedef struct devenv_hooks
 typedef struct devenv_container_req
 {
   sbx_level level;
-  bool level_set;    /* false: whatever level it runs at (a new one: the config's) */
-  const char *image; /* the image to create it from, or NULL to resolve it */
-  bool match_config; /* replace a container created with another profile
-                        or another devcontainer.json runtime */
+  bool level_set;           /* false: whatever level it runs at (a new one: the config's) */
+  const char *image;        /* the image to create it from, or NULL to resolve it */
+  bool match_config;        /* replace a container created with another profile
+                               or another devcontainer.json runtime */
   const devenv_port *ports; /* `sbx up -p`: published besides the devcontainer.json's */
   size_t n_ports;
-  bool attach; /* run the postAttachCommand (sbx up) */
+  bool attach; /* run the postAttachCommand (sbx up, sbx shell) */
+  /* A failed postAttachCommand is said through h->warn and the session
+     goes on (sbx shell), instead of being the call's error (sbx up). */
+  bool attach_goes_on;
 } devenv_container_req;
 
 /* What the project's devcontainer.json asks of its container (and the

@@ -74,7 +74,16 @@ devenv_status_get (engine_client *c, const sbx_project *p, const devenv_options 
       st->container_image = xstrdup (ctr.image ? ctr.image : "");
       st->container_hardening = xstrdup (ctr.hardening ? ctr.hardening : "strict");
     }
-  if (!st->image_present)
+  if (st->container && !st->container_key[0])
+    {
+      /* It runs an image that is not built from the project (sbx up
+         --image, the configuration's "image"): the project image's state
+         says nothing of it. */
+      st->other_image = true;
+      st->why = xasprintf ("the container %s runs %s, an image not built from the project",
+                           st->container, st->container_image[0] ? st->container_image : "?");
+    }
+  else if (!st->image_present)
     {
       st->stale = true;
       st->why = xasprintf ("no image for key %.12s%s; 'sbx devenv build' builds it", plan->key,

@@ -41,6 +41,7 @@ struct devenv_agent
   size_t len;
   size_t pending; /* bytes of the last frame returned, dropped at the next read */
   bool started, ended;
+  bool gone; /* the agent closed the connection while the command ran */
 };
 
 bool
@@ -595,6 +596,16 @@ exit_status (const sbx_frame *f, int why, int sig, devenv_exec_result *res)
   return res->exit_code;
 }
 
+/* An error that says the agent closed its end: it went, and with it (it
+   is the container's init) the command. */
+static bool
+agent_went (const sbx_error *e)
+{
+  return e->code == SBX_ERR_IO
+         && (e->errno_value == 0 || e->errno_value == EPIPE || e->errno_value == ECONNRESET
+             || e->errno_value == ENOTCONN);
+}
+
 static int
 agent_gone (sbx_error *e, sbx_error **err)
 {
@@ -791,17 +802,26 @@ devenv_agent_resize (devenv_agent *a, unsigned rows, unsigned cols, sbx_error **
 int
 devenv_agent_kill (devenv_agent *a, sbx_error **err)
 {
-  if (!a->started || a->ended)
+  if (!a->started || a->ended || a->gone)
     return 0;
   long deadline = sbx_now_ms () + KILL_WAIT_MS;
-  if (send_frame (a, SBX_FRAME_KILL, NULL, 0, deadline, err) < 0)
-    return -1;
+  sbx_error *se = NULL;
+  if (send_frame (a, SBX_FRAME_KILL, NULL, 0, deadline, &se) < 0)
+    {
+      if (agent_went (se))
+        {
+          sbx_error_free (se);
+          return 0;
+        }
+      *err = se;
+      return -1;
+    }
   for (;;)
     {
       sbx_frame f;
       sbx_error *e = NULL;
       int r = next_frame (a, &f, deadline, NULL, -1, &e);
-      if (r < 0 && e->code == SBX_ERR_IO && e->errno_value == 0)
+      if (r < 0 && agent_went (e))
         {
           sbx_error_free (e); /* the agent went: so did the command */
           return 0;
@@ -932,7 +952,10 @@ devenv_agent_pump (devenv_agent *a, const engine_pump_opts *po, int *exit_code, 
         }
       int r = next_frame (a, &f, sbx_now_ms (), NULL, -1, &e);
       if (r < 0)
-        return agent_gone (e, err);
+        {
+          a->gone = agent_went (e);
+          return agent_gone (e, err);
+        }
       if (r == 0)
         continue;
       switch (f.type)

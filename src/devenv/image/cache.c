@@ -20,7 +20,9 @@ typedef struct build_state
   const devenv_dockerfile *df;
   char line[LINE_MAX_KEPT];
   size_t len;
-  int step, steps;
+  int step, steps; /* as reported: the Dockerfile's steps, sbx's LABELs apart */
+  size_t n_labels; /* the LABEL steps the build request adds (after the Dockerfile's) */
+  bool sbx_step;   /* the current step is one of those */
   char *tail[TAIL_LINES];
   size_t tail_n, tail_pos;
 } build_state;
@@ -131,12 +133,28 @@ line_done (build_state *s)
   int n, m, off = 0;
   if (sscanf (l, "Step %d/%d : %n", &n, &m, &off) == 2 && off > 0)
     {
-      s->step = n;
-      s->steps = m;
+      /* The builder counts the Dockerfile's instructions it runs, then the
+         LABELs of the request: when the counts agree, step n is the n-th
+         instruction (its line is known) or one of sbx's LABELs (a note,
+         never a line of the user's file); else no line is named. */
+      size_t built = s->df->n_built;
+      bool counted = m > 0 && (size_t) m == built + s->n_labels && s->n_labels > 0;
       tail_reset (s);
-      devenv_event ev = { .kind = DEVENV_EV_STEP, .text = l + off, .step = n, .steps = m,
-                          .plan = s->plan };
-      if (n >= 1 && (size_t) n <= s->df->n)
+      s->sbx_step = counted && n >= 1 && (size_t) n > built;
+      if (s->sbx_step)
+        {
+          s->step = n;
+          s->steps = m;
+          _cleanup_free_ char *t = xasprintf ("%s (added by sbx)", l + off);
+          emit_text (s->o, s->plan, DEVENV_EV_NOTE, t);
+          return;
+        }
+      s->step = n;
+      s->steps = counted ? (int) built : m;
+      devenv_event ev = {
+        .kind = DEVENV_EV_STEP, .text = l + off, .step = n, .steps = s->steps, .plan = s->plan
+      };
+      if (counted && n >= 1)
         ev.line = s->df->ins[n - 1].line;
       emit (s->o, &ev);
       return;
@@ -203,8 +221,7 @@ devenv_image_label (const json_t *img, const char *label)
 
 /* Does the image ref exist with this full key?  *id its id. */
 static int
-lookup (engine_client *c, const char *ref, const char *key, bool *found, char **id,
-        sbx_error **err)
+lookup (engine_client *c, const char *ref, const char *key, bool *found, char **id, sbx_error **err)
 {
   *found = false;
   _cleanup_json_ json_t *ins = NULL;
@@ -267,8 +284,8 @@ build (engine_client *c, devenv_plan *plan, const devenv_options *o, build_state
   plan_internal *in = plan->internal;
   _cleanup_tar_ devenv_tar *tar = devenv_tar_new (in->ctx, in->extra);
   _cleanup_json_ json_t *labels
-      = json_pack ("{s:s,s:s,s:s}", DEVENV_LABEL_PROJECT, plan->project_dir,
-                   DEVENV_LABEL_KEY, plan->key, DEVENV_LABEL_DOCKERFILE, plan->src.display);
+      = json_pack ("{s:s,s:s,s:s}", DEVENV_LABEL_PROJECT, plan->project_dir, DEVENV_LABEL_KEY,
+                   plan->key, DEVENV_LABEL_DOCKERFILE, plan->src.display);
   json_object_set_new (labels, DEVENV_LABEL_OWNER, json_sprintf ("%u", (unsigned) getuid ()));
   _cleanup_json_ json_t *args = buildargs_json (plan->build_args);
   /* devcontainer.json build.cacheFrom: images whose layers the engine may
@@ -276,10 +293,18 @@ build (engine_client *c, devenv_plan *plan, const devenv_options *o, build_state
   _cleanup_json_ json_t *cachefrom = json_array ();
   for (char **cf = plan->src.cache_from; cf && *cf; cf++)
     json_array_append_new (cachefrom, json_string (*cf));
-  engine_build_opts bo = { .context = devenv_tar_read, .context_ud = tar,
-                           .dockerfile = in->df_name, .tag = plan->image, .labels = labels,
-                           .buildargs = args, .target = plan->target, .cachefrom = cachefrom,
-                           .nocache = nocache, .on_event = on_build_event, .ud = s };
+  s->n_labels = json_object_size (labels);
+  engine_build_opts bo = { .context = devenv_tar_read,
+                           .context_ud = tar,
+                           .dockerfile = in->df_name,
+                           .tag = plan->image,
+                           .labels = labels,
+                           .buildargs = args,
+                           .target = plan->target,
+                           .cachefrom = cachefrom,
+                           .nocache = nocache,
+                           .on_event = on_build_event,
+                           .ud = s };
   devenv_event up = { .kind = DEVENV_EV_UPLOAD, .count = in->ctx->n, .plan = plan };
   emit (o, &up);
   _cleanup_free_ char *id = NULL;
@@ -311,7 +336,19 @@ build (engine_client *c, devenv_plan *plan, const devenv_options *o, build_state
           devenv_failure *f = &res->failure;
           f->step = s->step;
           f->steps = s->steps;
-          if (s->step >= 1 && (size_t) s->step <= in->df->n)
+          if (s->sbx_step)
+            {
+              f->instruction = xstrdup ("LABEL (added by sbx)");
+              f->tail = tail_join (s);
+              _cleanup_free_ char *msg = xstrdup ((*err)->msg);
+              sbx_error_free (*err);
+              *err = NULL;
+              return sbx_fail (err, SBX_ERR_ENGINE,
+                               "building %s failed at a LABEL step sbx adds (not in the "
+                               "Dockerfile): %s",
+                               plan->src.display, msg);
+            }
+          if (s->step >= 1 && s->step <= s->steps && (size_t) s->steps == in->df->n_built)
             {
               f->line = in->df->ins[s->step - 1].line;
               f->instruction = xstrdup (in->df->ins[s->step - 1].text);
@@ -371,8 +408,8 @@ devenv_get_or_build_plan (engine_client *c, devenv_plan *plan, const devenv_opti
   build_state s = { .o = o, .plan = plan, .df = in->df };
   _cleanup_close_ int lock = -1;
   bool waited = false;
-  if (devenv_lock_project (plan->project_id, o ? o->cancel : NULL, on_wait,
-                           &s, &lock, &waited, err) < 0)
+  if (devenv_lock_project (plan->project_id, o ? o->cancel : NULL, on_wait, &s, &lock, &waited, err)
+      < 0)
     return -1;
   res->waited = waited;
   if (waited && !no_cache)

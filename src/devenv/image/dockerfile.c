@@ -553,17 +553,21 @@ devenv_dockerfile_parse (const char *text, size_t len, const char *name, const c
   size_t cap = 0;
   stage = -1;
   int r = 0;
+  df->n_built = df->n;
   for (size_t i = 0; i < df->n && r == 0; i++)
     {
       const devenv_instruction *in = &df->ins[i];
+      if (strcmp (in->cmd, "FROM") == 0 && stage + 1 > (long) last)
+        {
+          /* The stages after the target are not built. */
+          df->n_built = i;
+          break;
+        }
       if (strcmp (in->cmd, "FROM") == 0)
         {
           stage++;
           continue;
         }
-      /* The stages after the target are not built. */
-      if (stage > (long) last)
-        break;
       bool keyed = stage < 0 || st.reached[stage];
       if (strcmp (in->cmd, "ARG") == 0 && keyed)
         add_arg_names (df, in);

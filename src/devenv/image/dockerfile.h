@@ -19,6 +19,10 @@ typedef struct devenv_dockerfile
 {
   devenv_instruction *ins;
   size_t n;
+  /* The instructions the classic builder runs as its steps 1..n_built:
+     every stage up to the target (ARGs before the first FROM included);
+     the steps after those are the LABELs the build request adds. */
+  size_t n_built;
   /* Context sources of COPY/ADD (cleaned, relative, may be globs), for the
      stages that the build runs: the classic builder runs every stage up to
      the target, but only those the target reaches (FROM <stage>, COPY
