@@ -873,13 +873,13 @@ mount_entry (devenv_devcontainer *dc, const subst_ctx *sc, const char *project_d
       if (!realpath (source, real) || stat (real, &st) < 0)
         return BAD ("the source %s cannot be used (%s); create it or remove the entry", dc->name,
                     text, source, strerror (errno));
-      if (!S_ISDIR (st.st_mode) && !S_ISREG (st.st_mode))
-        return BAD ("the source %s is not a directory or a regular file; remove the entry",
-                    dc->name, text, real);
       _cleanup_free_ char *refused = bind_source_refused (real, project_dir);
       if (refused)
         return BAD ("the source %s may not be mounted: %s; bind a directory of its own instead",
                     dc->name, text, real, refused);
+      if (!S_ISDIR (st.st_mode) && !S_ISREG (st.st_mode))
+        return BAD ("the source %s is not a directory or a regular file; remove the entry",
+                    dc->name, text, real);
       mount = json_pack ("{s:s,s:s,s:s,s:b}", "Type", "bind", "Source", real, "Target", target,
                          "ReadOnly", ro);
     }
