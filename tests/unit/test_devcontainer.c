@@ -325,7 +325,8 @@ Test (devcontainer, container_env_substitution)
 {
   _cleanup_free_ char *a = devenv_dc_substitute ("${containerEnv:PATH}:/x", lookup, NULL);
   cr_assert_str_eq (a, "/usr/bin:/bin:/x");
-  _cleanup_free_ char *b = devenv_dc_substitute ("${containerEnv:NOPE:dflt}-${other}", lookup, NULL);
+  _cleanup_free_ char *b
+      = devenv_dc_substitute ("${containerEnv:NOPE:dflt}-${other}", lookup, NULL);
   cr_assert_str_eq (b, "dflt-${other}");
   _cleanup_free_ char *c = devenv_dc_substitute ("$ {x} ${unterminated", lookup, NULL);
   cr_assert_str_eq (c, "$ {x} ${unterminated");
@@ -477,14 +478,14 @@ Test (devcontainer, trusted_mounts_in_both_forms)
 {
   char tmpl[] = "/tmp/sbx-dc-src-XXXXXX";
   cr_assert_not_null (mkdtemp (tmpl));
-  _cleanup_free_ char *json = xasprintf (
-      "{\"image\": \"x\", \"mounts\": ["
-      "\"source=%s/,target=/mnt/ro,type=bind,readonly\", "
-      "\"src=%s,dst=/mnt/ro2/,type=bind,ro=true,consistency=cached\", "
-      "\"source=cache,destination=/cache,type=volume\", "
-      "\"type=tmpfs,target=/scratch\", "
-      "{\"source\": \"%s\", \"target\": \"/mnt/rw\", \"type\": \"bind\"}]}",
-      tmpl, tmpl, tmpl);
+  _cleanup_free_ char *json
+      = xasprintf ("{\"image\": \"x\", \"mounts\": ["
+                   "\"source=%s/,target=/mnt/ro,type=bind,readonly\", "
+                   "\"src=%s,dst=/mnt/ro2/,type=bind,ro=true,consistency=cached\", "
+                   "\"source=cache,destination=/cache,type=volume\", "
+                   "\"type=tmpfs,target=/scratch\", "
+                   "{\"source\": \"%s\", \"target\": \"/mnt/rw\", \"type\": \"bind\"}]}",
+                   tmpl, tmpl, tmpl);
   _cleanup_devcontainer_ devenv_devcontainer *dc = trusted (json);
   cr_assert_eq (json_array_size (dc->mounts), 5);
   _cleanup_free_ char *ro = mount_at (dc, "/mnt/ro"), *ro2 = mount_at (dc, "/mnt/ro2");
