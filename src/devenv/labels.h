@@ -67,6 +67,9 @@
 /* The project's home volume (also labelled dev.sbx.managed, dev.sbx.project
    and dev.sbx.owner): sbx-home-<basename>-<id>. */
 #define DEVENV_HOME_VOLUME_FMT "sbx-home-%s-%s"
+/* A volume of the project's devcontainer.json mounts, labelled the same:
+   sbx-vol-<basename>-<id>-<name>. */
+#define DEVENV_VOLUME_FMT "sbx-vol-%s-%s-%s"
 
 /* ---- container names during a swap: <container name>-next|old-<12 hex> ---- */
 #define DEVENV_SWAP_NEXT_FMT "%s-next-%s" /* the new container, until it answers */

@@ -102,6 +102,7 @@ devenv_runtime_clear (devenv_project_runtime *r)
   strv_free (r->rt.env);
   free (r->rt.ports);
   json_decref (r->rt.lifecycle);
+  json_decref (r->rt.mounts);
   free (r->workdir);
   free (r->digest);
   free (r->initialize);
@@ -144,6 +145,7 @@ devenv_runtime_load (const sbx_project *p, const sbx_config *cfg, const devenv_p
         out->rt.lifecycle = json_incref (dc->lifecycle);
       out->initialize = dc->initialize ? xstrdup (dc->initialize) : NULL;
       out->user_name = dc->user ? xstrdup (dc->user) : NULL;
+      out->rt.mounts = dc->mounts ? json_incref (dc->mounts) : NULL;
       if (dc->docker_caps)
         {
           out->rt.docker_caps = true;

@@ -384,3 +384,148 @@ Test (devcontainer, build_properties_over_debian)
   tu_result_clear (&r);
   cleanup (p);
 }
+
+/* The project's volume called name in its devcontainer.json: its labels'
+   project, or NULL when the engine has no such volume. */
+static char *
+volume_project (const char *p, const char *name)
+{
+  _cleanup_json_ json_t *list = NULL;
+  cr_assert_eq (engine_get_json (c, "/volumes", &list, NULL), 0);
+  _cleanup_free_ char *suffix = xasprintf ("-%s", name);
+  const char *prefix = "sbx-vol-";
+  size_t i;
+  json_t *v;
+  json_array_foreach (json_object_get (list, "Volumes"), i, v)
+  {
+    const char *n = json_string_value (json_object_get (v, "Name"));
+    const char *pr
+        = json_string_value (json_object_get (json_object_get (v, "Labels"), "dev.sbx.project"));
+    if (n && pr && strcmp (pr, p) == 0 && strncmp (n, prefix, strlen (prefix)) == 0
+        && strlen (n) > strlen (suffix) && strcmp (n + strlen (n) - strlen (suffix), suffix) == 0)
+      return xstrdup (pr);
+  }
+  return NULL;
+}
+
+/* The mounts fixture's four mounts, seen from inside on one exec path. */
+static void
+check_mounts (const char *p, const char *dirs, char *extra)
+{
+  tu_result r;
+  SBX (&r, p, extra, "exec", "--", "cat", "/mnt/ro/hello");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "from the host\n");
+  tu_result_clear (&r);
+  /* Read-only: writing fails inside, nothing reaches the host. */
+  SBX (&r, p, extra, "exec", "--", "sh", "-c", "echo x > /mnt/ro/new");
+  cr_assert_neq (r.status, 0, "%s", r.out);
+  cr_assert (strstr (r.err, "Read-only file system"), "%s", r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *ro_new = xasprintf ("%s/ro/new", dirs);
+  struct stat st;
+  cr_assert_neq (stat (ro_new, &st), 0);
+  /* Read-write: the file is on the host, the caller's. */
+  SBX (&r, p, extra, "exec", "--", "sh", "-c", "echo written inside > /mnt/rw/out");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *rw_out = xasprintf ("%s/rw/out", dirs);
+  _cleanup_free_ char *text = tu_read_file (rw_out);
+  cr_assert_str_eq (text, "written inside\n");
+  cr_assert_eq (stat (rw_out, &st), 0);
+  cr_assert_eq (st.st_uid, getuid ());
+  unlink (rw_out);
+  /* A tmpfs, writable by the user. */
+  SBX (&r, p, extra, "exec", "--", "sh", "-c",
+       "grep ' /scratch tmpfs ' /proc/mounts >/dev/null && echo ok > /scratch/f && cat /scratch/f");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "ok\n");
+  tu_result_clear (&r);
+}
+
+Test (devcontainer, mounts_of_a_trusted_file)
+{
+  char *p = fixture ("mounts");
+  char *dirs = tu_mkproject ();
+  tu_write_file (dirs, "ro/hello", "from the host\n");
+  tu_write_file (dirs, "rw/.keep", "");
+  free (env[1]);
+  env[1] = xasprintf ("SBX_DC_MOUNTS=%s", dirs);
+  tu_result r;
+  /* Untrusted: one warning, no mount. */
+  SBX (&r, p, NULL, "up");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_eq (count (r.err, "\"mounts\" not honoured"), 1, "%s", r.err);
+  cr_assert (strstr (r.err, "sbx trust"), "%s", r.err);
+  tu_result_clear (&r);
+  SBX (&r, p, NULL, "exec", "--", "sh", "-c", "test -e /mnt/ro/hello || test -d /cache");
+  cr_assert_neq (r.status, 0, "untrusted mounts are there: %s", r.out);
+  tu_result_clear (&r);
+  /* Trusted: the mounts are part of the container's configuration, so
+     `up` replaces it. */
+  SBX (&r, p, NULL, "trust");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  SBX (&r, p, NULL, "up");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_null (strstr (r.err, "not honoured"), "%s", r.err);
+  tu_result_clear (&r);
+  check_mounts (p, dirs, NULL);
+  check_mounts (p, dirs, "SBX_NO_AGENT=1");
+  /* The named volume is the project's: kept by down, removed by down
+     --volumes. */
+  SBX (&r, p, NULL, "exec", "--", "sh", "-c", "echo kept > /cache/v");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *owner = volume_project (p, "cache");
+  cr_assert_str_eq (owner, p);
+  SBX (&r, p, NULL, "down");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  SBX (&r, p, "SBX_NO_AGENT=1", "exec", "--", "cat", "/cache/v");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "kept\n");
+  tu_result_clear (&r);
+  SBX (&r, p, NULL, "down", "--volumes");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *gone = volume_project (p, "cache");
+  cr_assert_null (gone, "down --volumes left the volume");
+  cleanup (p);
+  tu_rmrf (dirs);
+  free (dirs);
+}
+
+Test (devcontainer, mounts_outside_the_safe_subset_are_refused)
+{
+  char *p = fixture ("mounts");
+  static const struct
+  {
+    const char *entry, *why;
+  } cases[] = {
+    { "source=/var/run/docker.sock,target=/var/run/docker.sock,type=bind", "engine's socket" },
+    { "source=${localEnv:HOME},target=/h,type=bind", "your home" },
+    { "source=/tmp,target=/t,type=bind", "the project or holds it" },
+    { "type=tmpfs,target=${localWorkspaceFolder}/build", "the project or inside it" },
+    { "source=${localEnv:XDG_STATE_HOME},target=/s,type=bind", "sbx's own directory" },
+    { "type=npipe,source=x,target=/x", "type \"npipe\" is not allowed" },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      _cleanup_free_ char *json = xasprintf (
+          "{\"image\": \"sbx-test/busybox:latest\", \"mounts\": [\"%s\"]}", cases[i].entry);
+      tu_write_file (p, ".devcontainer/devcontainer.json", json);
+      tu_result r;
+      SBX (&r, p, NULL, "trust");
+      cr_assert_eq (r.status, 0, "%s", r.err);
+      tu_result_clear (&r);
+      SBX (&r, p, NULL, "up");
+      cr_expect_eq (r.status, 125, "%s: %s", cases[i].entry, r.err);
+      const char *nl = strchr (r.err, '\n');
+      cr_expect (strstr (r.err, ".devcontainer/devcontainer.json: \"mounts\": entry \"")
+                     && strstr (r.err, cases[i].why) && nl && !nl[1],
+                 "%s: %s", cases[i].entry, r.err);
+      tu_result_clear (&r);
+    }
+  cleanup (p);
+}

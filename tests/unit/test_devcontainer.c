@@ -325,7 +325,8 @@ Test (devcontainer, container_env_substitution)
 {
   _cleanup_free_ char *a = devenv_dc_substitute ("${containerEnv:PATH}:/x", lookup, NULL);
   cr_assert_str_eq (a, "/usr/bin:/bin:/x");
-  _cleanup_free_ char *b = devenv_dc_substitute ("${containerEnv:NOPE:dflt}-${other}", lookup, NULL);
+  _cleanup_free_ char *b
+      = devenv_dc_substitute ("${containerEnv:NOPE:dflt}-${other}", lookup, NULL);
   cr_assert_str_eq (b, "dflt-${other}");
   _cleanup_free_ char *c = devenv_dc_substitute ("$ {x} ${unterminated", lookup, NULL);
   cr_assert_str_eq (c, "$ {x} ${unterminated");
@@ -457,4 +458,109 @@ Test (devcontainer, no_devcontainer_is_no_error)
   sbx_error *err = NULL;
   cr_assert_eq (devenv_devcontainer_load (project, &dc, &err), 0);
   cr_assert_null (dc);
+}
+
+/* The engine Mount of dc->mounts with this target, as compact JSON. */
+static char *
+mount_at (const devenv_devcontainer *dc, const char *target)
+{
+  size_t i;
+  json_t *m;
+  json_array_foreach (dc->mounts, i, m)
+  {
+    if (strcmp (json_string_value (json_object_get (m, "Target")), target) == 0)
+      return json_dumps (m, JSON_COMPACT | JSON_SORT_KEYS);
+  }
+  return NULL;
+}
+
+Test (devcontainer, trusted_mounts_in_both_forms)
+{
+  char tmpl[] = "/tmp/sbx-dc-src-XXXXXX";
+  cr_assert_not_null (mkdtemp (tmpl));
+  _cleanup_free_ char *json
+      = xasprintf ("{\"image\": \"x\", \"mounts\": ["
+                   "\"source=%s/,target=/mnt/ro,type=bind,readonly\", "
+                   "\"src=%s,dst=/mnt/ro2/,type=bind,ro=true,consistency=cached\", "
+                   "\"source=cache,destination=/cache,type=volume\", "
+                   "\"type=tmpfs,target=/scratch\", "
+                   "{\"source\": \"%s\", \"target\": \"/mnt/rw\", \"type\": \"bind\"}]}",
+                   tmpl, tmpl, tmpl);
+  _cleanup_devcontainer_ devenv_devcontainer *dc = trusted (json);
+  cr_assert_eq (json_array_size (dc->mounts), 5);
+  _cleanup_free_ char *ro = mount_at (dc, "/mnt/ro"), *ro2 = mount_at (dc, "/mnt/ro2");
+  _cleanup_free_ char *rw = mount_at (dc, "/mnt/rw"), *vol = mount_at (dc, "/cache");
+  _cleanup_free_ char *tmp = mount_at (dc, "/scratch");
+  _cleanup_free_ char *want_ro = xasprintf (
+      "{\"ReadOnly\":true,\"Source\":\"%s\",\"Target\":\"/mnt/ro\",\"Type\":\"bind\"}", tmpl);
+  cr_assert_str_eq (ro, want_ro);
+  cr_assert (ro2 && strstr (ro2, "\"ReadOnly\":true"), "%s", ro2);
+  cr_assert (rw && strstr (rw, "\"ReadOnly\":false"), "%s", rw);
+  cr_assert_str_eq (vol, "{\"ReadOnly\":false,\"Source\":\"cache\",\"Target\":\"/cache\","
+                         "\"Type\":\"volume\"}");
+  cr_assert_str_eq (tmp, "{\"ReadOnly\":false,\"Target\":\"/scratch\",\"Type\":\"tmpfs\"}");
+  cr_assert_eq (warned (dc, "mounts"), 0);
+  rmdir (tmpl);
+}
+
+Test (devcontainer, mounts_need_trust)
+{
+  fixture ("image");
+  put (".devcontainer/devcontainer.json",
+       "{\"image\": \"x\", \"mounts\": [\"type=tmpfs,target=/scratch\"]}");
+  _cleanup_devcontainer_ devenv_devcontainer *dc = load (project);
+  cr_assert_null (dc->mounts);
+  cr_assert_eq (warned (dc, "mounts"), 1);
+  cr_assert (strstr (dc->warnings[0], "sbx trust"), "%s", dc->warnings[0]);
+}
+
+/* The error of a trusted file whose mounts hold this one entry. */
+static char *
+mount_error (const char *entry)
+{
+  if (!project)
+    fixture ("image");
+  _cleanup_free_ char *json = xasprintf ("{\"image\": \"x\", \"mounts\": [%s]}", entry);
+  put (".devcontainer/devcontainer.json", json);
+  trust ();
+  return load_error (project);
+}
+
+Test (devcontainer, mounts_outside_the_safe_subset_are_refused)
+{
+  static const struct
+  {
+    const char *entry, *why;
+  } cases[] = {
+    { "\"source=/var/run/docker.sock,target=/var/run/docker.sock,type=bind\"",
+      "the engine's socket" },
+    { "\"source=/,target=/host,type=bind\"", "the host's root" },
+    { "\"source=/proc/self,target=/p,type=bind\"", "in /proc" },
+    { "\"source=${localEnv:HOME},target=/h,type=bind\"", "your home" },
+    { "\"source=/tmp,target=/t,type=bind\"", "your home" }, /* HOME is under /tmp here */
+    { "\"source=${localWorkspaceFolder},target=/w,type=bind\"", "the project or holds it" },
+    { "\"source=${localWorkspaceFolder}/.devcontainer,target=/w,type=bind\"",
+      "inside the project" },
+    { "\"source=${localEnv:XDG_STATE_HOME},target=/s,type=bind\"", "sbx's own directory" },
+    { "\"type=tmpfs,target=${localWorkspaceFolder}/build\"", "the project or inside it" },
+    { "\"type=tmpfs,target=/\"", "the container's root" },
+    { "\"type=tmpfs,target=/.sbx/run\"", "/.sbx" },
+    { "\"type=tmpfs,target=/a/../etc\"", "absolute path without" },
+    { "\"type=npipe,source=x,target=/x\"", "type \"npipe\" is not allowed" },
+    { "\"type=bind,source=/usr,target=/x,bind-propagation=rshared\"",
+      "option \"bind-propagation\" is not allowed" },
+    { "\"type=volume,target=/x\"", "anonymous volume" },
+    { "\"type=volume,source=../x,target=/x\"", "not a volume name" },
+    { "\"type=bind,source=/nonexistent-sbx-dir,target=/x\"", "cannot be used" },
+    { "\"type=tmpfs,target=/x\", \"type=tmpfs,target=/x/\"", "another entry has the target" },
+    { "{\"source\": \"/usr\", \"target\": \"/x\", \"type\": \"bind\", \"readonly\": true}",
+      "property \"readonly\" is not allowed" },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      _cleanup_free_ char *msg = mount_error (cases[i].entry);
+      cr_expect (strstr (msg, ".devcontainer/devcontainer.json: \"mounts\"")
+                     && strstr (msg, cases[i].why) && !strchr (msg, '\n'),
+                 "%s: %s", cases[i].entry, msg);
+    }
 }

@@ -273,6 +273,26 @@ devenv_container_config (const devenv_spec *s)
     }
   else if (s->uid != 0)
     json_array_append_new (env, json_string ("HOME=/tmp"));
+  /* The devcontainer.json's mounts (checked when it was read): a volume
+     is the project's (devenv_volumes_prepare made it), without the
+     image's content; a tmpfs is writable by the caller's uid. */
+  size_t mi;
+  json_t *m;
+  json_array_foreach (rt ? rt->mounts : NULL, mi, m)
+  {
+    json_t *copy = json_deep_copy (m);
+    const char *type = json_string_value (json_object_get (m, "Type"));
+    if (strcmp (type, "volume") == 0)
+      {
+        _cleanup_free_ char *vol
+            = devenv_volume_name (s->project, json_string_value (json_object_get (m, "Source")));
+        json_object_set_new (copy, "Source", json_string (vol));
+        json_object_set_new (copy, "VolumeOptions", json_pack ("{s:b}", "NoCopy", 1));
+      }
+    else if (strcmp (type, "tmpfs") == 0)
+      json_object_set_new (copy, "TmpfsOptions", json_pack ("{s:i}", "Mode", 01777));
+    json_array_append_new (mounts, copy);
+  }
   if (rt && rt->no_nnp)
     json_array_append_new (
         env, json_sprintf ("%s=%s", DEVENV_HARDENING_ENV, devenv_hardening_name (rt)));
@@ -451,8 +471,7 @@ devenv_container_create_started (engine_client *c, const devenv_spec *spec, cons
      only (the agent directory says whether it is one). */
   _cleanup_free_ char *local = NULL;
   __attribute__ ((cleanup (devenv_user_clear))) devenv_user user = { 0 };
-  if (!s.user
-      && devenv_agent_dir (spec->project->id, engine_client_address (c), false, &local, err) < 0)
+  if (devenv_agent_dir (spec->project->id, engine_client_address (c), false, &local, err) < 0)
     return -1;
   if (!s.user && local)
     {
@@ -461,6 +480,9 @@ devenv_container_create_started (engine_client *c, const devenv_spec *spec, cons
       if (user.name)
         s.user = &user;
     }
+  /* The devcontainer.json's named volumes, the project's. */
+  if (devenv_volumes_prepare (c, &s, local != NULL, err) < 0)
+    return -1;
   spec = &s;
   _cleanup_json_ json_t *config = devenv_container_config (spec);
   _cleanup_free_ char *cid = NULL;

@@ -133,6 +133,10 @@ typedef struct devenv_runtime
   /* The name the user takes (devcontainer.json remoteUser, else
      containerUser) when the spec names none; NULL: user.c chooses. */
   const char *user_name;
+  /* devcontainer.json mounts (a trusted file's, checked): the engine's
+     Mount objects, binds resolved; a volume's Source is the name as
+     written, the project's volume devenv_volume_name; NULL: none. */
+  json_t *mounts;
 } devenv_runtime;
 
 /* "strict", "docker-default" (caps, no no-new-privileges) or
@@ -267,6 +271,12 @@ struct devenv_user
 int devenv_user_prepare (engine_client *c, const devenv_spec *spec, devenv_user *u,
                          sbx_error **err);
 void devenv_user_clear (devenv_user *u);
+/* Make the project's volumes that spec->rt->mounts name (labelled as the
+   project's, like the home volume; on a local engine bound to a directory
+   of the caller's in the project's files, so that the caller can write
+   them). */
+int devenv_volumes_prepare (engine_client *c, const devenv_spec *spec, bool local,
+                            sbx_error **err);
 
 /* The project's files on this machine: $XDG_DATA_HOME/sbx/projects/<id>,
    else ~/.local/share/sbx/projects/<id> (*out NULL when neither exists):
@@ -274,8 +284,12 @@ void devenv_user_clear (devenv_user *u);
 int devenv_project_data_dir (const char *project_id, char **out, sbx_error **err);
 /* The project's home volume: sbx-home-<basename>-<id>. */
 char *devenv_home_volume_name (const sbx_project *p);
-/* Remove the home volume and the project's files (*removed: the volume
-   existed).  The container using it must be gone. */
+/* The engine's name of the project's volume called name in its
+   devcontainer.json mounts: DEVENV_VOLUME_FMT (allocated). */
+char *devenv_volume_name (const sbx_project *p, const char *name);
+/* Remove the home volume, the project's other volumes (devcontainer.json
+   mounts) and the project's files (*removed: the home volume existed).
+   The container using them must be gone. */
 int devenv_home_remove (engine_client *c, const sbx_project *p, bool *removed, sbx_error **err);
 /* The same by the volume's name and the project's id (a project that no
    longer exists); SBX_ERR_CONFLICT: a container uses the volume. */

@@ -83,7 +83,8 @@ devenv_runtime_digest (const devenv_runtime *rt)
 {
   if (!rt
       || ((!rt->env || !rt->env[0]) && !rt->workdir && rt->n_ports == 0
-          && (!rt->lifecycle || json_object_size (rt->lifecycle) == 0) && !rt->user_name))
+          && (!rt->lifecycle || json_object_size (rt->lifecycle) == 0) && !rt->user_name
+          && !json_array_size (rt->mounts)))
     return xstrdup ("");
   _cleanup_json_ json_t *j = json_object ();
   json_t *env = json_array ();
@@ -96,6 +97,8 @@ devenv_runtime_digest (const devenv_runtime *rt)
   json_object_set (j, "lifecycle", rt->lifecycle ? rt->lifecycle : json_null ());
   if (rt->user_name)
     json_object_set_new (j, "user", json_string (rt->user_name));
+  if (json_array_size (rt->mounts))
+    json_object_set (j, "mounts", rt->mounts);
   _cleanup_free_ char *text = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
   char hex[SBX_SHA256_HEX_LEN + 1];
   sbx_sha256_hex (text, strlen (text), hex);

@@ -48,6 +48,12 @@ devenv_home_volume_name (const sbx_project *p)
   return xasprintf (DEVENV_HOME_VOLUME_FMT, p->basename, p->id);
 }
 
+char *
+devenv_volume_name (const sbx_project *p, const char *name)
+{
+  return xasprintf (DEVENV_VOLUME_FMT, p->basename, p->id, name);
+}
+
 int
 devenv_project_data_dir (const char *project_id, char **out, sbx_error **err)
 {
@@ -106,12 +112,42 @@ int
 devenv_home_remove (engine_client *c, const sbx_project *p, bool *removed, sbx_error **err)
 {
   _cleanup_free_ char *name = devenv_home_volume_name (p);
+  /* The project's other volumes first: the host directories behind them
+     are in the project's files, removed with the home's. */
+  _cleanup_free_ char *label = xasprintf ("%s=%s", DEVENV_LABEL_PROJECT, p->dir);
+  _cleanup_free_ char *f = engine_label_filter (label);
+  _cleanup_free_ char *path = xasprintf ("/volumes?filters=%s", f);
+  _cleanup_json_ json_t *list = NULL;
+  if (engine_get_json (c, path, &list, err) < 0)
+    return sbx_error_prefix (err, "listing the volumes of %s", p->dir);
+  _cleanup_free_ char *owner = xasprintf ("%u", (unsigned) getuid ());
+  size_t i;
+  json_t *v;
+  json_array_foreach (json_object_get (list, "Volumes"), i, v)
+  {
+    const char *vname = json_string_value (json_object_get (v, "Name"));
+    const char *own
+        = json_string_value (json_object_get (json_object_get (v, "Labels"), DEVENV_LABEL_OWNER));
+    if (!vname || strcmp (vname, name) == 0 || !own || strcmp (own, owner) != 0)
+      continue;
+    _cleanup_free_ char *vpath = xasprintf ("/volumes/%s", vname);
+    sbx_error *e = NULL;
+    if (engine_delete (c, vpath, &e) < 0)
+      {
+        if (e->code != SBX_ERR_NOT_FOUND)
+          {
+            *err = e;
+            return sbx_error_prefix (err, "removing the volume %s", vname);
+          }
+        sbx_error_free (e);
+      }
+  }
   return devenv_home_remove_named (c, name, p->id, removed, err);
 }
 
 int
-devenv_home_remove_named (engine_client *c, const char *name, const char *project_id,
-                          bool *removed, sbx_error **err)
+devenv_home_remove_named (engine_client *c, const char *name, const char *project_id, bool *removed,
+                          sbx_error **err)
 {
   if (removed)
     *removed = false;
@@ -480,6 +516,45 @@ group_line (const char *line, size_t len, void *ud)
   append (&r->out, line, len);
 }
 
+/* The project's volume name (labelled as the project's, so that `sbx down
+   --volumes` and `sbx gc` remove it), bound to the host directory dir when
+   not NULL (made by the caller: the volume is the caller's); an existing
+   one must be the project's. */
+static int
+project_volume (engine_client *c, const sbx_project *p, const char *name, const char *dir,
+                sbx_error **err)
+{
+  _cleanup_free_ char *vpath = xasprintf ("/volumes/%s", name);
+  _cleanup_json_ json_t *vol = NULL;
+  sbx_error *e = NULL;
+  if (engine_get_json (c, vpath, &vol, &e) == 0)
+    {
+      const char *proj = json_string_value (
+          json_object_get (json_object_get (vol, "Labels"), DEVENV_LABEL_PROJECT));
+      if (!proj || strcmp (proj, p->dir) != 0)
+        return sbx_fail (err, SBX_ERR_CONFLICT,
+                         "a volume named %s exists but is not the project's; remove or rename it",
+                         name);
+      return 0;
+    }
+  if (e->code != SBX_ERR_NOT_FOUND)
+    {
+      *err = e;
+      return -1;
+    }
+  sbx_error_free (e);
+  _cleanup_free_ char *owner = xasprintf ("%u", (unsigned) getuid ());
+  _cleanup_json_ json_t *body = json_pack ("{s:s,s:s,s:{s:s,s:s,s:s}}", "Name", name, "Driver",
+                                           "local", "Labels", DEVENV_LABEL_MANAGED, "true",
+                                           DEVENV_LABEL_PROJECT, p->dir, DEVENV_LABEL_OWNER, owner);
+  if (dir)
+    json_object_set_new (body, "DriverOpts",
+                         json_pack ("{s:s,s:s,s:s}", "type", "none", "o", "bind", "device", dir));
+  if (engine_post_json (c, "/volumes/create", body, NULL, err) < 0)
+    return sbx_error_prefix (err, "creating it");
+  return 0;
+}
+
 /* Write content-addressed: the same entries give the same file, which is
    never rewritten under a running container. */
 static int
@@ -566,23 +641,33 @@ devenv_user_prepare (engine_client *c, const devenv_spec *s, devenv_user *u, sbx
 
   /* The home volume, bound to the host directory. */
   u->volume = devenv_home_volume_name (s->project);
-  _cleanup_free_ char *vpath = xasprintf ("/volumes/%s", u->volume);
-  _cleanup_json_ json_t *vol = NULL;
-  sbx_error *e = NULL;
-  if (engine_get_json (c, vpath, &vol, &e) == 0)
-    return 0;
-  if (e->code != SBX_ERR_NOT_FOUND)
-    {
-      *err = e;
-      return sbx_error_prefix (err, "the home volume %s", u->volume);
-    }
-  sbx_error_free (e);
-  _cleanup_free_ char *owner = xasprintf ("%u", (unsigned) getuid ());
-  _cleanup_json_ json_t *body = json_pack (
-      "{s:s,s:s,s:{s:s,s:s,s:s},s:{s:s,s:s,s:s}}", "Name", u->volume, "Driver", "local",
-      "DriverOpts", "type", "none", "o", "bind", "device", home_dir, "Labels", DEVENV_LABEL_MANAGED,
-      "true", DEVENV_LABEL_PROJECT, s->project->dir, DEVENV_LABEL_OWNER, owner);
-  if (engine_post_json (c, "/volumes/create", body, NULL, err) < 0)
-    return sbx_error_prefix (err, "creating the home volume %s", u->volume);
+  if (project_volume (c, s->project, u->volume, home_dir, err) < 0)
+    return sbx_error_prefix (err, "the home volume %s", u->volume);
+  return 0;
+}
+
+int
+devenv_volumes_prepare (engine_client *c, const devenv_spec *s, bool local, sbx_error **err)
+{
+  size_t i;
+  json_t *m;
+  json_array_foreach (s->rt ? s->rt->mounts : NULL, i, m)
+  {
+    const char *src = json_string_value (json_object_get (m, "Source"));
+    if (strcmp (json_string_value (json_object_get (m, "Type")), "volume") != 0 || !src)
+      continue;
+    _cleanup_free_ char *name = devenv_volume_name (s->project, src);
+    _cleanup_free_ char *data = NULL, *dir = NULL;
+    if (local && devenv_project_data_dir (s->project->id, &data, err) < 0)
+      return -1;
+    if (data)
+      {
+        dir = xasprintf ("%s/volumes/%s", data, src);
+        if (make_dirs (dir, err) < 0)
+          return sbx_error_prefix (err, "the volume %s", name);
+      }
+    if (project_volume (c, s->project, name, dir, err) < 0)
+      return sbx_error_prefix (err, "the volume %s", name);
+  }
   return 0;
 }

@@ -3,17 +3,22 @@
    containers.dev is honoured, refused with an error, or named in a
    warning: nothing is dropped without a word.  Widening properties
    (forwardPorts, appPort, initializeCommand; runArgs, capAdd, securityOpt
-   within Docker's default capabilities and no-new-privileges=false) count
-   only in a file the user trusted (trust.h), where whatever else they ask
-   is an error; the others sbx does not honour at all. */
+   within Docker's default capabilities and no-new-privileges=false;
+   mounts: binds of host paths that hold nothing of the host's system, the
+   engine, the caller's home, the project or sbx, named volumes, tmpfs)
+   count only in a file the user trusted (trust.h), where whatever else
+   they ask is an error; the others sbx does not honour at all. */
 #include "devenv/image/image.h"
 #include "devenv/image/jsonc.h"
 #include "devenv/labels.h"
 #include "devenv/image/readfile.h"
 #include "envfilter.h"
 #include "trust.h"
+#include "userdirs.h"
 #include "util.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +49,7 @@ devenv_devcontainer_free (devenv_devcontainer *dc)
   free (dc->container_user);
   free (dc->user);
   free (dc->hardening_by);
+  json_decref (dc->mounts);
   strv_free (dc->features);
   json_decref (dc->feature_options);
   strv_free (dc->warnings);
@@ -629,14 +635,306 @@ hardening (devenv_devcontainer *dc, json_t *j, sbx_error **err)
   return 0;
 }
 
+/* ---- mounts: trusted files only ---- */
+
+/* Is p equal to dir or below it?  Both absolute, without a trailing '/'
+   (dir "/" holds everything). */
+static bool
+path_within (const char *p, const char *dir)
+{
+  size_t n = strlen (dir);
+  if (strcmp (dir, "/") == 0)
+    return true;
+  return strncmp (p, dir, n) == 0 && (p[n] == '\0' || p[n] == '/');
+}
+
+/* dir resolved when it exists, else as given (allocated; NULL stays). */
+static char *
+resolved (const char *dir)
+{
+  char real[PATH_MAX];
+  if (!dir)
+    return NULL;
+  return xstrdup (realpath (dir, real) ? real : dir);
+}
+
+/* Why the host path src (resolved) may not be bound, or NULL. */
+static char *
+bind_source_refused (const char *src, const char *project_dir)
+{
+  if (strcmp (src, "/") == 0)
+    return xstrdup ("it is the host's root");
+  static const char *const system[] = { "/proc", "/sys", "/dev", "/run", "/var/run", NULL };
+  for (size_t i = 0; system[i]; i++)
+    if (path_within (src, system[i]))
+      return xasprintf ("it is in %s (the host's kernel, devices or the engine's socket)",
+                        system[i]);
+  const char *dh = getenv ("DOCKER_HOST");
+  if (dh && strncmp (dh, "unix://", 7) == 0)
+    {
+      _cleanup_free_ char *sock = resolved (dh + 7);
+      if (path_within (sock, src))
+        return xasprintf ("it is or holds the engine's socket %s", sock);
+    }
+  _cleanup_free_ char *home_raw = sbx_user_home ();
+  _cleanup_free_ char *home = resolved (home_raw);
+  if (home && path_within (home, src))
+    return xasprintf ("it is your home %s or holds it", home);
+  if (path_within (project_dir, src))
+    return xstrdup ("it is the project or holds it (the project's protected paths would be "
+                    "writable there)");
+  if (path_within (src, project_dir))
+    return xstrdup ("it is inside the project, which is mounted at its own path already");
+  /* sbx's own directories: the trust store, the locks and agent sockets,
+     the projects' user files (devenv_project_data_dir's base). */
+  char *dirs[4] = { sbx_user_config_dir (), NULL, NULL, NULL };
+  sbx_error *e = NULL;
+  if (sbx_state_dir (&dirs[1], &e) < 0)
+    sbx_error_free (e), e = NULL;
+  if (sbx_run_dir (&dirs[2], &e) < 0)
+    sbx_error_free (e), e = NULL;
+  const char *xd = getenv ("XDG_DATA_HOME");
+  dirs[3] = xd && *xd == '/' ? xasprintf ("%s/sbx", xd)
+            : home           ? xasprintf ("%s/.local/share/sbx", home)
+                             : NULL;
+  char *why = NULL;
+  for (size_t i = 0; i < 4; i++)
+    {
+      _cleanup_free_ char *d = resolved (dirs[i]);
+      if (!why && d && (path_within (src, d) || path_within (d, src)))
+        why = xasprintf ("it is, is in or holds sbx's own directory %s (its trust store, "
+                         "agent sockets and project files)",
+                         d);
+      free (dirs[i]);
+    }
+  return why;
+}
+
+/* Why target may not be a mount's target, or NULL. */
+static const char *
+target_refused (const char *t, const char *project_dir)
+{
+  if (t[0] != '/' || strstr (t, "/./") || strstr (t, "/../") || strstr (t, "//")
+      || (strlen (t) >= 2 && (strcmp (t + strlen (t) - 2, "/.") == 0))
+      || (strlen (t) >= 3 && strcmp (t + strlen (t) - 3, "/..") == 0))
+    return "the target must be an absolute path without \".\", \"..\" or \"//\"";
+  if (strcmp (t, "/") == 0)
+    return "the target is the container's root";
+  if (path_within (t, project_dir))
+    return "the target is the project or inside it (it would hide or replace the project's "
+           "files and protected paths)";
+  if (path_within (project_dir, t))
+    return "the target holds the project (it would hide it)";
+  if (path_within (t, "/.sbx"))
+    return "the target is sbx's own /.sbx (sbx-agent and its socket)";
+  static const char *const system[] = { "/proc", "/sys", "/dev", NULL };
+  for (size_t i = 0; system[i]; i++)
+    if (path_within (t, system[i]))
+      return "the target is in /proc, /sys or /dev, which the runtime mounts";
+  return NULL;
+}
+
+static bool
+volume_name_ok (const char *s)
+{
+  if (!s || !*s || strlen (s) > 64 || !(isalnum ((unsigned char) s[0])))
+    return false;
+  for (; *s; s++)
+    if (!isalnum ((unsigned char) *s) && !strchr ("_.-", *s))
+      return false;
+  return true;
+}
+
+/* A "true"/"false"-like option value; -1: neither. */
+static int
+bool_value (const char *v)
+{
+  if (!v || strcmp (v, "true") == 0 || strcmp (v, "1") == 0)
+    return 1;
+  if (strcmp (v, "false") == 0 || strcmp (v, "0") == 0)
+    return 0;
+  return -1;
+}
+
+#define MOUNTS_HINT                                                                                \
+  "sbx takes type=bind of a host directory or file, type=volume with a name, or type=tmpfs, "      \
+  "with readonly; fix or remove the entry"
+
+/* One entry of mounts, as written (text, for messages), into the engine's
+   Mount object appended to dc->mounts. */
+static int
+mount_entry (devenv_devcontainer *dc, const subst_ctx *sc, const char *project_dir, json_t *v,
+             sbx_error **err)
+{
+  _cleanup_free_ char *text = json_is_string (v) ? xstrdup (json_string_value (v))
+                                                 : json_dumps (v, JSON_COMPACT | JSON_SORT_KEYS);
+  _cleanup_free_ char *type = NULL, *source = NULL, *target = NULL;
+  int ro = 0;
+#define BAD(...) sbx_fail (err, SBX_ERR_INVALID, "%s: \"mounts\": entry \"%s\": " __VA_ARGS__)
+  if (json_is_string (v))
+    {
+      _cleanup_free_ char *s = subst (sc, json_string_value (v));
+      char *save = NULL;
+      for (char *item = strtok_r (s, ",", &save); item; item = strtok_r (NULL, ",", &save))
+        {
+          char *eq = strchr (item, '=');
+          if (eq)
+            *eq = '\0';
+          const char *val = eq ? eq + 1 : NULL;
+          char **slot = NULL;
+          if (strcmp (item, "type") == 0)
+            slot = &type;
+          else if (strcmp (item, "source") == 0 || strcmp (item, "src") == 0)
+            slot = &source;
+          else if (strcmp (item, "target") == 0 || strcmp (item, "dst") == 0
+                   || strcmp (item, "destination") == 0)
+            slot = &target;
+          else if (strcmp (item, "readonly") == 0 || strcmp (item, "ro") == 0)
+            {
+              if ((ro = bool_value (val)) < 0)
+                return BAD ("\"%s=%s\" must be true or false; " MOUNTS_HINT, dc->name, text, item,
+                            val);
+              continue;
+            }
+          else if (strcmp (item, "consistency") == 0)
+            continue; /* macOS only: no effect on Linux, as with docker */
+          else
+            return BAD ("option \"%s\" is not allowed; " MOUNTS_HINT, dc->name, text, item);
+          if (!val || !*val)
+            return BAD ("\"%s\" needs a value; " MOUNTS_HINT, dc->name, text, item);
+          free (*slot);
+          *slot = xstrdup (val);
+        }
+    }
+  else if (json_is_object (v))
+    {
+      const char *k;
+      json_t *x;
+      json_object_foreach (v, k, x)
+      {
+        char **slot = strcmp (k, "type") == 0     ? &type
+                      : strcmp (k, "source") == 0 ? &source
+                      : strcmp (k, "target") == 0 ? &target
+                                                  : NULL;
+        if (!slot)
+          return BAD ("property \"%s\" is not allowed (an object has type, source and "
+                      "target); " MOUNTS_HINT,
+                      dc->name, text, k);
+        if (!json_is_string (x))
+          return BAD ("\"%s\" must be a string", dc->name, text, k);
+        *slot = subst (sc, json_string_value (x));
+      }
+    }
+  else
+    return sbx_fail (err, SBX_ERR_INVALID,
+                     "%s: \"mounts\" holds strings (\"source=...,target=...,type=...\") or "
+                     "objects ({\"source\", \"target\", \"type\"})",
+                     dc->name);
+
+  if (!target)
+    return BAD ("it has no target; " MOUNTS_HINT, dc->name, text);
+  size_t tl = strlen (target);
+  while (tl > 1 && target[tl - 1] == '/')
+    target[--tl] = '\0';
+  const char *why = target_refused (target, project_dir);
+  if (why)
+    return BAD ("%s; choose another target", dc->name, text, why);
+  size_t i;
+  json_t *m;
+  json_array_foreach (dc->mounts, i, m)
+  {
+    if (strcmp (json_string_value (json_object_get (m, "Target")), target) == 0)
+      return BAD ("another entry has the target %s; remove one", dc->name, text, target);
+  }
+  json_t *mount = NULL;
+  if (!type || strcmp (type, "volume") == 0)
+    {
+      if (!source)
+        return BAD ("an anonymous volume is not taken; give it a name (source=NAME): sbx keeps it "
+                    "as the project's until 'sbx down --volumes'",
+                    dc->name, text);
+      if (!volume_name_ok (source))
+        return BAD ("\"%s\" is not a volume name (letters, digits, '_', '.', '-'; a host path "
+                    "needs type=bind)",
+                    dc->name, text, source);
+      mount = json_pack ("{s:s,s:s,s:s,s:b}", "Type", "volume", "Source", source, "Target", target,
+                         "ReadOnly", ro);
+    }
+  else if (strcmp (type, "bind") == 0)
+    {
+      if (!source)
+        return BAD ("a bind needs a source (a host directory or file)", dc->name, text);
+      char real[PATH_MAX];
+      struct stat st;
+      if (source[0] != '/')
+        return BAD ("the source %s is not an absolute path; use ${localWorkspaceFolder} or "
+                    "${localEnv:HOME} to start it",
+                    dc->name, text, source);
+      if (!realpath (source, real) || stat (real, &st) < 0)
+        return BAD ("the source %s cannot be used (%s); create it or remove the entry", dc->name,
+                    text, source, strerror (errno));
+      _cleanup_free_ char *refused = bind_source_refused (real, project_dir);
+      if (refused)
+        return BAD ("the source %s may not be mounted: %s; bind a directory of its own instead",
+                    dc->name, text, real, refused);
+      if (!S_ISDIR (st.st_mode) && !S_ISREG (st.st_mode))
+        return BAD ("the source %s is not a directory or a regular file; remove the entry",
+                    dc->name, text, real);
+      mount = json_pack ("{s:s,s:s,s:s,s:b}", "Type", "bind", "Source", real, "Target", target,
+                         "ReadOnly", ro);
+    }
+  else if (strcmp (type, "tmpfs") == 0)
+    {
+      if (source)
+        return BAD ("a tmpfs takes no source; remove it", dc->name, text);
+      mount = json_pack ("{s:s,s:s,s:b}", "Type", "tmpfs", "Target", target, "ReadOnly", ro);
+    }
+  else
+    return BAD ("type \"%s\" is not allowed; " MOUNTS_HINT, dc->name, text, type);
+#undef BAD
+  json_array_append_new (dc->mounts, mount);
+  return 0;
+}
+
+/* mounts: the safe subset (mount_entry) in a trusted file, else a warning. */
+static int
+mounts (devenv_devcontainer *dc, const subst_ctx *sc, const char *project_dir, json_t *v,
+        sbx_error **err)
+{
+  if (!v)
+    return 0;
+  if (!json_is_array (v))
+    return sbx_fail (err, SBX_ERR_INVALID, "%s: \"mounts\" must be an array", dc->name);
+  if (!dc->trusted)
+    {
+      warn (&dc->warnings,
+            "%s: \"mounts\" not honoured: it widens isolation and this file is not trusted; run "
+            "'sbx trust' to trust it as it is now",
+            dc->name);
+      return 0;
+    }
+  dc->mounts = json_array ();
+  size_t i;
+  json_t *x;
+  json_array_foreach (v, i, x)
+  {
+    if (mount_entry (dc, sc, project_dir, x, err) < 0)
+      return -1;
+  }
+  if (json_array_size (dc->mounts) == 0)
+    {
+      json_decref (dc->mounts);
+      dc->mounts = NULL;
+    }
+  return 0;
+}
+
 /* The properties sbx reads without needing to do anything, and those it
    does not honour, with why. */
 static const struct
 {
   const char *key, *why;
 } not_honoured[] = {
-  { "mounts", "extra mounts widen isolation; use read_only_dirs / writable_dirs in "
-              "~/.config/sbx/config.json" },
   { "init", "sbx-agent is always the container's init" },
   { "overrideCommand", "sbx-agent is always the container's main process" },
   { "shutdownAction", "the container runs until 'sbx down'" },
@@ -679,6 +977,7 @@ static const char *const known[] = { "name",
                                      "remoteUser",
                                      "containerUser",
                                      "updateRemoteUserUID",
+                                     "mounts",
                                      NULL };
 
 static bool
@@ -712,7 +1011,7 @@ unhonoured (devenv_devcontainer *dc, json_t *j)
             "%s: \"build.options\" not honoured: docker build options are not "
             "passed through",
             dc->name);
-  else if (!in_list ((const char *const[]) { "dockerfile", "context", "args", "target", "cacheFrom",
+  else if (!in_list ((const char *const[]){ "dockerfile", "context", "args", "target", "cacheFrom",
                                             NULL },
                      k))
       warn (&dc->warnings, "%s: \"build.%s\" not honoured: sbx does not know this property",
@@ -847,7 +1146,8 @@ parse (devenv_devcontainer *dc, const char *project_dir, json_t *j, sbx_error **
   *strrchr (cfgdir, '/') = '\0';
   if (ports (dc, j, err) < 0 || initialize (dc, json_object_get (j, "initializeCommand"), err) < 0
       || features (dc, project_dir, cfgdir, json_object_get (j, "features"), err) < 0
-      || hardening (dc, j, err) < 0)
+      || hardening (dc, j, err) < 0
+      || mounts (dc, &sc, project_dir, json_object_get (j, "mounts"), err) < 0)
     return -1;
   unhonoured (dc, j);
   return 0;

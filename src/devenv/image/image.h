@@ -109,6 +109,11 @@ typedef struct devenv_devcontainer
   bool docker_caps;
   int no_new_privileges;
   char *hardening_by;   /* the property that asked for it, for messages */
+  /* mounts (trusted files only), checked: an array of the engine's Mount
+     objects, {"Type": "bind"|"volume"|"tmpfs", "Source", "Target",
+     "ReadOnly"}; a bind's Source resolved (realpath), a volume's the name
+     as written (the container half makes it the project's); NULL: none. */
+  json_t *mounts;
   char **features;      /* absolute folders of local features, in file order */
   json_t *feature_options; /* the options object of each, same order (array) */
   char **warnings;      /* one per property not honoured, NULL-terminated */
