@@ -204,15 +204,17 @@ sbx_protected_watched (const char *project_dir, const char *path)
   return true;
 }
 
-/* The directories of the list that git init makes itself (.git/hooks,
-   .git/info), made empty (0755) when the project's .git is a directory of
-   the caller's that lacks them: a directory that exists is bound
-   read-only like the others, one that does not could be made by the
-   command. */
+/* The directories of the list, made empty (0755) when the project's .git
+   is a directory of the caller's that lacks them: a directory that exists
+   is bound read-only like the others, one that does not could be made by
+   the command.  git init makes hooks/ and info/ itself; an empty modules/
+   or worktrees/ means nothing to git, and made here they are never taken
+   for a command's doing when the user's own git fills them on the host
+   while a sandbox runs (git worktree add, git submodule update). */
 static void
 make_git_dirs (const char *project_dir)
 {
-  static const char *const made[] = { "hooks", "info" };
+  static const char *const made[] = { "hooks", "info", "modules", "worktrees" };
   _cleanup_free_ char *git = xasprintf ("%s/.git", project_dir);
   _cleanup_close_ int fd = open (git, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   struct stat st;

@@ -440,12 +440,12 @@ static const struct
   { "printf '%1$s/evil\\n' > .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
   { "printf '%1$s/evil\\n' > f; mv f .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
   { "ln -s %1$s.target .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
-  { "mkdir -p .git/modules/x/hooks && printf '#!/bin/sh\\necho " MARKER
-    "\\n' > .git/modules/x/hooks/post-checkout; sleep 30; echo SURVIVED",
-    ".git/modules" },
-  { "mkdir -p .git/worktrees/x && printf '%1$s/evil\\n' > .git/worktrees/x/commondir; sleep 30; "
+  { "printf '[core]\\n\\tfsmonitor = echo " MARKER "\\n' > .git/config.worktree; sleep 30; "
     "echo SURVIVED",
-    ".git/worktrees" },
+    ".git/config.worktree" },
+  { "mkdir -p .git/commondir/x && printf '#!/bin/sh\\necho " MARKER
+    "\\n' > .git/commondir/x/post-checkout; sleep 30; echo SURVIVED",
+    ".git/commondir" },
   /* Left running in the background, past the exec that started it. */
   { "(sleep 1; printf '%1$s/evil\\n' > .git/commondir) >/dev/null 2>&1 & sleep 30; echo SURVIVED",
     ".git/commondir" },
@@ -505,8 +505,8 @@ Test (container_security, missing_protected_names_through_the_engine)
   missing_names ("container", api_on);
 }
 
-/* git on the host may make .git/worktrees while the container idles: it
-   is left as it is. */
+/* git on the host may make .git/config.worktree (git config --worktree)
+   while the container idles: it is left as it is. */
 Test (container_security, a_name_made_on_the_host_while_idle_is_left)
 {
   char *proj = evil_repo_up ("container");
@@ -515,8 +515,8 @@ Test (container_security, a_name_made_on_the_host_while_idle_is_left)
   cr_assert_eq (r.status, 0, "%s", r.err);
   tu_result_clear (&r);
   sleep (3); /* the agent notes the idle container within a second */
-  _cleanup_free_ char *wt = xasprintf ("%s/.git/worktrees", proj);
-  cr_assert_eq (mkdir (wt, 0755), 0);
+  _cleanup_free_ char *wt = xasprintf ("%s/.git/config.worktree", proj);
+  tu_write_file (proj, ".git/config.worktree", "[user]\n\tname = Host\n");
   sleep (2);
   cr_expect_eq (access (wt, F_OK), 0, "the agent removed what the host made");
   tu_sbx (&r, proj, "exec", "--", "echo", "ok", NULL);

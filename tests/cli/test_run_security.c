@@ -334,12 +334,12 @@ static const struct
   { "printf '%1$s/evil\\n' > .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
   { "printf '%1$s/evil\\n' > f; mv f .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
   { "ln -s %1$s.target .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
-  { "mkdir -p .git/modules/x/hooks && printf '#!/bin/sh\\necho " MARKER
-    "\\n' > .git/modules/x/hooks/post-checkout; sleep 30; echo SURVIVED",
-    ".git/modules" },
-  { "mkdir -p .git/worktrees/x && printf '%1$s/evil\\n' > .git/worktrees/x/commondir; sleep 30; "
+  { "printf '[core]\\n\\tfsmonitor = echo " MARKER "\\n' > .git/config.worktree; sleep 30; "
     "echo SURVIVED",
-    ".git/worktrees" },
+    ".git/config.worktree" },
+  { "mkdir -p .git/commondir/x && printf '#!/bin/sh\\necho " MARKER
+    "\\n' > .git/commondir/x/post-checkout; sleep 30; echo SURVIVED",
+    ".git/commondir" },
 };
 
 #define GUARD_LINE                                                                                 \

@@ -252,10 +252,10 @@ Test (protect, a_tree_made_under_a_missing_name_is_removed)
 {
   /* The command keeps making it: what it made while being ended goes too. */
   static const char script[]
-      = "(while :; do mkdir -p .git/worktrees/x 2>/dev/null; "
-        "echo /elsewhere > .git/worktrees/x/commondir 2>/dev/null; done) & sleep 30; echo SURVIVED";
-  missing_name_made (0, HOST_CONFINE_LANDLOCK, script, ".git/worktrees");
-  missing_name_made (SEC_NOBODY, HOST_CONFINE_BWRAP, script, ".git/worktrees");
+      = "(while :; do mkdir -p .git/commondir/x 2>/dev/null; "
+        "echo /elsewhere > .git/commondir/x/commondir 2>/dev/null; done) & sleep 30; echo SURVIVED";
+  missing_name_made (0, HOST_CONFINE_LANDLOCK, script, ".git/commondir");
+  missing_name_made (SEC_NOBODY, HOST_CONFINE_BWRAP, script, ".git/commondir");
 }
 
 Test (protect, hooks_and_info_are_made_when_missing_and_nothing_else)
@@ -277,16 +277,27 @@ Test (protect, hooks_and_info_are_made_when_missing_and_nothing_else)
   cr_expect (S_ISDIR (st.st_mode) && (st.st_mode & 07777) == 0755, "mode %o", st.st_mode);
   cr_assert_eq (lstat (info, &st), 0, ".git/info was not made");
   cr_expect (S_ISDIR (st.st_mode) && (st.st_mode & 07777) == 0755, "mode %o", st.st_mode);
-  cr_expect (!hh_file_exists (tree.project, ".git/modules"));
-  cr_expect (!hh_file_exists (tree.project, ".git/worktrees"));
+  for (const char *const *d = (const char *const[]){ ".git/modules", ".git/worktrees", NULL }; *d;
+       d++)
+    {
+      _cleanup_free_ char *path = xasprintf ("%s/%s", tree.project, *d);
+      cr_assert_eq (lstat (path, &st), 0, "%s was not made", *d);
+      cr_expect (S_ISDIR (st.st_mode) && (st.st_mode & 07777) == 0755, "%s: mode %o", *d,
+                 st.st_mode);
+    }
   cr_expect (!hh_file_exists (tree.project, ".git/commondir"));
+  cr_expect (!hh_file_exists (tree.project, ".git/config.worktree"));
 
   /* And a planted hook is refused. */
   host_policy pol = { .project_dir = tree.project, .allow_write = true };
   _cleanup_free_ char *out = NULL;
-  sec_run (0, HOST_CONFINE_LANDLOCK, &pol, "echo evil > .git/hooks/pre-commit || echo REFUSED", 0,
-           &out);
+  sec_run (0, HOST_CONFINE_LANDLOCK, &pol,
+           "echo evil > .git/hooks/pre-commit || echo REFUSED;"
+           " mkdir .git/worktrees/x || echo WT-REFUSED; mkdir .git/modules/x || echo MOD-REFUSED",
+           0, &out);
   cr_expect_not_null (strstr (out, "REFUSED"), "%s", out);
+  cr_expect_not_null (strstr (out, "WT-REFUSED"), "%s", out);
+  cr_expect_not_null (strstr (out, "MOD-REFUSED"), "%s", out);
   cr_expect_not_null (strstr (out, "Read-only file system"), "%s", out);
   cr_expect (!hh_file_exists (tree.project, ".git/hooks/pre-commit"));
 
