@@ -169,7 +169,7 @@ fp_check_error_line (const char *err, const char *sock)
   cr_assert_eq (err_line, last, "the error line is not the last one, stderr:\n%s", err);
   _cleanup_free_ char *line = xstrndup (err_line, err_len);
   (void) last_len;
-  cr_assert_leq (err_len, 320, "a long error line: %s", line);
+  cr_assert_leq (err_len, 400, "a long error line: %s", line);
   cr_assert (strstr (line, "engine") != NULL, "the error line does not name the engine: %s",
              line);
   cr_assert (strstr (line, "%2F") == NULL && strstr (line, "%22") == NULL,
