@@ -41,4 +41,21 @@ void fp_check_tags (engine_client *c, const char *proj);
 /* Remove the project's image tags (the images go with them). */
 void fp_remove_images (engine_client *c, const char *proj);
 
+/* A private dockerd (scripts/engine-up --private dir): its own socket,
+   data, exec root and containerd, so that a test may kill it. */
+typedef struct fp_engine
+{
+  char dir[64];
+  char sock[96];
+} fp_engine;
+
+/* Start it (or restart it after a kill); returns dockerd's pid. */
+pid_t fp_engine_start (fp_engine *e);
+/* SIGKILL dockerd; returns once it is dead (a zombie at worst). */
+void fp_engine_kill (fp_engine *e);
+/* Remove its containers, stop it, kill by pid whatever of it is left
+   (containerd, shims), unmount and remove its directory.  The test fails
+   when a process of it outlived all that. */
+void fp_engine_destroy (fp_engine *e);
+
 #endif

@@ -5,12 +5,14 @@
 #include "util.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,7 +42,9 @@ void
 fp_dir_clear (fp_proxy *px)
 {
   fp_stop (px);
-  tu_rmrf (px->dir);
+  if (px->dir[0])
+    tu_rmrf (px->dir);
+  px->dir[0] = '\0';
 }
 
 void
@@ -256,4 +260,172 @@ fp_remove_images (engine_client *c, const char *proj)
   }
   json_decref (tags);
   sbx_project_free (p);
+}
+
+/* ---- a private engine ---- */
+
+static pid_t
+engine_pid (const fp_engine *e)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/docker.pid", e->dir);
+  _cleanup_free_ char *text = tu_read_file (path);
+  return text ? (pid_t) atoi (text) : 0;
+}
+
+/* Is pid running (not gone, not a zombie)? */
+static bool
+running (pid_t pid)
+{
+  _cleanup_free_ char *path = xasprintf ("/proc/%d/status", (int) pid);
+  _cleanup_free_ char *st = tu_read_file (path);
+  if (!st)
+    return false;
+  const char *s = strstr (st, "\nState:");
+  return s && !strstr (s, "\nState:\tZ") && strncmp (s, "\nState:\tZ", 9) != 0;
+}
+
+pid_t
+fp_engine_start (fp_engine *e)
+{
+  if (!e->dir[0])
+    {
+      snprintf (e->dir, sizeof e->dir, "/tmp/sbx-pe-XXXXXX");
+      cr_assert_not_null (mkdtemp (e->dir));
+      snprintf (e->sock, sizeof e->sock, "%s/docker.sock", e->dir);
+    }
+  char *argv[] = { SBX_SOURCE_DIR "/scripts/engine-up", "--private", e->dir, NULL };
+  tu_result r;
+  tu_run (&r, NULL, NULL, NULL, 120, argv);
+  cr_assert_eq (r.status, 0, "the private engine did not start: %s", r.err);
+  tu_result_clear (&r);
+  pid_t pid = engine_pid (e);
+  cr_assert_gt (pid, 0);
+  return pid;
+}
+
+static bool
+wait_dead (pid_t pid, double limit_s)
+{
+  double end = now_s () + limit_s;
+  while (running (pid))
+    {
+      if (now_s () > end)
+        return false;
+      usleep (50 * 1000);
+    }
+  return true;
+}
+
+void
+fp_engine_kill (fp_engine *e)
+{
+  pid_t pid = engine_pid (e);
+  cr_assert_gt (pid, 0);
+  cr_assert_eq (kill (pid, SIGKILL), 0);
+  cr_assert (wait_dead (pid, 10), "dockerd %d outlived SIGKILL", (int) pid);
+}
+
+/* The pids of the processes whose command line names dir (none when n is
+   0 on return). */
+static size_t
+processes_of (const char *dir, pid_t *out, size_t max)
+{
+  size_t n = 0;
+  DIR *d = opendir ("/proc");
+  cr_assert_not_null (d);
+  struct dirent *de;
+  while ((de = readdir (d)) && n < max)
+    {
+      pid_t pid = (pid_t) atoi (de->d_name);
+      if (pid <= 0 || pid == getpid () || !running (pid))
+        continue;
+      _cleanup_free_ char *path = xasprintf ("/proc/%d/cmdline", (int) pid);
+      FILE *f = fopen (path, "re");
+      if (!f)
+        continue;
+      char buf[4096];
+      size_t k = fread (buf, 1, sizeof buf - 1, f);
+      fclose (f);
+      for (size_t i = 0; i < k; i++)
+        if (buf[i] == '\0')
+          buf[i] = ' ';
+      buf[k] = '\0';
+      if (strstr (buf, dir))
+        out[n++] = pid;
+    }
+  closedir (d);
+  return n;
+}
+
+static void
+unmount_under (const char *dir)
+{
+  for (int round = 0; round < 3; round++)
+    {
+      _cleanup_free_ char *mi = tu_read_file ("/proc/self/mountinfo");
+      bool any = false;
+      for (char *line = mi; line && *line;)
+        {
+          char *nl = strchr (line, '\n');
+          if (nl)
+            *nl = '\0';
+          char mnt[4096];
+          if (sscanf (line, "%*s %*s %*s %*s %4095s", mnt) == 1
+              && strncmp (mnt, dir, strlen (dir)) == 0)
+            {
+              umount2 (mnt, MNT_DETACH);
+              any = true;
+            }
+          line = nl ? nl + 1 : NULL;
+        }
+      if (!any)
+        return;
+    }
+}
+
+void
+fp_engine_destroy (fp_engine *e)
+{
+  if (!e->dir[0])
+    return;
+  pid_t pid = engine_pid (e);
+  if (pid > 0 && running (pid))
+    {
+      /* Its containers first, while it answers. */
+      engine_client *c = NULL;
+      sbx_error *err = NULL;
+      _cleanup_free_ char *host = xasprintf ("unix://%s", e->sock);
+      if (engine_client_new (host, &c, &err) == 0)
+        {
+          json_t *list = NULL;
+          if (engine_get_json (c, "/containers/json?all=true", &list, &err) == 0)
+            {
+              size_t i;
+              json_t *ctr;
+              json_array_foreach (list, i, ctr)
+              engine_container_remove (c, json_string_value (json_object_get (ctr, "Id")), true,
+                                       NULL);
+              json_decref (list);
+            }
+          engine_client_free (c);
+        }
+      sbx_error_free (err);
+      kill (pid, SIGTERM);
+      if (!wait_dead (pid, 30))
+        kill (pid, SIGKILL);
+      wait_dead (pid, 10);
+    }
+  /* Whatever of it is left (containerd, shims): by pid. */
+  pid_t left[64];
+  size_t n = processes_of (e->dir, left, 64);
+  for (size_t i = 0; i < n; i++)
+    kill (left[i], SIGKILL);
+  for (size_t i = 0; i < n; i++)
+    wait_dead (left[i], 10);
+  size_t still = processes_of (e->dir, left, 64);
+  unmount_under (e->dir);
+  tu_rmrf (e->dir);
+  cr_assert_eq (still, 0, "%zu processes of the private engine outlived SIGKILL (first %d)", still,
+                still ? (int) left[0] : 0);
+  e->dir[0] = '\0';
 }
