@@ -112,8 +112,8 @@ engine_ping (engine_client *c, char **api_version, sbx_error **err)
 {
   free (c->ping_version);
   c->ping_version = NULL;
-  engine_request req = { .method = "GET", .path = "/_ping", .versionless = true,
-                         .timeout_ms = 5000 };
+  engine_request req
+      = { .method = "GET", .path = "/_ping", .versionless = true, .timeout_ms = 5000 };
   sbx_error *e = NULL;
   if (engine_call (c, &req, NULL, NULL, &e) < 0)
     {
@@ -418,11 +418,11 @@ transport_error (transfer *t, CURLcode rc, const char *errbuf, sbx_error **err)
   if (t->cancelled)
     return sbx_fail (err, SBX_ERR_INTERRUPTED, "%s: interrupted", what);
   if (t->timed_out)
-    return sbx_fail (err, SBX_ERR_TIMEOUT,
-                     "%s: no answer from the engine at %s within %ld ms; is dockerd overloaded? "
-                     RETRY_HINT,
-                     what, c->addr.display,
-                     t->req->timeout_ms > 0 ? t->req->timeout_ms : ENGINE_REQUEST_TIMEOUT_MS);
+    return sbx_fail (
+        err, SBX_ERR_TIMEOUT,
+        "%s: no answer from the engine at %s within %ld ms; is dockerd overloaded? " RETRY_HINT,
+        what, c->addr.display,
+        t->req->timeout_ms > 0 ? t->req->timeout_ms : ENGINE_REQUEST_TIMEOUT_MS);
   long os_errno = 0;
   curl_easy_getinfo (c->curl, CURLINFO_OS_ERRNO, &os_errno);
   if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST
@@ -489,9 +489,8 @@ engine_call (engine_client *c, const engine_request *req, long *status, json_t *
     }
   else if (req->upload)
     {
-      _cleanup_free_ char *ct = xasprintf ("Content-Type: %s",
-                                           req->content_type ? req->content_type
-                                                             : "application/octet-stream");
+      _cleanup_free_ char *ct = xasprintf (
+          "Content-Type: %s", req->content_type ? req->content_type : "application/octet-stream");
       headers = curl_slist_append (headers, ct);
       headers = curl_slist_append (headers, "Transfer-Encoding: chunked");
       curl_easy_setopt (h, CURLOPT_POST, 1L);

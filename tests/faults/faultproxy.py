@@ -9,7 +9,8 @@ one fault into the answer to the requests that match:
   --fault none       forward everything (logs the requests)
   --fault drop:N     forward the request, then close both sides after N bytes
                      of the answer (0: the engine acts, the client hears nothing)
-  --fault stall:T    forward the request, hold the answer T seconds, go on
+  --fault stall:T    forward the request, hold the answer T seconds (or until
+                     the engine closes the connection), go on
   --fault 500, 503   answer that status with a JSON message; the request
                      never reaches the engine
   --fault garbage    answer bytes that are not HTTP, then close
@@ -30,6 +31,7 @@ Prints "ready" on stdout once it listens.  Ends on SIGTERM/SIGINT.
 import argparse
 import os
 import re
+import select
 import signal
 import socket
 import sys
@@ -244,7 +246,7 @@ class Conn:
                     return
                 d = r.some(65536)
                 if fault == "stall" and fresh:
-                    time.sleep(self.policy.arg)
+                    d += self.hold(r)
                 if fault == "drop":
                     left = int(self.policy.arg) - self.count
                     if len(d) >= left:
@@ -260,6 +262,22 @@ class Conn:
             self.client.shutdown(socket.SHUT_WR)
         except OSError:
             pass
+
+    def hold(self, r):
+        """The stall: keep what the engine sends for T seconds, or until
+        it closes the connection (then it all goes at once)."""
+        end = time.monotonic() + self.policy.arg
+        kept = b""
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return kept
+            ready, _, _ = select.select([self.up], [], [], left)
+            if ready:
+                d = self.up.recv(65536)
+                if not d:
+                    return kept
+                kept += d
 
     def http10(self, r):
         head = r.head()

@@ -105,7 +105,8 @@ fp_start (fp_proxy *px, const char *fault, const char *match, const char *method
         {
           _cleanup_free_ char *errp = xasprintf ("%s/proxy.err", px->dir);
           _cleanup_free_ char *text = tu_read_file (errp);
-          cr_assert_fail ("the fault proxy ended before listening (%zd, %s, fault %s): %s", k, strerror (errno), fault, text ? text : "");
+          cr_assert_fail ("the fault proxy ended before listening (%zd, %s, fault %s): %s", k,
+                          strerror (errno), fault, text ? text : "");
         }
       len += (size_t) k;
       buf[len] = '\0';
@@ -174,8 +175,7 @@ fp_check_error_line (const char *err, const char *sock)
   _cleanup_free_ char *line = xstrndup (err_line, err_len);
   (void) last_len;
   cr_assert_leq (err_len, 400, "a long error line: %s", line);
-  cr_assert (strstr (line, "engine") != NULL, "the error line does not name the engine: %s",
-             line);
+  cr_assert (strstr (line, "engine") != NULL, "the error line does not name the engine: %s", line);
   cr_assert (strstr (line, "%2F") == NULL && strstr (line, "%22") == NULL,
              "the error line carries a raw URL: %s", line);
 }
@@ -402,9 +402,8 @@ fp_engine_destroy (fp_engine *e)
             {
               size_t i;
               json_t *ctr;
-              json_array_foreach (list, i, ctr)
-              engine_container_remove (c, json_string_value (json_object_get (ctr, "Id")), true,
-                                       NULL);
+              json_array_foreach (list, i, ctr) engine_container_remove (
+                  c, json_string_value (json_object_get (ctr, "Id")), true, NULL);
               json_decref (list);
             }
           engine_client_free (c);

@@ -43,8 +43,8 @@ typedef struct fault_case
   bool no_agent; /* exec through the engine's exec API */
   char fault[16];
   char match[96]; /* a regex on the request path, or "" */
-  char method[8];  /* "" any */
-  int expect; /* the exit status */
+  char method[8]; /* "" any */
+  int expect;     /* the exit status */
 } fault_case;
 
 #define EXEC_START "^/exec/[^/]+/start"
@@ -154,8 +154,7 @@ check_repaired (engine_client *c, const char *proj, verb v)
   _cleanup_free_ char *label = xasprintf ("dev.sbx.project=%s", proj);
   json_t *list = NULL;
   sbx_error *err = NULL;
-  cr_assert_eq (engine_container_list (c, label, true, &list, &err), 0, "%s",
-                err ? err->msg : "");
+  cr_assert_eq (engine_container_list (c, label, true, &list, &err), 0, "%s", err ? err->msg : "");
   size_t want = (v == V_EXEC || v == V_UP || v == V_SWAP) ? 1 : 0;
   _cleanup_free_ char *names = xstrdup ("");
   size_t i;
@@ -163,8 +162,8 @@ check_repaired (engine_client *c, const char *proj, verb v)
   json_array_foreach (list, i, ctr)
   {
     const char *name = json_string_value (json_array_get (json_object_get (ctr, "Names"), 0));
-    char *more = xasprintf ("%s %s(%s)", names, name,
-                            json_string_value (json_object_get (ctr, "State")));
+    char *more
+        = xasprintf ("%s %s(%s)", names, name, json_string_value (json_object_get (ctr, "State")));
     free (names);
     names = more;
   }
@@ -175,8 +174,7 @@ check_repaired (engine_client *c, const char *proj, verb v)
       ctr = json_array_get (list, 0);
       const char *name = json_string_value (json_array_get (json_object_get (ctr, "Names"), 0));
       cr_assert (strstr (name, "-next-") == NULL && strstr (name, "-old-") == NULL, "%s", name);
-      cr_assert_str_eq (json_string_value (json_object_get (ctr, "State")), "running", "%s",
-                        names);
+      cr_assert_str_eq (json_string_value (json_object_get (ctr, "State")), "running", "%s", names);
     }
   json_decref (list);
   fp_check_tags (c, proj);

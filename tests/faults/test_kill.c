@@ -24,9 +24,9 @@ TestSuite (engine_kill, .timeout = 300);
 
 typedef struct kill_case
 {
-  char verb[8];    /* exec, build, up, swap */
-  bool no_agent;   /* exec through the engine's exec API */
-  char match[64];  /* the request whose answer is held when dockerd dies */
+  char verb[8];   /* exec, build, up, swap */
+  bool no_agent;  /* exec through the engine's exec API */
+  char match[64]; /* the request whose answer is held when dockerd dies */
 } kill_case;
 
 static kill_case cases[] = {
@@ -134,8 +134,9 @@ ParameterizedTest (kill_case *kc, engine_kill, mid_verb, .fini = cleanup)
   _cleanup_free_ char *proj = tu_mkproject ();
   bool build = strcmp (kc->verb, "build") == 0;
   _cleanup_free_ char *df
-      = build ? xasprintf ("FROM " TU_IMAGE "\nRUN echo building; sleep 8; echo %s > /built\n", proj)
-              : xasprintf ("FROM " TU_IMAGE "\nLABEL project=%s\n", proj);
+      = build
+            ? xasprintf ("FROM " TU_IMAGE "\nRUN echo building; sleep 8; echo %s > /built\n", proj)
+            : xasprintf ("FROM " TU_IMAGE "\nLABEL project=%s\n", proj);
   tu_write_file (proj, "Dockerfile", df);
   _cleanup_free_ char *host = xasprintf ("DOCKER_HOST=unix://%s", px.sock);
   char *env[] = { host, kc->no_agent ? "SBX_NO_AGENT=1" : "SBX_NO_AGENT=", NULL };
@@ -163,8 +164,8 @@ ParameterizedTest (kill_case *kc, engine_kill, mid_verb, .fini = cleanup)
       cr_assert (now_s () < end, "%s never made the request %s: %s", kc->verb, kc->match,
                  px.log_text);
       int st;
-      cr_assert_eq (waitpid (pid, &st, WNOHANG), 0, "%s ended before the request %s: %s",
-                    kc->verb, kc->match, px.log_text);
+      cr_assert_eq (waitpid (pid, &st, WNOHANG), 0, "%s ended before the request %s: %s", kc->verb,
+                    kc->match, px.log_text);
       usleep (50 * 1000);
     }
   usleep (300 * 1000); /* the engine is at work on it */
@@ -179,7 +180,7 @@ ParameterizedTest (kill_case *kc, engine_kill, mid_verb, .fini = cleanup)
   cr_assert_eq (status, 125, "%s: exit %d after dockerd was killed; stderr: %s", kc->verb, status,
                 err_text);
   fp_check_error_line (err_text, px.sock);
-  cr_log_info ("%s: ended %.1f s after dockerd was killed", kc->verb, took);
+  cr_log_info ("%s: ended %.1f s after dockerd was killed: %s", kc->verb, took, err_text);
 
   /* dockerd back; the same verb repairs. */
   fp_engine_start (&eng);
