@@ -23,7 +23,7 @@
 #define ERROR_BODY_TIMEOUT_MS 5000L
 #define IN_BUF (64 * 1024)
 #define OUT_BUF (32 * 1024)
-#define RECV_ROUNDS 16     /* reads in a row before stdin gets a turn */
+#define RECV_ROUNDS 16 /* reads in a row before stdin gets a turn */
 #define CANCEL_POLL_MS 100 /* how often a wait looks at the cancel flag */
 
 struct engine_hijack
@@ -406,14 +406,14 @@ engine_exec_start_hijack (engine_client *c, const char *exec_id, bool tty, engin
   while (head_len == 0)
     {
       if (have == HEAD_MAX)
-        return sbx_fail (err, SBX_ERR_ENGINE,
-                         "%s: the engine's answer head is larger than %d bytes", what, HEAD_MAX);
+        return sbx_fail (err, SBX_ERR_ENGINE, "%s: the engine's answer head is larger than %d bytes",
+                         what, HEAD_MAX);
       size_t n = 0;
       if (recv_some (h, buf + have, HEAD_MAX - have, &n, deadline, what, err) < 0)
         return -1;
       if (n == 0)
-        return sbx_fail (err, SBX_ERR_ENGINE,
-                         "%s: the engine closed the connection without an answer", what);
+        return sbx_fail (err, SBX_ERR_ENGINE, "%s: the engine closed the connection without an answer",
+                         what);
       have += n;
       head_len = engine_http_head_parse (buf, have, &hd, err);
       if (head_len < 0)
@@ -464,6 +464,7 @@ engine_hijack_freep (engine_hijack **h)
   engine_hijack_free (*h);
   *h = NULL;
 }
+
 
 /* ---- the pump ---- */
 

@@ -112,8 +112,8 @@ engine_ping (engine_client *c, char **api_version, sbx_error **err)
 {
   free (c->ping_version);
   c->ping_version = NULL;
-  engine_request req
-      = { .method = "GET", .path = "/_ping", .versionless = true, .timeout_ms = 5000 };
+  engine_request req = { .method = "GET", .path = "/_ping", .versionless = true,
+                         .timeout_ms = 5000 };
   sbx_error *e = NULL;
   if (engine_call (c, &req, NULL, NULL, &e) < 0)
     {
@@ -489,8 +489,9 @@ engine_call (engine_client *c, const engine_request *req, long *status, json_t *
     }
   else if (req->upload)
     {
-      _cleanup_free_ char *ct = xasprintf (
-          "Content-Type: %s", req->content_type ? req->content_type : "application/octet-stream");
+      _cleanup_free_ char *ct = xasprintf ("Content-Type: %s",
+                                           req->content_type ? req->content_type
+                                                             : "application/octet-stream");
       headers = curl_slist_append (headers, ct);
       headers = curl_slist_append (headers, "Transfer-Encoding: chunked");
       curl_easy_setopt (h, CURLOPT_POST, 1L);

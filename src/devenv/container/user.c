@@ -108,8 +108,8 @@ devenv_home_remove (engine_client *c, const sbx_project *p, bool *removed, sbx_e
 }
 
 int
-devenv_home_remove_named (engine_client *c, const char *name, const char *project_id, bool *removed,
-                          sbx_error **err)
+devenv_home_remove_named (engine_client *c, const char *name, const char *project_id,
+                          bool *removed, sbx_error **err)
 {
   if (removed)
     *removed = false;
