@@ -120,7 +120,17 @@ fp_stop (fp_proxy *px)
   if (px->pid <= 0)
     return;
   kill (px->pid, SIGTERM);
-  waitpid (px->pid, NULL, 0);
+  double end = now_s () + 5;
+  while (waitpid (px->pid, NULL, WNOHANG) == 0)
+    {
+      if (now_s () > end)
+        {
+          kill (px->pid, SIGKILL);
+          waitpid (px->pid, NULL, 0);
+          break;
+        }
+      usleep (20 * 1000);
+    }
   px->pid = 0;
 }
 

@@ -182,13 +182,21 @@ check_repaired (engine_client *c, const char *proj, verb v)
 
 /* ---- the matrix ---- */
 
-ParameterizedTest (fault_case *fc, engine_faults, matrix)
+/* Also when the test fails half-way: the proxy does not stay. */
+static fp_proxy px;
+
+static void
+cleanup (void)
+{
+  fp_dir_clear (&px);
+}
+
+ParameterizedTest (fault_case *fc, engine_faults, matrix, .fini = cleanup)
 {
   _cleanup_free_ char *proj = tu_mkproject ();
   _cleanup_free_ char *df = xasprintf ("FROM " TU_IMAGE "\nRUN echo %s > /built\n", proj);
   tu_write_file (proj, "Dockerfile", df);
   engine_client *c = tu_engine ();
-  fp_proxy px;
   fp_dir_init (&px);
 
   /* Before: the state the verb starts from, through a faithful proxy. */
@@ -236,7 +244,6 @@ ParameterizedTest (fault_case *fc, engine_faults, matrix)
   sbx_ok (proj, &px, down_a, "down at the end");
   fp_stop (&px);
   fp_remove_images (c, proj);
-  fp_dir_clear (&px);
   engine_client_free (c);
   tu_rmrf (proj);
 }
