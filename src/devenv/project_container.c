@@ -339,9 +339,25 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
           if (!ctr.running)
             {
               note (h, "starting container %s", p->container_name);
-              if (devenv_container_prepare (c, p, err) < 0
-                  || engine_container_start (c, cid, err) < 0)
+              sbx_error *e = NULL;
+              if (devenv_container_prepare (c, p, err) < 0)
                 return sbx_error_prefix (err, "starting container %s", p->container_name);
+              if (engine_container_start (c, cid, &e) < 0)
+                {
+                  if (e->http_status < 500)
+                    {
+                      *err = e;
+                      return sbx_error_prefix (err, "starting container %s", p->container_name);
+                    }
+                  /* The engine fails to start it (a dockerd killed while
+                     starting it left a task behind): a new one replaces it. */
+                  warn (h, "%s cannot start (%s); replacing it with a new one", p->container_name,
+                        e->msg);
+                  sbx_error_free (e);
+                  if (engine_container_remove (c, cid, true, err) < 0)
+                    return sbx_error_prefix (err, "removing container %s", p->container_name);
+                  goto create;
+                }
               if (devenv_lifecycle_run (c, cid, &spec, "postStartCommand", "postStartCommand", err)
                   < 0)
                 return -1;
@@ -401,6 +417,7 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
         }
       return attach (c, *id, &spec, req, h, err);
     }
+create:;
   _cleanup_free_ char *image = NULL, *key = NULL, *agent = NULL;
   if (req->image)
     image = xstrdup (req->image);

@@ -33,6 +33,9 @@ struct engine_client
 
 /* SBX_ERR_UNREACHABLE: "cannot reach the Docker engine at <address>: why;
    hint" (hint NULL: is dockerd running (or set DOCKER_HOST)?).  -1. */
+/* An answer 5xx: the engine failed on what ("METHOD /path"); the message
+   says so and what to do. */
+void engine_error_engine_failed (sbx_error **err, const char *what);
 int engine_fail_unreachable (const engine_client *c, const char *why, const char *hint,
                              sbx_error **err);
 

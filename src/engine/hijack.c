@@ -346,7 +346,11 @@ error_from_answer (engine_hijack *h, const engine_http_head *hd, char *buf, size
   if (hd->chunked)
     have = engine_http_dechunk (buf, have);
   if (engine_error_from_response (hd->status, buf, have, err) < 0)
-    return engine_exec_error (err);
+    {
+      if (hd->status >= 500)
+        engine_error_engine_failed (err, "POST /exec/{id}/start");
+      return engine_exec_error (err);
+    }
   return 0;
 }
 

@@ -207,6 +207,7 @@ typedef struct transfer
   bool overflow;
   sbx_error **err;
   bool callback_failed;
+  bool head_done; /* the blank line that ends the answer's head came */
   /* timing */
   long deadline_ms; /* sbx_now_ms () clock; 0: none */
   bool timed_out, cancelled;
@@ -260,6 +261,10 @@ on_header (char *data, size_t size, size_t nmemb, void *ud)
   transfer *t = ud;
   size_t n = size * nmemb;
   static const char name[] = "api-version:";
+  if (n >= 5 && strncmp (data, "HTTP/", 5) == 0)
+    t->head_done = false; /* a new head (after an interim 1xx) */
+  else if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n'))
+    t->head_done = true;
   if (n > sizeof name - 1 && strncasecmp (data, name, sizeof name - 1) == 0)
     {
       const char *v = data + sizeof name - 1;
@@ -354,19 +359,90 @@ engine_error_from_response (long status, const char *body, size_t len, sbx_error
   return r;
 }
 
+/* "METHOD /path" for messages: without the query, decoded, an id cut to
+   12 digits. */
+static char *
+request_label (const engine_request *req)
+{
+  const char *q = strchr (req->path, '?');
+  size_t n = q ? (size_t) (q - req->path) : strlen (req->path);
+  char *out = xmalloc (strlen (req->method) + n + 2), *o = out;
+  o += sprintf (o, "%s ", req->method);
+  for (size_t i = 0; i < n;)
+    {
+      size_t seg = strcspn (req->path + i, "/?");
+      if (seg > n - i)
+        seg = n - i;
+      bool hex = seg == 64 && strspn (req->path + i, "0123456789abcdef") >= 64;
+      size_t keep = hex ? 12 : seg;
+      for (size_t k = 0; k < keep; k++)
+        {
+          const char *p = req->path + i + k;
+          unsigned v;
+          if (*p == '%' && k + 2 < keep && sscanf (p + 1, "%2x", &v) == 1 && v >= 0x20 && v < 0x7f)
+            {
+              *o++ = (char) v;
+              k += 2;
+            }
+          else
+            *o++ = *p;
+        }
+      i += seg;
+      if (i < n)
+        *o++ = req->path[i++];
+    }
+  *o = '\0';
+  return out;
+}
+
+/* What a failed transfer means, in words (NULL: curl's own). */
+static const char *
+broken_answer (CURLcode rc)
+{
+  switch (rc)
+    {
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_SEND_FAIL_REWIND:
+      return "closed the connection before its answer was complete";
+    case CURLE_UNSUPPORTED_PROTOCOL: /* HTTP/0.9: bytes that are no HTTP head */
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+      return "answered with bytes that are not HTTP";
+    default:
+      return NULL;
+    }
+}
+
+#define RETRY_HINT "retry, and see dockerd's log if it happens again"
+
+void
+engine_error_engine_failed (sbx_error **err, const char *what)
+{
+  if (!err || !*err)
+    return;
+  char *msg = xasprintf ("%s, on %s; " RETRY_HINT, (*err)->msg, what);
+  free ((*err)->msg);
+  (*err)->msg = msg;
+}
+
 static int
 transport_error (transfer *t, CURLcode rc, const char *errbuf, sbx_error **err)
 {
   engine_client *c = t->c;
   if (t->callback_failed && err && *err)
     return -1;
+  _cleanup_free_ char *what = request_label (t->req);
   if (t->cancelled)
-    return sbx_fail (err, SBX_ERR_INTERRUPTED, "%s %s: interrupted", t->req->method,
-                     t->req->path);
+    return sbx_fail (err, SBX_ERR_INTERRUPTED, "%s: interrupted", what);
   if (t->timed_out)
-    return sbx_fail (err, SBX_ERR_TIMEOUT, "%s %s: no answer from the engine at %s within %ld ms",
-                     t->req->method, t->req->path, c->addr.display,
-                     t->req->timeout_ms > 0 ? t->req->timeout_ms : ENGINE_REQUEST_TIMEOUT_MS);
+    return sbx_fail (
+        err, SBX_ERR_TIMEOUT,
+        "%s: no answer from the engine at %s within %ld ms; is dockerd overloaded? " RETRY_HINT,
+        what, c->addr.display,
+        t->req->timeout_ms > 0 ? t->req->timeout_ms : ENGINE_REQUEST_TIMEOUT_MS);
   long os_errno = 0;
   curl_easy_getinfo (c->curl, CURLINFO_OS_ERRNO, &os_errno);
   if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST
@@ -394,7 +470,11 @@ transport_error (transfer *t, CURLcode rc, const char *errbuf, sbx_error **err)
         snprintf (why, sizeof why, "%s", cause);
       return engine_fail_unreachable (c, why, NULL, err);
     }
-  return sbx_fail (err, SBX_ERR_UNREACHABLE, "%s %s on %s: %s", t->req->method, t->req->path,
+  const char *why = broken_answer (rc);
+  if (why)
+    return sbx_fail (err, SBX_ERR_UNREACHABLE, "%s: the engine at %s %s; " RETRY_HINT, what,
+                     c->addr.display, why);
+  return sbx_fail (err, SBX_ERR_UNREACHABLE, "%s on the engine at %s: %s; " RETRY_HINT, what,
                    c->addr.display, errbuf[0] ? errbuf : curl_easy_strerror (rc));
 }
 
@@ -478,12 +558,23 @@ engine_call (engine_client *c, const engine_request *req, long *status, json_t *
     curl_easy_getinfo (h, CURLINFO_RESPONSE_CODE, &t.status);
   _cleanup_free_ char *buf = t.buf;
 
+  /* libcurl takes a head cut short for a whole answer without a body. */
+  if (rc == CURLE_OK && !t.head_done && !(t.callback_failed && err && *err))
+    rc = CURLE_PARTIAL_FILE;
   if (rc != CURLE_OK)
     return transport_error (&t, rc, errbuf, err);
   if (status)
     *status = t.status;
   if (t.status >= 400)
-    return engine_error_from_response (t.status, buf, t.len, err);
+    {
+      engine_error_from_response (t.status, buf, t.len, err);
+      if (t.status >= 500)
+        {
+          _cleanup_free_ char *what = request_label (req);
+          engine_error_engine_failed (err, what);
+        }
+      return -1;
+    }
   if (t.overflow)
     return sbx_fail (err, SBX_ERR_ENGINE, "%s %s: the engine's answer is larger than %d bytes",
                      req->method, req->path, JSON_BODY_MAX);

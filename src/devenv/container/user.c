@@ -317,7 +317,11 @@ image_files (engine_client *c, const char *etc, const char *image_id, char **pas
   _cleanup_free_ char *name = xasprintf ("sbx-users-%s", rnd);
   _cleanup_free_ char *cid = NULL;
   if (engine_container_create (c, name, cfg, &cid, err) < 0)
-    return sbx_error_prefix (err, "reading the users of image %.19s", image_id);
+    {
+      /* The engine may have made it and lost the answer: its name is ours. */
+      engine_container_remove (c, name, true, NULL);
+      return sbx_error_prefix (err, "reading the users of image %.19s", image_id);
+    }
   int r = read_image_file (c, cid, "/etc/passwd", passwd, err);
   if (r == 0)
     r = read_image_file (c, cid, "/etc/group", group, err);
