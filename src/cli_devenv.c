@@ -395,9 +395,8 @@ cli_devenv_hooks_end (cli_devenv_hooks *k, int r, sbx_error **err)
   if (named)
     {
       log_line (p, "failed: %s", (*err)->msg);
-      char *msg = xasprintf ("%s; the build's log: %s; fix the cause and run it again ('sbx "
-                             "devenv build' builds with every step shown)",
-                             (*err)->msg, p->log_path);
+      char *msg = xasprintf ("%s; the build's log: %s; fix the cause and run it again", (*err)->msg,
+                             p->log_path);
       free ((*err)->msg);
       (*err)->msg = msg;
     }

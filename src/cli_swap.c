@@ -28,8 +28,7 @@ cli_swap_project (cli_ctx *ctx, engine_client *c, const sbx_project *p, const sb
   int r = devenv_project_swap (c, p, cfg, image_arg, drain_ms, force, &k.h, res, image, err);
   /* A build that failed stopped the swap before it began. */
   if (r < 0 && cli_devenv_build_failed (&k) && ctr.json)
-    sbx_error_prefix (err, "swap aborted, %s still runs its previous image (%s)", p->container_name,
-                      ctr.image ? ctr.image : "?");
+    sbx_error_prefix (err, "swap aborted, %s still runs its previous image", p->container_name);
   cli_devenv_hooks_end (&k, r, err);
   return r;
 }
