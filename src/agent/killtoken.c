@@ -104,7 +104,7 @@ agent_signal_token (const char *token, int sig)
    whether it belongs to the tree being killed. */
 typedef struct proc_ent
 {
-  pid_t pid, ppid;
+  pid_t pid, ppid, pgrp;
   char live, stopped, in, root;
 } proc_ent;
 
@@ -136,8 +136,8 @@ scan_procs (proc_ent **out)
       /* "PID (COMM) S PPID ...": COMM may hold anything, ')' included. */
       char *rp = strrchr (buf, ')');
       char state;
-      long ppid;
-      if (!rp || sscanf (rp + 1, " %c %ld", &state, &ppid) != 2)
+      long ppid, pgrp;
+      if (!rp || sscanf (rp + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3)
         continue;
       if (n == cap)
         {
@@ -152,9 +152,11 @@ scan_procs (proc_ent **out)
             }
           v = nv;
         }
-      v[n++] = (proc_ent) { .pid = (pid_t) pid, .ppid = (pid_t) ppid,
-                            .live = state != 'Z' && state != 'X',
-                            .stopped = state == 'T' || state == 't' };
+      v[n++] = (proc_ent){ .pid = (pid_t) pid,
+                           .ppid = (pid_t) ppid,
+                           .pgrp = (pid_t) pgrp,
+                           .live = state != 'Z' && state != 'X',
+                           .stopped = state == 'T' || state == 't' };
     }
   closedir (d);
   *out = v;
@@ -173,6 +175,23 @@ find (const proc_ent *v, long n, pid_t pid)
 {
   proc_ent key = { .pid = pid };
   return bsearch (&key, v, (size_t) n, sizeof *v, by_pid);
+}
+
+/* The process groups of a tree signalled as a whole: a command runs in a
+   session of its own (spawn.c), so its groups hold only its processes;
+   never ours (the supervisor may share it), nor 0 or 1. */
+#define GROUPS_MAX 64
+
+static void
+note_group (pid_t *groups, size_t *n, pid_t g)
+{
+  if (g <= 1 || g == getpgrp ())
+    return;
+  for (size_t i = 0; i < *n; i++)
+    if (groups[i] == g)
+      return;
+  if (*n < GROUPS_MAX)
+    groups[(*n)++] = g;
 }
 
 /* One round: mark the roots (root, and the holders of needle when given)
@@ -216,6 +235,8 @@ kill_round (pid_t root, const char *needle, size_t nl, int force)
      forks no more; what was forked meanwhile is stopped next round), and
      killed whole once every process of it is stopped. */
   int live = 0, running = 0;
+  pid_t groups[GROUPS_MAX];
+  size_t n_groups = 0;
   for (long i = 0; i < n; i++)
     if (v[i].in && v[i].live)
       {
@@ -223,13 +244,27 @@ kill_round (pid_t root, const char *needle, size_t nl, int force)
         if (!v[i].stopped)
           {
             running++;
+            note_group (groups, &n_groups, v[i].pgrp);
             kill (v[i].pid, SIGSTOP);
           }
       }
+  /* Their process groups at once too: what forked since the scan is
+     stopped with them (a fork bomb's thousands of processes share a few
+     groups). */
+  for (size_t g = 0; g < n_groups; g++)
+    kill (-groups[g], SIGSTOP);
   if (live && (!running || force))
-    for (long i = 0; i < n; i++)
-      if (v[i].in && v[i].live)
-        kill (v[i].pid, SIGKILL);
+    {
+      n_groups = 0;
+      for (long i = 0; i < n; i++)
+        if (v[i].in && v[i].live)
+          {
+            note_group (groups, &n_groups, v[i].pgrp);
+            kill (v[i].pid, SIGKILL);
+          }
+      for (size_t g = 0; g < n_groups; g++)
+        kill (-groups[g], SIGKILL);
+    }
   free (v);
   return live;
 }

@@ -57,7 +57,7 @@ typedef struct session
   uint8_t in[INCAP];
   size_t in_len;
   size_t stdin_sent; /* bytes of the first buffered STDIN frame already written */
-  int stdin_blocked;  /* that frame waits for the command to read */
+  int stdin_blocked; /* that frame waits for the command to read */
   uint8_t out[OUTCAP];
   size_t out_start, out_end;
   agent_child ch;
@@ -158,6 +158,8 @@ close_fd (int *fd)
     }
 }
 
+#define KILL_SERIES 10
+
 static void
 kill_command (session *s, int why)
 {
@@ -169,7 +171,14 @@ kill_command (session *s, int why)
      carries the token) is killed by a helper, so that the loop goes on. */
   pid_t k = fork ();
   if (k == 0)
-    _exit (agent_kill_tree (s->ch.pid, s->ch.token, 100) == 0 ? 0 : 1);
+    {
+      /* Rounds again until the tree is gone (a fork bomb on a loaded
+         machine outlasts one series), within the client's wait. */
+      for (int series = 0; series < KILL_SERIES; series++)
+        if (agent_kill_tree (s->ch.pid, s->ch.token, 100) == 0)
+          _exit (0);
+      _exit (1);
+    }
   s->killer = k > 0 ? k : 0;
   if (k < 0) /* no process to spare (a fork bomb at the pids limit): here */
     agent_kill_tree (s->ch.pid, s->ch.token, 100);
@@ -334,8 +343,8 @@ process_input (session *s)
             break;
           case SBX_FRAME_RESIZE:
             {
-              struct winsize ws = { .ws_row = sbx_get_u16 (f.payload),
-                                    .ws_col = sbx_get_u16 (f.payload + 2) };
+              struct winsize ws
+                  = { .ws_row = sbx_get_u16 (f.payload), .ws_col = sbx_get_u16 (f.payload + 2) };
               if (s->ch.err < 0 && s->ch.out >= 0)
                 ioctl (s->ch.out, TIOCSWINSZ, &ws);
               break;
@@ -614,9 +623,9 @@ serve_loop (const char *path, int sfd, int lfd)
       long now = now_ms ();
       int timeout = 1000;
       int n = 0;
-      pfd[n++] = (struct pollfd) { .fd = sfd, .events = POLLIN };
-      pfd[n++] = (struct pollfd) { .fd = lfd, .events = POLLIN };
-      pfd[n++] = (struct pollfd) { .fd = agent_watch_fd (), .events = POLLIN };
+      pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+      pfd[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+      pfd[n++] = (struct pollfd){ .fd = agent_watch_fd (), .events = POLLIN };
       for (int i = 0; i < MAX_SESSIONS; i++)
         {
           session *s = sessions[i];
@@ -639,28 +648,29 @@ serve_loop (const char *path, int sfd, int lfd)
               if (s->out_start < s->out_end)
                 ev |= POLLOUT;
               map[n].s = s, map[n].which = 0;
-              pfd[n++] = (struct pollfd) { .fd = s->fd, .events = ev };
+              pfd[n++] = (struct pollfd){ .fd = s->fd, .events = ev };
             }
-          int room = s->fd < 0 || (size_t) OUTCAP - (s->out_end - s->out_start) >= SBX_FRAME_HEADER + CHUNK;
+          int room = s->fd < 0
+                     || (size_t) OUTCAP - (s->out_end - s->out_start) >= SBX_FRAME_HEADER + CHUNK;
           if (s->ch.out >= 0 && room)
             {
               map[n].s = s, map[n].which = 1;
-              pfd[n++] = (struct pollfd) { .fd = s->ch.out, .events = POLLIN };
+              pfd[n++] = (struct pollfd){ .fd = s->ch.out, .events = POLLIN };
             }
           if (s->ch.err >= 0 && room)
             {
               map[n].s = s, map[n].which = 2;
-              pfd[n++] = (struct pollfd) { .fd = s->ch.err, .events = POLLIN };
+              pfd[n++] = (struct pollfd){ .fd = s->ch.err, .events = POLLIN };
             }
           if (s->ch.in >= 0 && s->stdin_blocked)
             {
               map[n].s = s, map[n].which = 3;
-              pfd[n++] = (struct pollfd) { .fd = s->ch.in, .events = POLLOUT };
+              pfd[n++] = (struct pollfd){ .fd = s->ch.in, .events = POLLOUT };
             }
           if (s->ch.status_fd >= 0)
             {
               map[n].s = s, map[n].which = 4;
-              pfd[n++] = (struct pollfd) { .fd = s->ch.status_fd, .events = POLLIN };
+              pfd[n++] = (struct pollfd){ .fd = s->ch.status_fd, .events = POLLIN };
             }
         }
       int r = poll (pfd, (nfds_t) n, timeout);

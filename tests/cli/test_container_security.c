@@ -278,7 +278,9 @@ fork_bomb (char **env)
   tu_result r;
   tu_sbx_env (&r, proj, env, "exec", "--timeout", "5s", "--", "sh", "-c",
               "b() { b | b & }; b; sleep 300", NULL);
-  cr_assert_eq (r.status, 124, "%.2000s", r.err);
+  size_t n = strlen (r.err);
+  cr_assert_eq (r.status, 124, "%s: status %d, stderr ends: %s", env[0], r.status,
+                r.err + (n > 600 ? n - 600 : 0));
   tu_result_clear (&r);
   tu_sbx_env (&r, proj, env, "exec", "--", "sh", "-c", "echo alive; ls /proc | grep -c '^[0-9]'", NULL);
   cr_assert_eq (r.status, 0, "%.2000s", r.err);
