@@ -110,7 +110,9 @@ Test (cli, timeout_kills_inside)
   tu_sbx (&r, proj, "exec", "--timeout", "1s", "--", "sh", "-c", "echo before; sleep 30", NULL);
   cr_assert_eq (r.status, 124);
   cr_assert_str_eq (r.out, "before\n", "what was printed so far is returned");
-  cr_assert_lt (r.seconds, 3.0, "took %.2fs", r.seconds);
+  /* Far from the 30 s of sleep: killed at the timeout (the bound leaves
+     room for a loaded machine). */
+  cr_assert_lt (r.seconds, 10.0, "took %.2fs", r.seconds);
   tu_result_clear (&r);
   tu_sbx (&r, proj, "exec", "--", "ps", "-o", "comm", NULL);
   cr_assert_eq (r.status, 0);
