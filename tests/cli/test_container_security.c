@@ -22,6 +22,7 @@
 #include "devenv/container/container.h"
 #include "engine/engine.h"
 #include "project.h"
+#include "plants.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -30,7 +31,6 @@ static char *agent_on[] = { "SBX_NO_AGENT=", NULL };
 static char *api_on[] = { "SBX_NO_AGENT=1", NULL };
 
 TestSuite (container_security, .timeout = 300);
-
 
 static void
 sh_in (tu_result *r, const char *proj, char **env, const char *script)
@@ -73,7 +73,8 @@ Test (container_security, a_planted_agent_gets_nothing_and_the_command_runs_for_
   sh_in (&r, proj, agent_on,
          "tag=$(tr '\\0' '\\n' </proc/1/cmdline | sed -n 4p); "
          "setsid /.sbx/agent serve /.sbx/run/a-fake.sock \"$tag\" </dev/null >/dev/null 2>&1 & "
-         "i=0; while [ ! -S /.sbx/run/a-fake.sock ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; "
+         "i=0; while [ ! -S /.sbx/run/a-fake.sock ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); "
+         "done; "
          "ln -s a-fake.sock /.sbx/run/cur.new && mv -f /.sbx/run/cur.new /.sbx/run/current && "
          "readlink /.sbx/run/current");
   cr_assert_eq (r.status, 0, "%s", r.err);
@@ -92,8 +93,8 @@ Test (container_security, a_planted_agent_gets_nothing_and_the_command_runs_for_
   /* The engine's State.Pid is checked too when sbx inspected the
      container: the planted listener under the container's socket name. */
   json_t *ins = tu_up_inspect (proj);
-  const char *name = json_string_value (
-      json_object_get (json_object_get (json_object_get (ins, "Config"), "Labels"), "dev.sbx.agent"));
+  const char *name = json_string_value (json_object_get (
+      json_object_get (json_object_get (ins, "Config"), "Labels"), "dev.sbx.agent"));
   cr_assert_not_null (name);
   _cleanup_free_ char *swap = xasprintf ("cd /.sbx/run && mv -f a-fake.sock %s", name);
   json_decref (ins);
@@ -133,12 +134,12 @@ Test (container_security, symlinks_planted_in_the_agent_directory_are_not_follow
 
   /* The agent's own socket replaced by a symlink to it. */
   json_t *ins = tu_up_inspect (proj);
-  const char *name = json_string_value (
-      json_object_get (json_object_get (json_object_get (ins, "Config"), "Labels"), "dev.sbx.agent"));
+  const char *name = json_string_value (json_object_get (
+      json_object_get (json_object_get (ins, "Config"), "Labels"), "dev.sbx.agent"));
   cr_assert_not_null (name);
   _cleanup_free_ char *replace
-      = xasprintf ("cd /.sbx/run && mv %s kept.sock && ln -s %s %s && ln -sfn %s current", name, evil,
-                   name, name);
+      = xasprintf ("cd /.sbx/run && mv %s kept.sock && ln -s %s %s && ln -sfn %s current", name,
+                   evil, name, name);
   json_decref (ins);
   sh_in (&r, proj, api_on, replace);
   cr_assert_eq (r.status, 0, "%s", r.err);
@@ -263,7 +264,8 @@ Test (container_security, memory_is_bounded_by_default)
   /* The container sees it: its cgroup's limit. */
   tu_result r;
   tu_sbx (&r, proj, "exec", "--", "sh", "-c",
-          "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes",
+          "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat "
+          "/sys/fs/cgroup/memory/memory.limit_in_bytes",
           NULL);
   cr_assert_eq (r.status, 0, "%s", r.err);
   cr_assert_eq (atoll (r.out), mem, "%s", r.out);
@@ -282,7 +284,8 @@ fork_bomb (char **env)
   cr_assert_eq (r.status, 124, "%s: status %d, stderr ends: %s", env[0], r.status,
                 r.err + (n > 600 ? n - 600 : 0));
   tu_result_clear (&r);
-  tu_sbx_env (&r, proj, env, "exec", "--", "sh", "-c", "echo alive; ls /proc | grep -c '^[0-9]'", NULL);
+  tu_sbx_env (&r, proj, env, "exec", "--", "sh", "-c", "echo alive; ls /proc | grep -c '^[0-9]'",
+              NULL);
   cr_assert_eq (r.status, 0, "%.2000s", r.err);
   cr_assert (strncmp (r.out, "alive\n", 6) == 0, "%s", r.out);
   /* PID 1, this command's own few: nothing of the bomb. */
@@ -324,12 +327,13 @@ Test (container_security, git_and_sbx_files_are_read_only_inside)
           "mv .sbx sbx2; echo mvsbx=$?; "
           "echo '{}' > .devcontainer/devcontainer.json; echo dc=$?; "
           "echo two >> src.txt; echo src=$?; "
-          "echo blob > .git/objects/info/x && echo ref > .git/refs/heads/main && echo idx > .git/index; "
+          "echo blob > .git/objects/info/x && echo ref > .git/refs/heads/main && echo idx > "
+          ".git/index; "
           "echo git=$?",
           NULL);
-  cr_assert_str_eq (r.out,
-                    "config=1\nhook=1\ninfo=1\nmv=1\nrmhooks=1\nsbx=1\nmvsbx=1\ndc=1\nsrc=0\ngit=0\n",
-                    "stderr: %s", r.err);
+  cr_assert_str_eq (
+      r.out, "config=1\nhook=1\ninfo=1\nmv=1\nrmhooks=1\nsbx=1\nmvsbx=1\ndc=1\nsrc=0\ngit=0\n",
+      "stderr: %s", r.err);
   tu_result_clear (&r);
   char *cfg = tu_read_file (xasprintf ("%s/.git/config", proj));
   cr_assert (cfg && strstr (cfg, "fsmonitor") == NULL, "%s", cfg);
@@ -392,65 +396,25 @@ Test (container_security, maximum_refuses_setuid_bits_and_kills_escapees)
 
 /* ---- protected paths that do not exist when the container starts ---- */
 
-#define MARKER "PLANTED-MARKER"
-#define GUARD_LINE                                                                                 \
-  "which would make your git run code outside the sandbox; it was removed and the command was "    \
-  "ended"
-
-static void
-git_in (tu_result *r, const char *dir, const char *a, const char *b)
-{
-  char *argv[] = { "/usr/bin/git", (char *) a, (char *) b, NULL };
-  tu_run (r, dir, NULL, NULL, 60, argv);
-}
-
 /* A repository made by git init with, beside its .git, a git dir "evil"
-   whose config runs a planted fsmonitor (printing MARKER), checked to
+   whose config runs a planted fsmonitor (printing TU_PLANT_MARKER), checked to
    work once .git/commondir names it; its container up at level. */
 static char *
 evil_repo_up (const char *level)
 {
-  char *proj = tu_mkproject ();
+  char *proj = tu_evil_repo ();
   tu_result r;
-  git_in (&r, proj, "init", "-q");
-  cr_assert_eq (r.status, 0, "git init: %s", r.err);
-  tu_result_clear (&r);
-  _cleanup_free_ char *cp = xasprintf ("cp -r '%s/.git' '%s/evil'", proj, proj);
-  cr_assert_eq (system (cp), 0);
-  tu_write_file (proj, "evil/config",
-                 "[core]\n\trepositoryformatversion = 0\n\tfsmonitor = \"echo " MARKER
-                 " >&2; false\"\n");
-  _cleanup_free_ char *evil = xasprintf ("%s/evil\n", proj);
-  tu_write_file (proj, ".git/commondir", evil);
-  git_in (&r, proj, "status", NULL);
-  cr_assert_not_null (strstr (r.err, MARKER), "the planted git dir does not work: %s", r.err);
-  tu_result_clear (&r);
-  _cleanup_free_ char *commondir = xasprintf ("%s/.git/commondir", proj);
-  cr_assert_eq (unlink (commondir), 0);
   tu_sbx (&r, proj, "up", "--image", TU_IMAGE, "--isolation", level, NULL);
   cr_assert_eq (r.status, 0, "sbx up: %s", r.err);
   tu_result_clear (&r);
   return proj;
 }
 
-/* What a command does to make a missing protected name, and the name. */
-static const struct
-{
-  const char *script; /* %1$s: the project */
-  const char *gone;
-} plants[] = {
-  { "printf '%1$s/evil\\n' > .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
-  { "printf '%1$s/evil\\n' > f; mv f .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
-  { "ln -s %1$s.target .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
-  { "printf '[core]\\n\\tfsmonitor = echo " MARKER "\\n' > .git/config.worktree; sleep 30; "
-    "echo SURVIVED",
-    ".git/config.worktree" },
-  { "mkdir -p .git/commondir/x && printf '#!/bin/sh\\necho " MARKER
-    "\\n' > .git/commondir/x/post-checkout; sleep 30; echo SURVIVED",
-    ".git/commondir" },
-  /* Left running in the background, past the exec that started it. */
-  { "(sleep 1; printf '%1$s/evil\\n' > .git/commondir) >/dev/null 2>&1 & sleep 30; echo SURVIVED",
-    ".git/commondir" },
+/* Beyond tu_plants: left running in the background, past the exec that
+   started it. */
+static const tu_plant background_plant = {
+  "(sleep 1; printf '%1$s/evil\\n' > .git/commondir) >/dev/null 2>&1 & sleep 30; echo SURVIVED",
+  ".git/commondir"
 };
 
 /* Each plant in turn in one container (each one stops it; the next exec
@@ -466,23 +430,24 @@ missing_names (const char *level, char **env)
   cr_assert_not_null (f);
   fputs (evil, f);
   fclose (f);
-  for (size_t i = 0; i < sizeof plants / sizeof plants[0]; i++)
+  for (size_t i = 0; i <= tu_n_plants; i++)
     {
-      _cleanup_free_ char *script = xasprintf (plants[i].script, proj);
+      const tu_plant *plant = i < tu_n_plants ? &tu_plants[i] : &background_plant;
+      _cleanup_free_ char *script = xasprintf (plant->script, proj);
       tu_result r;
       tu_sbx_env (&r, proj, env, "exec", "--", "sh", "-c", script, NULL);
       cr_expect_eq (r.status, 125, "%s %s: %s: %s", level, env[0], script, r.err);
       cr_expect_null (strstr (r.out, "SURVIVED"), "%s: the command went on", script);
       _cleanup_free_ char *line
-          = xasprintf ("sbx: the command created %s/%s, " GUARD_LINE "\n", proj, plants[i].gone);
+          = xasprintf ("sbx: the command created %s/%s, " TU_GUARD_LINE "\n", proj, plant->gone);
       cr_expect_not_null (strstr (r.err, line), "%s %s: %s: %s", level, env[0], script, r.err);
       tu_result_clear (&r);
-      _cleanup_free_ char *gone = xasprintf ("%s/%s", proj, plants[i].gone);
+      _cleanup_free_ char *gone = xasprintf ("%s/%s", proj, plant->gone);
       struct stat st;
       cr_expect_neq (lstat (gone, &st), 0, "%s: %s is still there", script, gone);
-      git_in (&r, proj, "status", NULL);
+      tu_git (&r, proj, "status", NULL);
       cr_expect_eq (r.status, 0, "git status: %s", r.err);
-      cr_expect_null (strstr (r.err, MARKER), "%s: git ran the planted code", script);
+      cr_expect_null (strstr (r.err, TU_PLANT_MARKER), "%s: git ran the planted code", script);
       tu_result_clear (&r);
       _cleanup_free_ char *kept = tu_read_file (target);
       cr_expect_str_eq (kept, evil, "the symlink's target was touched");
@@ -547,7 +512,7 @@ Test (container_security, git_dirs_made_inside_or_made_for_an_empty_template)
   proj = tu_mkproject ();
   _cleanup_free_ char *tmpl = tu_mkproject ();
   _cleanup_free_ char *opt = xasprintf ("--template=%s", tmpl);
-  git_in (&r, proj, "init", opt);
+  tu_git (&r, proj, "init", opt);
   cr_assert_eq (r.status, 0, "%s", r.err);
   tu_result_clear (&r);
   _cleanup_free_ char *hooks = xasprintf ("%s/.git/hooks", proj);
@@ -556,7 +521,7 @@ Test (container_security, git_dirs_made_inside_or_made_for_an_empty_template)
   cr_assert_eq (r.status, 0, "%s", r.err);
   tu_result_clear (&r);
   tu_sbx (&r, proj, "exec", "--", "sh", "-c",
-          "echo 'echo " MARKER "' > .git/hooks/pre-commit; echo rc=$?", NULL);
+          "echo 'echo " TU_PLANT_MARKER "' > .git/hooks/pre-commit; echo rc=$?", NULL);
   cr_expect_str_eq (r.out, "rc=1\n", "%s", r.err);
   cr_expect_not_null (strstr (r.err, "Read-only file system"), "%s", r.err);
   tu_result_clear (&r);

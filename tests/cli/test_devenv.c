@@ -50,20 +50,7 @@ static void
 cleanup (char *p)
 {
   tu_down (p);
-  _cleanup_free_ char *label = xasprintf ("dev.sbx.project=%s", p);
-  json_t *imgs = NULL;
-  if (engine_image_list (c, label, &imgs, NULL) == 0)
-    {
-      size_t i;
-      json_t *im;
-      json_array_foreach (imgs, i, im)
-        {
-          sbx_error *e = NULL;
-          if (engine_image_remove (c, json_string_value (json_object_get (im, "Id")), true, &e) < 0)
-            sbx_error_free (e);
-        }
-      json_decref (imgs);
-    }
+  tu_remove_project_images (c, p);
   tu_rmrf (p);
   free (p);
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "plants.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -221,16 +222,15 @@ home_read_set (const char *level, bool home_visible)
   _cleanup_free_ char *home_env = xasprintf ("HOME=%s", home);
   char *env[] = { "XDG_CONFIG_HOME=/nonexistent-sbx-xdg", home_env, NULL };
   tu_result r;
-  tu_sbx_env (&r, project, env, "--project", project, "run", "--isolation", level, "--",
-              "/bin/sh", "-c",
+  tu_sbx_env (&r, project, env, "--project", project, "run", "--isolation", level, "--", "/bin/sh",
+              "-c",
               "git config --global user.name; cat ~/.ssh/id_ed25519 ~/.aws/credentials"
               " ~/.docker/config.json 2>/dev/null; echo done",
               NULL);
   cr_expect_not_null (strstr (r.out, "done"), "%s: %s %s", level, r.out, r.err);
   cr_expect_null (strstr (r.out, "PRIVATE-KEY-BYTES"), "%s: ~/.ssh was read", level);
   cr_expect_null (strstr (r.out, "AWS-SECRET-BYTES"), "%s: ~/.aws was read", level);
-  cr_expect_null (strstr (r.out, "DOCKER-AUTH-BYTES"), "%s: ~/.docker/config.json was read",
-                  level);
+  cr_expect_null (strstr (r.out, "DOCKER-AUTH-BYTES"), "%s: ~/.docker/config.json was read", level);
   if (home_visible)
     cr_expect_not_null (strstr (r.out, "Sbx Tester"), "%s: ~/.gitconfig unread: %s %s", level,
                         r.out, r.err);
@@ -261,8 +261,7 @@ own_state_kept (const char *level)
   _cleanup_free_ char *home_env = xasprintf ("HOME=%s", home);
   char *env[] = { home_env, NULL };
   tu_result r;
-  tu_sbx_env (&r, home, env, "--project", home, "run", "--isolation", level, "--", "/bin/sh",
-              "-c",
+  tu_sbx_env (&r, home, env, "--project", home, "run", "--isolation", level, "--", "/bin/sh", "-c",
               "mkdir -p .local/state/sbx; echo planted > .local/state/sbx/trust;"
               " echo '{\"isolation\":\"off\"}' > .config/sbx/config.json; echo ok > work/ordinary",
               NULL);
@@ -289,69 +288,12 @@ Test (run_security, own_state_kept_enhanced)
 
 /* ---- protected paths that do not exist when the sandbox starts ---- */
 
-#define MARKER "PLANTED-MARKER"
-
-static void
-git_in (tu_result *r, const char *dir, const char *a, const char *b)
-{
-  char *argv[] = { "/usr/bin/git", (char *) a, (char *) b, NULL };
-  tu_run (r, dir, NULL, NULL, 60, argv);
-}
-
-/* A repository made by git init, and beside its .git a git dir "evil"
-   whose config runs a planted fsmonitor (printing MARKER): what a command
-   points .git/commondir at.  Checked: git status on the host runs it once
-   .git/commondir names it. */
-static char *
-evil_repo (void)
-{
-  char *proj = tu_mkproject ();
-  tu_result r;
-  git_in (&r, proj, "init", "-q");
-  cr_assert_eq (r.status, 0, "git init: %s", r.err);
-  tu_result_clear (&r);
-  _cleanup_free_ char *cp = xasprintf ("cp -r '%s/.git' '%s/evil'", proj, proj);
-  cr_assert_eq (system (cp), 0);
-  tu_write_file (proj, "evil/config",
-                 "[core]\n\trepositoryformatversion = 0\n\tfsmonitor = \"echo " MARKER
-                 " >&2; false\"\n");
-  _cleanup_free_ char *evil = xasprintf ("%s/evil\n", proj);
-  tu_write_file (proj, ".git/commondir", evil);
-  git_in (&r, proj, "status", NULL);
-  cr_assert_not_null (strstr (r.err, MARKER), "the planted git dir does not work: %s", r.err);
-  tu_result_clear (&r);
-  _cleanup_free_ char *commondir = xasprintf ("%s/.git/commondir", proj);
-  cr_assert_eq (unlink (commondir), 0);
-  return proj;
-}
-
-/* What a command does to make a missing protected name, and the name. */
-static const struct
-{
-  const char *script; /* %1$s: the project */
-  const char *gone;
-} plants[] = {
-  { "printf '%1$s/evil\\n' > .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
-  { "printf '%1$s/evil\\n' > f; mv f .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
-  { "ln -s %1$s.target .git/commondir; sleep 30; echo SURVIVED", ".git/commondir" },
-  { "printf '[core]\\n\\tfsmonitor = echo " MARKER "\\n' > .git/config.worktree; sleep 30; "
-    "echo SURVIVED",
-    ".git/config.worktree" },
-  { "mkdir -p .git/commondir/x && printf '#!/bin/sh\\necho " MARKER
-    "\\n' > .git/commondir/x/post-checkout; sleep 30; echo SURVIVED",
-    ".git/commondir" },
-};
-
-#define GUARD_LINE                                                                                 \
-  "which would make your git run code outside the sandbox; it was removed and the command was "    \
-  "ended"
-
 static void
 missing_names (const char *level)
 {
-  for (size_t i = 0; i < sizeof plants / sizeof plants[0]; i++)
+  for (size_t i = 0; i < tu_n_plants; i++)
     {
-      _cleanup_free_ char *proj = evil_repo ();
+      _cleanup_free_ char *proj = tu_evil_repo ();
       /* The symlink's target, outside the project, names the evil dir. */
       _cleanup_free_ char *target = xasprintf ("%s.target", proj);
       _cleanup_free_ char *evil = xasprintf ("%s/evil\n", proj);
@@ -359,22 +301,23 @@ missing_names (const char *level)
       cr_assert_not_null (f);
       fputs (evil, f);
       fclose (f);
-      _cleanup_free_ char *script = xasprintf (plants[i].script, proj);
+      _cleanup_free_ char *script = xasprintf (tu_plants[i].script, proj);
       tu_result r;
       tu_sbx_env (&r, proj, env_isolated, "--project", proj, "run", "--isolation", level, "--",
                   "/bin/sh", "-c", script, NULL);
       cr_expect_eq (r.status, 125, "%s: %s: %s", level, script, r.err);
       cr_expect_null (strstr (r.out, "SURVIVED"), "%s: %s: the command went on", level, script);
-      _cleanup_free_ char *line
-          = xasprintf ("sbx: the command created %s/%s, " GUARD_LINE "\n", proj, plants[i].gone);
+      _cleanup_free_ char *line = xasprintf ("sbx: the command created %s/%s, " TU_GUARD_LINE "\n",
+                                             proj, tu_plants[i].gone);
       cr_expect_not_null (strstr (r.err, line), "%s: %s: %s", level, script, r.err);
       tu_result_clear (&r);
-      _cleanup_free_ char *gone = xasprintf ("%s/%s", proj, plants[i].gone);
+      _cleanup_free_ char *gone = xasprintf ("%s/%s", proj, tu_plants[i].gone);
       struct stat st;
       cr_expect_neq (lstat (gone, &st), 0, "%s: %s: %s is still there", level, script, gone);
-      git_in (&r, proj, "status", NULL);
+      tu_git (&r, proj, "status", NULL);
       cr_expect_eq (r.status, 0, "%s: git status: %s", level, r.err);
-      cr_expect_null (strstr (r.err, MARKER), "%s: %s: git ran the planted code", level, script);
+      cr_expect_null (strstr (r.err, TU_PLANT_MARKER), "%s: %s: git ran the planted code", level,
+                      script);
       tu_result_clear (&r);
       _cleanup_free_ char *kept = tu_read_file (target);
       cr_expect_str_eq (kept, evil, "%s: the symlink's target was touched", level);
@@ -429,13 +372,14 @@ empty_template (const char *level)
   _cleanup_free_ char *tmpl = tu_mkproject ();
   _cleanup_free_ char *opt = xasprintf ("--template=%s", tmpl);
   tu_result r;
-  git_in (&r, proj, "init", opt);
+  tu_git (&r, proj, "init", opt);
   cr_assert_eq (r.status, 0, "%s", r.err);
   tu_result_clear (&r);
   _cleanup_free_ char *hooks = xasprintf ("%s/.git/hooks", proj);
   cr_assert_neq (access (hooks, F_OK), 0, "git made .git/hooks from an empty template");
   tu_sbx_env (&r, proj, env_isolated, "--project", proj, "run", "--isolation", level, "--",
-              "/bin/sh", "-c", "echo 'echo " MARKER "' > .git/hooks/pre-commit; echo rc=$?", NULL);
+              "/bin/sh", "-c",
+              "echo 'echo " TU_PLANT_MARKER "' > .git/hooks/pre-commit; echo rc=$?", NULL);
   cr_expect_eq (r.status, 0, "%s: %s", level, r.err);
   cr_expect_str_eq (r.out, "rc=2\n", "%s: %s", level, r.err);
   cr_expect_not_null (strstr (r.err, "Read-only file system"), "%s: %s", level, r.err);

@@ -41,7 +41,8 @@ tu_run (tu_result *r, const char *cwd, char *const *env, const char *stdin_data,
   r->out = xstrdup ("");
   r->err = xstrdup ("");
   int po[2], pe[2], pi[2];
-  cr_assert (pipe2 (po, O_CLOEXEC) == 0 && pipe2 (pe, O_CLOEXEC) == 0 && pipe2 (pi, O_CLOEXEC) == 0);
+  cr_assert (pipe2 (po, O_CLOEXEC) == 0 && pipe2 (pe, O_CLOEXEC) == 0
+             && pipe2 (pi, O_CLOEXEC) == 0);
   double t0 = now_s ();
   pid_t pid = fork ();
   cr_assert (pid >= 0);
@@ -274,6 +275,24 @@ tu_project_remove (char *project)
   free (project);
 }
 
+void
+tu_remove_project_images (engine_client *c, const char *project)
+{
+  _cleanup_free_ char *label = xasprintf ("dev.sbx.project=%s", project);
+  json_t *imgs = NULL;
+  if (engine_image_list (c, label, &imgs, NULL) < 0)
+    return;
+  size_t i;
+  json_t *im;
+  json_array_foreach (imgs, i, im)
+  {
+    sbx_error *e = NULL;
+    if (engine_image_remove (c, json_string_value (json_object_get (im, "Id")), true, &e) < 0)
+      sbx_error_free (e);
+  }
+  json_decref (imgs);
+}
+
 engine_client *
 tu_engine (void)
 {
@@ -297,9 +316,8 @@ tu_up_inspect (const char *proj)
   cr_assert_not_null (o, "%s", r.out);
   json_t *ins = NULL;
   sbx_error *err = NULL;
-  cr_assert_eq (engine_container_inspect (c, json_string_value (json_object_get (o, "id")), &ins,
-                                          &err),
-                0);
+  cr_assert_eq (
+      engine_container_inspect (c, json_string_value (json_object_get (o, "id")), &ins, &err), 0);
   json_decref (o);
   tu_result_clear (&r);
   engine_client_free (c);

@@ -57,6 +57,8 @@ void tu_down (const char *project);
    (NULL: container); tu_project_remove takes it down, deletes and frees it. */
 char *tu_project_up (const char *isolation);
 void tu_project_remove (char *project);
+/* Remove, quietly, every image labelled as the project's (dev.sbx.project). */
+void tu_remove_project_images (engine_client *c, const char *project);
 /* A client for the test engine; the test fails if it does not answer. */
 engine_client *tu_engine (void);
 

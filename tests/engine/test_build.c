@@ -180,19 +180,7 @@ open_project (const char *dir)
 static void
 remove_project_images (const char *dir)
 {
-  _cleanup_free_ char *label = xasprintf ("dev.sbx.project=%s", dir);
-  json_t *imgs = NULL;
-  if (engine_image_list (c, label, &imgs, NULL) < 0)
-    return;
-  size_t i;
-  json_t *im;
-  json_array_foreach (imgs, i, im)
-    {
-      sbx_error *e = NULL;
-      if (engine_image_remove (c, json_string_value (json_object_get (im, "Id")), true, &e) < 0)
-        sbx_error_free (e);
-    }
-  json_decref (imgs);
+  tu_remove_project_images (c, dir);
 }
 
 static bool
