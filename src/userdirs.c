@@ -31,6 +31,16 @@ sbx_user_config_dir (void)
   return home ? xasprintf ("%s/.config/sbx", home) : NULL;
 }
 
+char *
+sbx_user_data_dir (void)
+{
+  const char *x = getenv ("XDG_DATA_HOME");
+  if (x && x[0] == '/')
+    return xasprintf ("%s/sbx", x);
+  _cleanup_free_ char *home = sbx_user_home ();
+  return home && strcmp (home, "/") != 0 ? xasprintf ("%s/.local/share/sbx", home) : NULL;
+}
+
 int
 sbx_state_dir (char **out, sbx_error **err)
 {

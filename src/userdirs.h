@@ -13,6 +13,10 @@ char *sbx_user_home (void);
 /* $XDG_CONFIG_HOME/sbx when absolute, else ~/.config/sbx; NULL when
    there is no home (allocated, not created). */
 char *sbx_user_config_dir (void);
+/* $XDG_DATA_HOME/sbx when absolute, else ~/.local/share/sbx (the
+   projects' user files); NULL when there is no home or it is / (allocated,
+   not created). */
+char *sbx_user_data_dir (void);
 /* $XDG_STATE_HOME/sbx, else ~/.local/state/sbx (allocated, not created). */
 int sbx_state_dir (char **out, sbx_error **err);
 /* Where locks and agent sockets live: $XDG_RUNTIME_DIR/sbx when that is a

@@ -21,6 +21,7 @@
    remote one the user has no entry and HOME stays /tmp. */
 #include "devenv/container/container.h"
 #include "sha256.h"
+#include "userdirs.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -58,19 +59,10 @@ int
 devenv_project_data_dir (const char *project_id, char **out, sbx_error **err)
 {
   *out = NULL;
-  const char *xd = getenv ("XDG_DATA_HOME");
-  const char *home = getenv ("HOME");
-  struct passwd *pw = NULL;
-  if (!(home && *home == '/'))
-    home = (pw = getpwuid (getuid ())) && pw->pw_dir && *pw->pw_dir == '/' ? pw->pw_dir : NULL;
-  _cleanup_free_ char *base = NULL;
-  if (xd && *xd == '/')
-    base = xasprintf ("%s/sbx", xd);
-  else if (home && strcmp (home, "/") != 0)
-    base = xasprintf ("%s/.local/share/sbx", home);
-  else
-    return 0;
   (void) err;
+  _cleanup_free_ char *base = sbx_user_data_dir ();
+  if (!base)
+    return 0;
   *out = xasprintf ("%s/projects/%s", base, project_id);
   return 0;
 }

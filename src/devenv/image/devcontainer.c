@@ -693,10 +693,7 @@ bind_source_refused (const char *src, const char *project_dir)
     sbx_error_free (e), e = NULL;
   if (sbx_run_dir (&dirs[2], &e) < 0)
     sbx_error_free (e), e = NULL;
-  const char *xd = getenv ("XDG_DATA_HOME");
-  dirs[3] = xd && *xd == '/' ? xasprintf ("%s/sbx", xd)
-            : home           ? xasprintf ("%s/.local/share/sbx", home)
-                             : NULL;
+  dirs[3] = sbx_user_data_dir ();
   char *why = NULL;
   for (size_t i = 0; i < 4; i++)
     {
