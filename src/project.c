@@ -273,6 +273,32 @@ own_dirs_protected (const char *project_dir, char ***v)
     }
 }
 
+/* Is the project, without a .git of its own, inside another repository's
+   work tree (a directory above it holds a .git)?  git run in the project
+   then uses that repository, and a .git made in the project (a directory,
+   or a file naming a git dir elsewhere) would take its place with a config
+   of the command's choosing: a missing name to watch.  A project in no
+   repository keeps git init: nothing redirects the user's git there. */
+static bool
+git_dir_above (const char *project_dir)
+{
+  struct stat st;
+  _cleanup_free_ char *own = xasprintf ("%s/.git", project_dir);
+  if (lstat (own, &st) == 0 || errno != ENOENT)
+    return false;
+  _cleanup_free_ char *d = xstrdup (project_dir);
+  for (char *slash; (slash = strrchr (d, '/')) != NULL;)
+    {
+      slash[slash == d ? 1 : 0] = '\0';
+      _cleanup_free_ char *git = xasprintf ("%s/.git", strcmp (d, "/") == 0 ? "" : d);
+      if (lstat (git, &st) == 0)
+        return true;
+      if (strcmp (d, "/") == 0)
+        break;
+    }
+  return false;
+}
+
 int
 sbx_protected_paths (const char *project_dir, char *const *extra, char ***out, sbx_error **err)
 {
@@ -287,6 +313,11 @@ sbx_protected_paths (const char *project_dir, char *const *extra, char ***out, s
     {
       _cleanup_free_ char *path = xasprintf ("%s/%s", project_dir, *p);
       strv_append (&v, path);
+    }
+  if (git_dir_above (project_dir))
+    {
+      _cleanup_free_ char *git = xasprintf ("%s/.git", project_dir);
+      strv_append (&v, git);
     }
   own_dirs_protected (project_dir, &v);
   for (char *const *p = extra; p && *p; p++)

@@ -166,7 +166,10 @@ void
 sbx_guard_format (const char *path, bool parent, int errnum, char *buf, size_t size)
 {
   const char *git_dir = strstr (path, "/.git/");
-  bool git = git_dir && strchr (git_dir + 6, '/') == NULL;
+  size_t len = strlen (path);
+  /* A name in .git, or .git itself (a project inside another repository). */
+  bool git = (git_dir && strchr (git_dir + 6, '/') == NULL)
+             || (len >= 5 && strcmp (path + len - 5, "/.git") == 0);
   if (parent)
     snprintf (buf, size,
               "the directory of %s was removed or renamed while the command ran, so that sbx "

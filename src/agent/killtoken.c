@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,26 @@ find (const proc_ent *v, long n, pid_t pid)
   return bsearch (&key, v, (size_t) n, sizeof *v, by_pid);
 }
 
+/* Descendants: a parent marked marks its children, until nothing changes
+   (the depth of the tree bounds the passes; parents are found by binary
+   search in v, sorted by pid, a fork bomb's thousands of processes
+   included). */
+static void
+mark_descendants (proc_ent *v, long n)
+{
+  for (int changed = 1; changed;)
+    {
+      changed = 0;
+      for (long i = 0; i < n; i++)
+        if (!v[i].in)
+          {
+            const proc_ent *parent = find (v, n, v[i].ppid);
+            if (parent && parent->in)
+              v[i].in = changed = 1;
+          }
+    }
+}
+
 /* The process groups of a tree signalled as a whole: a command runs in a
    session of its own (spawn.c), so its groups hold only its processes;
    never ours (the supervisor may share it), nor 0 or 1. */
@@ -206,29 +227,31 @@ kill_round (pid_t root, const char *needle, size_t nl, int force)
   long n = scan_procs (&v);
   if (n < 0)
     return -1;
+  /* root may be ourselves (not in the list): its children are roots. */
   for (long i = 0; i < n; i++)
-    {
-      char name[24];
-      snprintf (name, sizeof name, "%ld", (long) v[i].pid);
-      /* root may be ourselves (not in the list): its children are roots. */
-      v[i].root = v[i].pid == root || (root == getpid () && v[i].ppid == root)
-                  || (needle && environ_has (name, needle, nl));
-      v[i].in = v[i].root;
-    }
-  /* Descendants: a parent marked marks its children, until nothing
-     changes (the depth of the tree bounds the passes; parents are found
-     by binary search, a fork bomb's thousands of processes included). */
+    v[i].root = v[i].in = v[i].pid == root || (root == getpid () && v[i].ppid == root);
   qsort (v, (size_t) n, sizeof *v, by_pid);
-  for (int changed = 1; changed;)
+  mark_descendants (v, n);
+  /* The holders of the token outside the tree (what escaped it, or the
+     whole of it when there is no root), read only where no parent is in
+     already (in pid order, a parent before its children but after a pid
+     wrap): reading a process's environ waits for its memory map, which a
+     forking process holds, so a fork bomb's thousands are not read. */
+  if (needle)
     {
-      changed = 0;
       for (long i = 0; i < n; i++)
-        if (!v[i].in)
-          {
-            const proc_ent *parent = find (v, n, v[i].ppid);
-            if (parent && parent->in)
-              v[i].in = changed = 1;
-          }
+        {
+          if (v[i].in || !v[i].live)
+            continue;
+          const proc_ent *parent = find (v, n, v[i].ppid);
+          char name[24];
+          snprintf (name, sizeof name, "%ld", (long) v[i].pid);
+          if (parent && parent->in)
+            v[i].in = 1;
+          else if (environ_has (name, needle, nl))
+            v[i].root = v[i].in = 1;
+        }
+      mark_descendants (v, n);
     }
   /* A tree that forks as fast as it dies (a fork bomb) is not caught by
      killing what one scan saw: it is stopped first (a stopped process
@@ -274,13 +297,30 @@ kill_round (pid_t root, const char *needle, size_t nl, int force)
    holder is left, a few in a row 10 ms apart do. */
 #define EMPTY_SCANS 3
 
+/* Stopping first, then killing, until this long into a series: a round
+   scans every process, and a fork bomb's thousands on a loaded machine
+   make rounds slow, so the second half of a series (killing whatever is
+   still running) must not wait for a count of rounds alone. */
+#define STOP_FIRST_MS 500
+
+static long
+ms_since (const struct timespec *t0)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 static int
 kill_tree (pid_t root, const char *needle, size_t nl, int rounds)
 {
   int empty = 0;
+  struct timespec t0;
+  clock_gettime (CLOCK_MONOTONIC, &t0);
   for (int round = 0; round < rounds; round++)
     {
-      int left = kill_round (root, needle, nl, round >= rounds / 2);
+      bool force = round >= rounds / 2 || ms_since (&t0) >= STOP_FIRST_MS;
+      int left = kill_round (root, needle, nl, force);
       if (left < 0)
         return -1;
       empty = left ? 0 : empty + 1;

@@ -63,18 +63,34 @@ overflow_line (engine_build_parser *p, sbx_error **err)
    Docker's classic builder, whose output sbx reads, numbers them across
    the Dockerfile, "Step 5/9 : FROM x", and ends a step with " ---> id".  A
    buildah line is passed on in Docker's form (a stage that buildah skips
-   is not counted), or NULL when it is not one ("--> " only after a buildah
-   step: with Docker, it is a command's output). */
+   is not counted), "" when it is dropped, or NULL when it is not one
+   ("--> " only after a buildah step: with Docker, it is a command's
+   output). */
+static bool
+image_id_line (const char *t)
+{
+  return strlen (t) == 64 && strspn (t, "0123456789abcdef") == 64;
+}
+
 static char *
 buildah_line (engine_build_parser *p, const char *s, size_t n)
 {
   _cleanup_free_ char *l = xstrndup (s, n);
   char *t = l;
   int stage = 1, stages, k, m, off = 0;
+  bool tagged = p->tagged;
+  p->tagged = false;
   if (p->stage != 0 && strncmp (t, "--> ", 4) == 0)
     return xasprintf (" ---> %s", t + 4);
+  /* buildah's own lines, which Docker's builder has no word for: dropped
+     (its image id after "Successfully tagged", not a command's output). */
+  if (p->stage != 0 && tagged && image_id_line (t))
+    return xstrdup ("");
+  p->tagged = p->stage != 0 && strncmp (t, "Successfully tagged ", 20) == 0;
   if (sscanf (t, "[%d/%d] %n", &stage, &stages, &off) == 2 && off > 0)
     t += off;
+  if (p->stage != 0 && strncmp (t, "COMMIT ", 7) == 0)
+    return xstrdup ("");
   off = 0;
   if (sscanf (t, "STEP %d/%d: %n", &k, &m, &off) != 2 || off == 0 || k < 1 || m < k)
     return NULL;
@@ -147,7 +163,9 @@ decode_line (engine_build_parser *p, sbx_error **err)
   _cleanup_free_ char *docker = vs && vn > 0 && vs[vn - 1] == '\n' && !memchr (vs, '\n', vn - 1)
                                     ? buildah_line (p, vs, vn - 1)
                                     : NULL;
-  if (docker)
+  if (docker && !*docker)
+    ; /* dropped */
+  else if (docker)
     {
       if (emit (p, ENGINE_BUILD_STREAM, docker, strlen (docker), 0, err) < 0
           || emit (p, ENGINE_BUILD_STREAM, "\n", 1, 0, err) < 0)

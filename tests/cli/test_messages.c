@@ -198,12 +198,24 @@ Test (messages, build_steps_name_only_lines_of_the_users_dockerfile)
     }
   tu_result_clear (&r);
 
+  /* A stage the target does not need, before it (podman skips it, Docker
+     runs it): the steps still name their own lines. */
+  tu_write_file (proj, "Dockerfile",
+                 "FROM " TU_IMAGE " AS unused\nRUN echo same\nFROM " TU_IMAGE
+                 " AS final\nRUN echo same\n");
+  tu_sbx (&r, proj, "devenv", "build", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.err, "[3/4] FROM " TU_IMAGE " AS final  (Dockerfile:3)\n") != NULL, "%s",
+             r.err);
+  cr_assert (strstr (r.err, "[4/4] RUN echo same  (Dockerfile:4)\n") != NULL, "%s", r.err);
+  tu_result_clear (&r);
+
   /* With -v they are shown, as sbx's own, at no line of the file. */
   tu_write_file (proj, "Dockerfile", "FROM " TU_IMAGE "\nRUN echo one\n\n# two\n");
   tu_sbx (&r, proj, "-v", "devenv", "build", NULL);
   cr_assert_eq (r.status, 0, "%s", r.err);
   cr_assert (strstr (r.err, "[2/2] RUN echo one  (Dockerfile:2)\n") != NULL, "%s", r.err);
-  cr_assert (strstr (r.err, "LABEL dev.sbx.key=") != NULL, "%s", r.err);
+  cr_assert (strstr (r.err, "dev.sbx.key") != NULL, "%s", r.err); /* podman quotes it */
   for (const char *l = strstr (r.err, "LABEL"); l; l = strstr (l + 1, "LABEL"))
     {
       const char *nl = strchr (l, '\n');
@@ -458,10 +470,7 @@ Test (messages, build_log_and_memory_stay_bounded)
   char *env[] = { xdg, NULL };
   /* 12 MB of output in 100-byte lines, more than the log keeps. */
   tu_write_file (proj, "Dockerfile",
-                 "FROM " TU_IMAGE "\nRUN i=0; while [ $i -lt 1200 ]; do "
-                 "for j in 0 1 2 3 4 5 6 7 8 9 a b c d e f g h i j k l m n o p q r s t u v w x y z "
-                 "A B C D E F G H I J K L M N O P Q R S T U V W X Y Z _ - + = @ % ^ , .; do "
-                 "echo $(printf '%099d' 0); done; i=$((i+1)); done >&1; exit 3\n");
+                 "FROM " TU_IMAGE "\nRUN yes $(printf '%099d' 0) | head -n 120000; exit 3\n");
   tu_result r;
   tu_sbx_env (&r, proj, env, "exec", "--", "true", NULL);
   cr_assert_eq (r.status, 125, "%s", r.err);

@@ -288,6 +288,31 @@ Test (run_security, own_state_kept_enhanced)
 
 /* ---- protected paths that do not exist when the sandbox starts ---- */
 
+/* script run at level in proj makes gone (relative to proj): sbx ends it
+   with 125 and the guard's line, gone is gone, and git status in proj on
+   the host runs nothing planted. */
+static void
+plant_refused (const char *level, const char *proj, const char *script, const char *gone)
+{
+  tu_result r;
+  tu_sbx_env (&r, proj, env_isolated, "--project", proj, "run", "--isolation", level, "--",
+              "/bin/sh", "-c", script, NULL);
+  cr_expect_eq (r.status, 125, "%s: %s: %s", level, script, r.err);
+  cr_expect_null (strstr (r.out, "SURVIVED"), "%s: %s: the command went on", level, script);
+  _cleanup_free_ char *line
+      = xasprintf ("sbx: the command created %s/%s, " TU_GUARD_LINE "\n", proj, gone);
+  cr_expect_not_null (strstr (r.err, line), "%s: %s: %s", level, script, r.err);
+  tu_result_clear (&r);
+  _cleanup_free_ char *path = xasprintf ("%s/%s", proj, gone);
+  struct stat st;
+  cr_expect_neq (lstat (path, &st), 0, "%s: %s: %s is still there", level, script, path);
+  tu_git (&r, proj, "status", NULL);
+  cr_expect_eq (r.status, 0, "%s: git status: %s", level, r.err);
+  cr_expect_null (strstr (r.err, TU_PLANT_MARKER), "%s: %s: git ran the planted code", level,
+                  script);
+  tu_result_clear (&r);
+}
+
 static void
 missing_names (const char *level)
 {
@@ -302,23 +327,7 @@ missing_names (const char *level)
       fputs (evil, f);
       fclose (f);
       _cleanup_free_ char *script = xasprintf (tu_plants[i].script, proj);
-      tu_result r;
-      tu_sbx_env (&r, proj, env_isolated, "--project", proj, "run", "--isolation", level, "--",
-                  "/bin/sh", "-c", script, NULL);
-      cr_expect_eq (r.status, 125, "%s: %s: %s", level, script, r.err);
-      cr_expect_null (strstr (r.out, "SURVIVED"), "%s: %s: the command went on", level, script);
-      _cleanup_free_ char *line = xasprintf ("sbx: the command created %s/%s, " TU_GUARD_LINE "\n",
-                                             proj, tu_plants[i].gone);
-      cr_expect_not_null (strstr (r.err, line), "%s: %s: %s", level, script, r.err);
-      tu_result_clear (&r);
-      _cleanup_free_ char *gone = xasprintf ("%s/%s", proj, tu_plants[i].gone);
-      struct stat st;
-      cr_expect_neq (lstat (gone, &st), 0, "%s: %s: %s is still there", level, script, gone);
-      tu_git (&r, proj, "status", NULL);
-      cr_expect_eq (r.status, 0, "%s: git status: %s", level, r.err);
-      cr_expect_null (strstr (r.err, TU_PLANT_MARKER), "%s: %s: git ran the planted code", level,
-                      script);
-      tu_result_clear (&r);
+      plant_refused (level, proj, script, tu_plants[i].gone);
       _cleanup_free_ char *kept = tu_read_file (target);
       cr_expect_str_eq (kept, evil, "%s: the symlink's target was touched", level);
       unlink (target);
@@ -361,6 +370,37 @@ Test (run_security, git_init_inside_default)
 Test (run_security, git_init_inside_enhanced)
 {
   git_init_inside ("enhanced");
+}
+
+/* A project inside another repository's work tree, without a .git of its
+   own: git run in it uses that repository, and a .git made in the project
+   (a file naming a git dir elsewhere, or a copy of one) would take its
+   place.  It is refused like the other missing names. */
+static void
+git_made_inside_a_repository (const char *level)
+{
+  _cleanup_free_ char *repo = tu_evil_repo ();
+  _cleanup_free_ char *proj = xasprintf ("%s/sub", repo);
+  cr_assert_eq (mkdir (proj, 0755), 0);
+  static const char *const scripts[]
+      = { "printf 'gitdir: %s/evil\\n' > .git; sleep 30; echo SURVIVED",
+          "mkdir .git && cp -r %s/evil/. .git/; sleep 30; echo SURVIVED" };
+  for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++)
+    {
+      _cleanup_free_ char *script = xasprintf (scripts[i], repo);
+      plant_refused (level, proj, script, ".git");
+    }
+  tu_rmrf (repo);
+}
+
+Test (run_security, git_made_inside_a_repository_default)
+{
+  git_made_inside_a_repository ("default");
+}
+
+Test (run_security, git_made_inside_a_repository_enhanced)
+{
+  git_made_inside_a_repository ("enhanced");
 }
 
 /* A repository made with an empty template has no .git/hooks: sbx makes

@@ -356,6 +356,22 @@ tu_engine_is_podman (void)
   return is == 1;
 }
 
+size_t
+tu_default_caps (json_t *host_config)
+{
+  json_t *drop = json_object_get (host_config, "CapDrop");
+  size_t added = json_array_size (json_object_get (host_config, "CapAdd"));
+  size_t i;
+  json_t *cap;
+  json_array_foreach (drop, i, cap)
+  {
+    if (strcmp (json_string_value (cap), "ALL") == 0)
+      return added;
+  }
+  size_t dropped = json_array_size (drop);
+  return dropped > 14 ? added : 14 - dropped + added;
+}
+
 bool
 tu_maximum_refused_on_podman (void)
 {

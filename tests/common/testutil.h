@@ -67,6 +67,11 @@ const char *tu_engine_socket (void);
 /* Is the test engine podman (its /version names "Podman Engine")?  For the
    few cases podman cannot do, where a test asserts sbx's error instead. */
 bool tu_engine_is_podman (void);
+/* How many of Docker's 14 default capabilities a container has, from its
+   inspect's HostConfig: Docker lists CapDrop ["ALL"] and what it adds back;
+   podman lists what it dropped from, and added to, its default set (the
+   same 14). */
+size_t tu_default_caps (json_t *host_config);
 /* podman 4.3's Docker API ignores HostConfig.Runtime: isolation maximum
    cannot be had there.  On podman, asserts that `sbx up --isolation
    maximum` in a new project fails with sbx's one-line error naming the

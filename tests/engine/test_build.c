@@ -69,6 +69,18 @@ collect (const engine_build_event *ev, void *ud, sbx_error **err)
   return 0;
 }
 
+/* The whole of answer through a new parser, its stream NUL-terminated in
+   e->stream; *p is left to the caller to clear. */
+static void
+parse_whole (engine_build_parser *p, events *e, const char *answer, size_t len)
+{
+  engine_build_parser_init (p, collect, e);
+  sbx_error *err = NULL;
+  cr_assert_eq (engine_build_parser_feed (p, answer, len, &err), 0);
+  cr_assert_eq (engine_build_parser_finish (p, &err), 0);
+  e->stream[e->stream_len] = '\0';
+}
+
 static const char answer[]
     = "{\"stream\":\"Step 1/2 : FROM x\"}\r\n{\"stream\":\"\\n\"}\n"
       "{\"status\":\"Pulling\",\"id\":\"abc\",\"progress\":\"[=>  ]\"}\n"
@@ -116,14 +128,36 @@ Test (build, parser_podman_steps_in_docker_form)
         "running runtime: exit status 7\\n\"}}\n";
   events e = { 0 };
   engine_build_parser p;
-  engine_build_parser_init (&p, collect, &e);
-  sbx_error *err = NULL;
-  cr_assert_eq (engine_build_parser_feed (&p, podman_answer, sizeof podman_answer - 1, &err), 0);
-  cr_assert_eq (engine_build_parser_finish (&p, &err), 0);
-  e.stream[e.stream_len] = '\0';
+  parse_whole (&p, &e, podman_answer, sizeof podman_answer - 1);
   cr_assert_str_eq (e.stream, "Step 1/2 : FROM b AS one\nStep 2/2 : RUN true\n ---> 23f0ce8f7c2\n"
                               "Step 3/5 : FROM b\nStep 4/5 : RUN echo a; exit 7\na\n");
   cr_assert_str_eq (p.error, "The command 'RUN echo a; exit 7' returned a non-zero code: 7");
+  engine_build_parser_clear (&p);
+}
+
+/* podman's COMMIT line and the image id it prints after "Successfully
+   tagged" have no counterpart in Docker's output: dropped; a bare id that
+   a command prints is its output, kept. */
+Test (build, parser_podman_commit_and_id_dropped)
+{
+  static const char podman_answer[]
+      = "{\"stream\":\"STEP 1/2: FROM b\\n\"}\n"
+        "{\"stream\":\"STEP 2/2: RUN openssl rand -hex 32\\n\"}\n"
+        "{\"stream\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\\n\"}\n"
+        "{\"stream\":\"COMMIT docker.io/library/x:1\\n\"}\n"
+        "{\"stream\":\"--\\u003e 7c21d05b5fb\\n\"}\n"
+        "{\"stream\":\"Successfully tagged docker.io/library/x:1\\n\"}\n"
+        "{\"stream\":\"7c21d05b5fb4b855edcc4e727e3120f4a58b44ba32c1decf9f9c4bfeda514342\\n\"}\n"
+        "{\"aux\":{\"ID\":\"sha256:"
+        "7c21d05b5fb4b855edcc4e727e3120f4a58b44ba32c1decf9f9c4bfeda514342\"}}\n"
+        "{\"stream\":\"Successfully built 7c21d05b5fb4\\n\"}\n";
+  events e = { 0 };
+  engine_build_parser p;
+  parse_whole (&p, &e, podman_answer, sizeof podman_answer - 1);
+  cr_assert_str_eq (e.stream, "Step 1/2 : FROM b\nStep 2/2 : RUN openssl rand -hex 32\n"
+                              "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+                              " ---> 7c21d05b5fb\nSuccessfully tagged docker.io/library/x:1\n"
+                              "Successfully built 7c21d05b5fb4\n");
   engine_build_parser_clear (&p);
 }
 

@@ -550,6 +550,7 @@ Test (devcontainer, mounts_outside_the_safe_subset_are_refused)
     { "\"type=bind,source=/usr,target=/x,bind-propagation=rshared\"",
       "option \"bind-propagation\" is not allowed" },
     { "\"type=volume,target=/x\"", "anonymous volume" },
+    { "{\"source\": \"cache\", \"target\": \"/x:ro\", \"type\": \"volume\"}", "holds a ':'" },
     { "\"type=volume,source=../x,target=/x\"", "not a volume name" },
     { "\"type=bind,source=/nonexistent-sbx-dir,target=/x\"", "cannot be used" },
     { "\"type=tmpfs,target=/x\", \"type=tmpfs,target=/x/\"", "another entry has the target" },

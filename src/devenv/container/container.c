@@ -117,6 +117,18 @@ devenv_hostname (const sbx_project *p)
   return h;
 }
 
+/* A named volume, without the image's content at the target: in
+   HostConfig.Binds ("NAME:TARGET:nocopy"), the form both Docker and
+   podman honour (podman 4.3's Docker API drops Mounts' VolumeOptions
+   and would copy the image's files, owned by the image's users, into the
+   host directory behind the volume).  Targets hold no ':' (devcontainer.c,
+   usable_home). */
+static json_t *
+volume_bind (const char *name, const char *target, bool ro)
+{
+  return json_sprintf ("%s:%s:%snocopy", name, target, ro ? "ro," : "");
+}
+
 static json_t *
 mount_bind (const char *source, const char *target, bool ro)
 {
@@ -205,6 +217,7 @@ devenv_container_config (const devenv_spec *s)
   json_object_set_new (labels, DEVENV_LABEL_PROFILE, json_string (profile));
 
   json_t *mounts = json_array ();
+  json_t *binds = json_array (); /* the named volumes (volume_bind) */
   json_array_append_new (mounts, mount_bind (dir, dir, cfg && !cfg->allow_write));
   /* The agent is PID 1; with a socket it also serves commands.  It
      watches the protected paths that are missing (mount_protected). */
@@ -230,10 +243,11 @@ devenv_container_config (const devenv_spec *s)
     json_array_append_new (mounts, mount_bind (*d, *d, false));
 
   const devenv_runtime *rt = s->rt;
-  json_t *host = json_pack (
-      "{s:o,s:[s],s:i,s:s,s:b,s:{s:s},s:b}", "Mounts", mounts, "CapDrop", "ALL", "PidsLimit", 4096,
-      "NetworkMode", cfg && cfg->allow_network ? "bridge" : "none", "ReadonlyRootfs",
-      cfg && cfg->read_only_rootfs, "Tmpfs", "/tmp", "rw,nosuid,nodev,mode=1777", "Init", 0);
+  json_t *host = json_pack ("{s:o,s:o,s:[s],s:i,s:s,s:b,s:{s:s},s:b}", "Mounts", mounts, "Binds",
+                            binds, "CapDrop", "ALL", "PidsLimit", 4096, "NetworkMode",
+                            cfg && cfg->allow_network ? "bridge" : "none", "ReadonlyRootfs",
+                            cfg && cfg->read_only_rootfs, "Tmpfs", "/tmp",
+                            "rw,nosuid,nodev,mode=1777", "Init", 0);
   /* Strict: no capability, no-new-privileges.  A trusted project's opt-in:
      Docker's default capabilities (added after dropping all: exactly
      those), no-new-privileges off unless it was kept. */
@@ -263,9 +277,7 @@ devenv_container_config (const devenv_spec *s)
          without the image's content at that path. */
       json_array_append_new (mounts, mount_bind (u->passwd, "/etc/passwd", true));
       json_array_append_new (mounts, mount_bind (u->group, "/etc/group", true));
-      json_array_append_new (mounts, json_pack ("{s:s,s:s,s:s,s:{s:b}}", "Type", "volume", "Source",
-                                                u->volume, "Target", u->home, "VolumeOptions",
-                                                "NoCopy", 1));
+      json_array_append_new (binds, volume_bind (u->volume, u->home, false));
       json_array_append_new (env, json_sprintf ("HOME=%s", u->home));
       json_array_append_new (env, json_sprintf ("USER=%s", u->name));
       json_array_append_new (env, json_sprintf ("LOGNAME=%s", u->name));
@@ -280,16 +292,18 @@ devenv_container_config (const devenv_spec *s)
   json_t *m;
   json_array_foreach (rt ? rt->mounts : NULL, mi, m)
   {
-    json_t *copy = json_deep_copy (m);
     const char *type = json_string_value (json_object_get (m, "Type"));
     if (strcmp (type, "volume") == 0)
       {
         _cleanup_free_ char *vol
             = devenv_volume_name (s->project, json_string_value (json_object_get (m, "Source")));
-        json_object_set_new (copy, "Source", json_string (vol));
-        json_object_set_new (copy, "VolumeOptions", json_pack ("{s:b}", "NoCopy", 1));
+        json_array_append_new (binds,
+                               volume_bind (vol, json_string_value (json_object_get (m, "Target")),
+                                            json_is_true (json_object_get (m, "ReadOnly"))));
+        continue;
       }
-    else if (strcmp (type, "tmpfs") == 0)
+    json_t *copy = json_deep_copy (m);
+    if (strcmp (type, "tmpfs") == 0)
       json_object_set_new (copy, "TmpfsOptions", json_pack ("{s:i}", "Mode", 01777));
     json_array_append_new (mounts, copy);
   }

@@ -543,9 +543,14 @@ project_volume (engine_client *c, const sbx_project *p, const char *name, const 
   _cleanup_json_ json_t *body = json_pack ("{s:s,s:s,s:{s:s,s:s,s:s}}", "Name", name, "Driver",
                                            "local", "Labels", DEVENV_LABEL_MANAGED, "true",
                                            DEVENV_LABEL_PROJECT, p->dir, DEVENV_LABEL_OWNER, owner);
+  /* uid and gid: podman chowns a new volume to the owner of the image's
+     directory at its target unless they are given; Docker's bind ignores
+     them.  The directory stays the caller's (make_dirs checks it). */
+  _cleanup_free_ char *o
+      = xasprintf ("bind,uid=%u,gid=%u", (unsigned) getuid (), (unsigned) getgid ());
   if (dir)
     json_object_set_new (body, "DriverOpts",
-                         json_pack ("{s:s,s:s,s:s}", "type", "none", "o", "bind", "device", dir));
+                         json_pack ("{s:s,s:s,s:s}", "type", "none", "o", o, "device", dir));
   if (engine_post_json (c, "/volumes/create", body, NULL, err) < 0)
     return sbx_error_prefix (err, "creating it");
   return 0;

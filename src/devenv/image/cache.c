@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <string.h>
+#include <strings.h>
 
 #define LINE_MAX_KEPT 2048
 #define TAIL_LINES 20
@@ -23,6 +24,7 @@ typedef struct build_state
   int step, steps; /* as reported: the Dockerfile's steps, sbx's LABELs apart */
   size_t n_labels; /* the LABEL steps the build request adds (after the Dockerfile's) */
   bool sbx_step;   /* the current step is one of those */
+  size_t next;     /* the Dockerfile's instruction after the last step matched */
   char *tail[TAIL_LINES];
   size_t tail_n, tail_pos;
 } build_state;
@@ -123,6 +125,64 @@ strip_escapes (char *l)
   *o = '\0';
 }
 
+/* Words of an instruction, whitespace collapsed, compared: is a the same
+   text as b? */
+static bool
+same_words (const char *a, const char *b)
+{
+  for (;;)
+    {
+      while (*a == ' ' || *a == '\t')
+        a++;
+      while (*b == ' ' || *b == '\t')
+        b++;
+      if (!*a || !*b)
+        return !*a && !*b;
+      for (; *a && *a != ' ' && *a != '\t'; a++, b++)
+        if (*a != *b)
+          return false;
+      if (*b && *b != ' ' && *b != '\t')
+        return false;
+    }
+}
+
+/* The stage name of a FROM ("FROM x AS name"), or NULL. */
+static const char *
+from_name (const char *text)
+{
+  const char *as = NULL;
+  for (const char *p = text; (p = strchr (p, ' ')); p++)
+    if (strncasecmp (p, " AS ", 4) == 0)
+      as = p + 4;
+  while (as && *as == ' ')
+    as++;
+  return as && *as ? as : NULL;
+}
+
+/* The instruction a step of another builder's count is: the next of the
+   Dockerfile's instructions (from s->next) with the same keyword and
+   words; a FROM by its stage name (podman names the base of a stage built
+   on another by the image id).  NULL when none is, and no line is named. */
+static const devenv_instruction *
+step_instruction (build_state *s, const char *text)
+{
+  size_t kw = strcspn (text, " \t");
+  const char *name = strncasecmp (text, "FROM", kw) == 0 && kw == 4 ? from_name (text) : NULL;
+  for (size_t i = s->next; i < s->df->n_built; i++)
+    {
+      const devenv_instruction *in = &s->df->ins[i];
+      if (strlen (in->cmd) != kw || strncasecmp (in->cmd, text, kw) != 0)
+        continue;
+      const char *iname = name ? from_name (in->text) : NULL;
+      if (name ? iname && same_words (iname, name) : same_words (in->text, text))
+        {
+          s->next = i + 1;
+          return in;
+        }
+    }
+  return NULL;
+}
+
 static void
 line_done (build_state *s)
 {
@@ -156,6 +216,27 @@ line_done (build_state *s)
       };
       if (counted && n >= 1)
         ev.line = s->df->ins[n - 1].line;
+      else if (!counted)
+        {
+          /* Another count (podman's: no step for an ARG before the first
+             FROM, a stage the target does not need skipped, no LABEL step
+             with a target): the step is named by what it runs. */
+          const devenv_instruction *in = step_instruction (s, l + off);
+          if (in)
+            {
+              s->step = ev.step = (int) (in - s->df->ins) + 1;
+              s->steps = ev.steps = (int) built;
+              ev.line = in->line;
+              ev.text = in->text;
+            }
+          else if (strncasecmp (l + off, "LABEL ", 6) == 0 && s->n_labels > 0)
+            {
+              s->sbx_step = true;
+              _cleanup_free_ char *t = xasprintf ("%s (added by sbx)", l + off);
+              emit_text (s->o, s->plan, DEVENV_EV_NOTE, t);
+              return;
+            }
+        }
       emit (s->o, &ev);
       return;
     }
@@ -373,13 +454,15 @@ build (engine_client *c, devenv_plan *plan, const devenv_options *o, build_state
 
 /* Did the build fail because an image it used as a cached layer was
    removed at the same time (by gc, another build's cleanup, another tool)?
-   The classic builder says so in three ways, each naming the image id. */
+   The classic builder says so in three ways, each naming the image id;
+   podman's (buildah) in a fourth, when it checks its cache. */
 static bool
 cache_vanished (const char *msg)
 {
   return strstr (msg, "failed to get digest") != NULL
          || strstr (msg, "unable to find image \"sha256:") != NULL
-         || strstr (msg, "No such image: sha256:") != NULL;
+         || strstr (msg, "No such image: sha256:") != NULL
+         || (strstr (msg, "cached image") && strstr (msg, "layer not known"));
 }
 
 int
@@ -436,6 +519,7 @@ devenv_get_or_build_plan (engine_client *c, devenv_plan *plan, const devenv_opti
       free (res->failure.tail);
       memset (&res->failure, 0, sizeof res->failure);
       s.step = s.steps = 0;
+      s.next = 0;
       r = build (c, plan, o, &s, true, res, err);
       tail_reset (&s);
     }

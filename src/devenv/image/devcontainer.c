@@ -715,6 +715,8 @@ target_refused (const char *t, const char *project_dir)
       || (strlen (t) >= 2 && (strcmp (t + strlen (t) - 2, "/.") == 0))
       || (strlen (t) >= 3 && strcmp (t + strlen (t) - 3, "/..") == 0))
     return "the target must be an absolute path without \".\", \"..\" or \"//\"";
+  if (strchr (t, ':'))
+    return "the target holds a ':', which the engine's volume syntax cannot carry";
   if (strcmp (t, "/") == 0)
     return "the target is the container's root";
   if (path_within (t, project_dir))
