@@ -390,11 +390,17 @@ cli_devenv_hooks_end (cli_devenv_hooks *k, int r, sbx_error **err)
 {
   cli_devenv_progress *p = &k->prog;
   bool named = r < 0 && err && *err && p->log && cli_devenv_build_failed (k);
-  if (r < 0 && !(named && p->log_only))
+  /* A log cut at its bound lacks the failing step's last lines: they go
+     to the terminal then too. */
+  bool cut = p->log_bytes > CLI_BUILD_LOG_MAX;
+  if (r < 0 && !(named && p->log_only && !cut))
     cli_devenv_show_failure (p, &k->res);
   if (named)
     {
-      log_line (p, "failed: %s", (*err)->msg);
+      if (cut) /* past the cut, the end is what matters */
+        fprintf (p->log, "failed: %s\n", (*err)->msg);
+      else
+        log_line (p, "failed: %s", (*err)->msg);
       char *msg = xasprintf ("%s; the build's log: %s; fix the cause and run it again", (*err)->msg,
                              p->log_path);
       free ((*err)->msg);

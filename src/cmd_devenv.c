@@ -187,7 +187,7 @@ do_status (cli_ctx *ctx, sbx_project *p, engine_client *c, args *a)
   if (devenv_project_hardening (p, &a->cfg, &hardening, &hardening_by, &err) < 0)
     {
       devenv_status_clear (&st);
-      return cli_report (ctx, steal_pointer (&err));
+      return cli_report (ctx, err);
     }
   bool weaker = strcmp (hardening, "strict") != 0
                 || (st.container_hardening && strcmp (st.container_hardening, "strict") != 0);

@@ -90,7 +90,8 @@ sbx_sha256_update (sbx_sha256_ctx *c, const void *data, size_t n)
     }
   for (; n >= 64; p += 64, n -= 64)
     compress (c->h, p);
-  memcpy (c->buf, p, n);
+  if (n > 0)
+    memcpy (c->buf, p, n);
   c->fill = n;
 }
 

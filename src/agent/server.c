@@ -30,6 +30,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -62,7 +63,7 @@ typedef struct session
   size_t out_start, out_end;
   agent_child ch;
   int exited, status; /* the command's status came (ch.status_fd), its wait status */
-  int killed;         /* SBX_EXIT_F_* once killed */
+  int killed;         /* SBX_EXIT_F_* once killed (or KILLED_ORPHANS) */
   pid_t killer;       /* the token-kill helper, 0 when none runs */
   long deadline;      /* timeout of the command, 0: none */
   long idle_deadline; /* S_IDLE: drop the connection after this */
@@ -159,6 +160,10 @@ close_fd (int *fd)
 }
 
 #define KILL_SERIES 10
+/* Not told to the client: the supervisor died without the command's
+   status (the command killed it), and what it started is killed by the
+   token, its pid being no longer its own. */
+#define KILLED_ORPHANS 0x80
 
 static void
 kill_command (session *s, int why)
@@ -166,22 +171,28 @@ kill_command (session *s, int why)
   if (s->killed || s->state != S_RUNNING)
     return;
   s->killed = why;
+  pid_t root = why == KILLED_ORPHANS ? 0 : s->ch.pid;
   /* Not the group first: the supervisor must outlive the rest of its tree,
      or orphans would go to PID 1 out of reach.  The tree (and whatever
      carries the token) is killed by a helper, so that the loop goes on. */
   pid_t k = fork ();
   if (k == 0)
     {
+      /* None of the agent's descriptors (other sessions' pipes and
+         clients, the listening socket): it needs /proc only. */
+#ifdef SYS_close_range
+      syscall (SYS_close_range, 3U, ~0U, 0U);
+#endif
       /* Rounds again until the tree is gone (a fork bomb on a loaded
          machine outlasts one series), within the client's wait. */
       for (int series = 0; series < KILL_SERIES; series++)
-        if (agent_kill_tree (s->ch.pid, s->ch.token, 100) == 0)
+        if (agent_kill_tree (root, s->ch.token, 100) == 0)
           _exit (0);
       _exit (1);
     }
   s->killer = k > 0 ? k : 0;
   if (k < 0) /* no process to spare (a fork bomb at the pids limit): here */
-    agent_kill_tree (s->ch.pid, s->ch.token, 100);
+    agent_kill_tree (root, s->ch.token, 100);
 }
 
 /* Pass a signal on to the command (its group, and the child itself until
@@ -479,7 +490,7 @@ maybe_finish (session *s, long now)
       p[0] = SBX_EXIT_EXITED;
       sbx_put_u32 (p + 4, (uint32_t) WEXITSTATUS (s->status));
     }
-  p[1] = (uint8_t) s->killed;
+  p[1] = (uint8_t) (s->killed & (SBX_EXIT_F_TIMEOUT | SBX_EXIT_F_KILLED));
   queue (s, SBX_FRAME_EXIT, p, sizeof p);
   s->state = S_DONE;
 }
@@ -754,6 +765,8 @@ serve_loop (const char *path, int sfd, int lfd)
                   s->exited = 1;
                   s->status = got > 0 ? st : SIGKILL;
                   close_fd (&s->ch.status_fd);
+                  if (got < 0)
+                    kill_command (s, KILLED_ORPHANS);
                   break;
                 }
               }

@@ -10,6 +10,7 @@
 #define SBX_DEVENV_LABELS_H
 
 /* ---- images, containers and volumes ---- */
+#define DEVENV_LABEL_PREFIX "dev.sbx."         /* every label below starts so */
 #define DEVENV_LABEL_PROJECT "dev.sbx.project" /* the project directory */
 /* The uid (decimal) of the user who made it: `sbx gc` acts on the
    caller's own by default. */

@@ -315,6 +315,7 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
     return -1;
   _cleanup_ctr_ devenv_ctr ctr = { 0 };
   _cleanup_runtime_ devenv_project_runtime run = { 0 };
+  bool replacing = false; /* a container that cannot start, by one like it */
   if (devenv_runtime_load (p, cfg, req->ports, req->n_ports, h, &run, err) < 0
       || devenv_swap_recover (c, p, err) < 0 || devenv_container_find (c, p, &ctr, err) < 0)
     return -1;
@@ -354,6 +355,11 @@ devenv_project_container (engine_client *c, const sbx_project *p, const sbx_conf
                   warn (h, "%s cannot start (%s); replacing it with a new one", p->container_name,
                         e->msg);
                   sbx_error_free (e);
+                  /* Its level and image, not the defaults: a replacement
+                     is never weaker than the container it replaces. */
+                  if (!req->level_set)
+                    devenv_ctr_level (&ctr, &level);
+                  replacing = true;
                   if (engine_container_remove (c, cid, true, err) < 0)
                     return sbx_error_prefix (err, "removing container %s", p->container_name);
                   goto create;
@@ -421,6 +427,11 @@ create:;
   _cleanup_free_ char *image = NULL, *key = NULL, *agent = NULL;
   if (req->image)
     image = xstrdup (req->image);
+  else if (replacing && ctr.image)
+    {
+      image = xstrdup (ctr.image);
+      key = ctr.image_key && *ctr.image_key ? xstrdup (ctr.image_key) : NULL;
+    }
   else if (devenv_resolve_image (c, p, cfg, h, &image, &key, err) < 0)
     return -1;
   if (devenv_agent_path (&agent, err) < 0)

@@ -75,6 +75,13 @@ image_id_line (const char *t)
 static char *
 buildah_line (engine_build_parser *p, const char *s, size_t n)
 {
+  /* Docker's builder said "Step" first: what looks like buildah's is a
+     command's output. */
+  if (p->docker || (p->stage == 0 && n > 5 && memcmp (s, "Step ", 5) == 0))
+    {
+      p->docker = true;
+      return NULL;
+    }
   _cleanup_free_ char *l = xstrndup (s, n);
   char *t = l;
   int stage = 1, stages, k, m, off = 0;

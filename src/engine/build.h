@@ -48,6 +48,7 @@ typedef struct engine_build_parser
   int error_code;
   int stage, stage_steps, base; /* podman's per-stage step numbers, counted across */
   bool tagged;                  /* the last line was podman's "Successfully tagged" */
+  bool docker;                  /* Docker's builder: no line is read as buildah's */
 } engine_build_parser;
 
 void engine_build_parser_init (engine_build_parser *p, engine_build_cb cb, void *ud);

@@ -882,7 +882,13 @@ guard_clear (sbx_guard *g)
       if (pid == 0)
         {
           /* Keep only the descriptor and the pipe; close it once this
-             process closed its own (EOF). */
+             process closed its own (EOF).  The write end and the standard
+             descriptors by name first: without close_range (ENOSYS,
+             EPERM), the helper must still see EOF and hold no output. */
+          close (done[1]);
+          for (int fd = 0; fd <= 2; fd++)
+            if (fd != g->fd && fd != done[0])
+              close (fd);
           unsigned a = (unsigned) (g->fd < done[0] ? g->fd : done[0]);
           unsigned b = (unsigned) (g->fd < done[0] ? done[0] : g->fd);
           if (a > 0)

@@ -205,6 +205,24 @@ nothing_survives_a_timeout (char **env, const char *script)
 
 #define ESCAPE "env -i setsid sh -c 'sleep 300' "
 
+/* The command kills its own supervisor (it runs as the same user): what it
+   started, no longer the supervisor's, is ended by the exec's token. */
+Test (container_security, a_command_that_kills_its_supervisor_leaves_nothing)
+{
+  char *proj = tu_project_up (NULL);
+  tu_result r;
+  tu_sbx_env (&r, proj, agent_on, "exec", "--", "sh", "-c",
+              "setsid sleep 301 </dev/null >/dev/null 2>&1 & sleep 0.3; kill -9 $PPID; sleep 5",
+              NULL);
+  cr_expect_eq (r.status, 137, "%s", r.err);
+  tu_result_clear (&r);
+  tu_sbx_env (&r, proj, agent_on, "exec", "--", "ps", "-o", "args", NULL);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  cr_expect_null (strstr (r.out, "sleep 301"), "survivors: %s", r.out);
+  tu_result_clear (&r);
+  tu_project_remove (proj);
+}
+
 Test (container_security, a_timed_out_command_leaves_nothing_through_the_agent)
 {
   nothing_survives_a_timeout (agent_on, ESCAPE "& sleep 300");
@@ -522,7 +540,7 @@ Test (container_security, a_name_made_on_the_host_while_idle_is_left)
   tu_sbx (&r, proj, "exec", "--", "true", NULL);
   cr_assert_eq (r.status, 0, "%s", r.err);
   tu_result_clear (&r);
-  sleep (3); /* the agent notes the idle container within a second */
+  sleep (6); /* the agent notes the idle container within a second; more on a loaded machine */
   _cleanup_free_ char *wt = xasprintf ("%s/.git/config.worktree", proj);
   tu_write_file (proj, ".git/config.worktree", "[user]\n\tname = Host\n");
   sleep (2);

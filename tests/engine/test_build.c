@@ -161,6 +161,23 @@ Test (build, parser_podman_commit_and_id_dropped)
   engine_build_parser_clear (&p);
 }
 
+/* Docker's builder spoke first: a command's output that looks like
+   buildah's is output, as it is. */
+Test (build, parser_docker_output_like_buildah_kept)
+{
+  static const char docker_answer[] = "{\"stream\":\"Step 1/2 : FROM b\\n\"}\n"
+                                      "{\"stream\":\"Step 2/2 : RUN podman build .\\n\"}\n"
+                                      "{\"stream\":\"STEP 1/2: FROM x\\n\"}\n"
+                                      "{\"stream\":\"COMMIT y\\n\"}\n"
+                                      "{\"stream\":\"--\\u003e 7c21d05b5fb\\n\"}\n";
+  events e = { 0 };
+  engine_build_parser p;
+  parse_whole (&p, &e, docker_answer, sizeof docker_answer - 1);
+  cr_assert_str_eq (e.stream, "Step 1/2 : FROM b\nStep 2/2 : RUN podman build .\n"
+                              "STEP 1/2: FROM x\nCOMMIT y\n--> 7c21d05b5fb\n");
+  engine_build_parser_clear (&p);
+}
+
 Test (build, parser_bounded_line)
 {
   events e = { 0 };

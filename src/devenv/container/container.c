@@ -80,6 +80,10 @@ devenv_profile (sbx_level level, const sbx_config *cfg)
   json_object_set_new (j, "rw", rw);
   if (cfg && cfg->read_only_rootfs)
     json_object_set_new (j, "read_only_rootfs", json_true ());
+  /* The configuration's container_hardening: a change (back to strict
+     too) is not served by a container made with the other. */
+  if (cfg && cfg->hardening != SBX_HARDENING_STRICT)
+    json_object_set_new (j, "hardening", json_string (sbx_hardening_name (cfg->hardening)));
   if (cfg && cfg->protected_paths)
     {
       json_t *pp = json_array ();

@@ -198,34 +198,16 @@ devenv_agent_open_container (engine_client *c, const sbx_project *p, const char 
   return open_container (c, p, container, true, out, why, err);
 }
 
-int
-devenv_exec_probe (engine_client *c, const sbx_project *p, const char *container,
-                   const devenv_exec_opts *o, devenv_exec_result *res, sbx_error **err)
-{
-  _cleanup_agent_ devenv_agent *a = NULL;
-  _cleanup_free_ char *why = NULL;
-  int r = open_container (c, p, container, false, &a, &why, err);
-  if (r < 0)
-    return -1;
-  if (r > 0)
-    {
-      free (why);
-      why = NULL;
-      r = exec_on (a, o, res, &why, err);
-      if (r != 0)
-        return r < 0 ? -1 : 0;
-    }
-  return devenv_exec (c, container, o, res, err);
-}
-
-int
-devenv_exec_auto (engine_client *c, const sbx_project *p, const char *container,
-                  const devenv_exec_opts *o, devenv_exec_result *res, devenv_exec_via *via,
-                  char **why, sbx_error **err)
+/* Through the agent when the container has one that answers (claim: may
+   this process take the agent's socket over), else the engine's exec. */
+static int
+exec_auto (engine_client *c, const sbx_project *p, const char *container, bool claim,
+           const devenv_exec_opts *o, devenv_exec_result *res, devenv_exec_via *via, char **why,
+           sbx_error **err)
 {
   *via = DEVENV_VIA_API;
   _cleanup_agent_ devenv_agent *a = NULL;
-  int r = devenv_agent_open_container (c, p, container, &a, why, err);
+  int r = open_container (c, p, container, claim, &a, why, err);
   if (r < 0)
     return -1;
   if (r > 0)
@@ -241,4 +223,21 @@ devenv_exec_auto (engine_client *c, const sbx_project *p, const char *container,
         }
     }
   return devenv_exec (c, container, o, res, err);
+}
+
+int
+devenv_exec_probe (engine_client *c, const sbx_project *p, const char *container,
+                   const devenv_exec_opts *o, devenv_exec_result *res, sbx_error **err)
+{
+  devenv_exec_via via;
+  _cleanup_free_ char *why = NULL;
+  return exec_auto (c, p, container, false, o, res, &via, &why, err);
+}
+
+int
+devenv_exec_auto (engine_client *c, const sbx_project *p, const char *container,
+                  const devenv_exec_opts *o, devenv_exec_result *res, devenv_exec_via *via,
+                  char **why, sbx_error **err)
+{
+  return exec_auto (c, p, container, true, o, res, via, why, err);
 }

@@ -25,6 +25,7 @@ typedef struct build_state
   size_t n_labels; /* the LABEL steps the build request adds (after the Dockerfile's) */
   bool sbx_step;   /* the current step is one of those */
   size_t next;     /* the Dockerfile's instruction after the last step matched */
+  size_t step_ins; /* 1 + the index of the current step's instruction; 0: unknown */
   char *tail[TAIL_LINES];
   size_t tail_n, tail_pos;
 } build_state;
@@ -167,10 +168,13 @@ static const devenv_instruction *
 step_instruction (build_state *s, const char *text)
 {
   size_t kw = strcspn (text, " \t");
-  const char *name = strncasecmp (text, "FROM", kw) == 0 && kw == 4 ? from_name (text) : NULL;
+  const char *name = kw == 4 && strncasecmp (text, "FROM", 4) == 0 ? from_name (text) : NULL;
+  bool from = kw == 4 && strncasecmp (text, "FROM", 4) == 0;
   for (size_t i = s->next; i < s->df->n_built; i++)
     {
       const devenv_instruction *in = &s->df->ins[i];
+      if (!from && strcmp (in->cmd, "FROM") == 0)
+        return NULL; /* not in the stage of the last step */
       if (strlen (in->cmd) != kw || strncasecmp (in->cmd, text, kw) != 0)
         continue;
       const char *iname = name ? from_name (in->text) : NULL;
@@ -200,6 +204,7 @@ line_done (build_state *s)
       size_t built = s->df->n_built;
       bool counted = m > 0 && (size_t) m == built + s->n_labels && s->n_labels > 0;
       tail_reset (s);
+      s->step_ins = 0;
       s->sbx_step = counted && n >= 1 && (size_t) n > built;
       if (s->sbx_step)
         {
@@ -215,7 +220,10 @@ line_done (build_state *s)
         .kind = DEVENV_EV_STEP, .text = l + off, .step = n, .steps = s->steps, .plan = s->plan
       };
       if (counted && n >= 1)
-        ev.line = s->df->ins[n - 1].line;
+        {
+          s->step_ins = (size_t) n;
+          ev.line = s->df->ins[n - 1].line;
+        }
       else if (!counted)
         {
           /* Another count (podman's: no step for an ARG before the first
@@ -224,12 +232,13 @@ line_done (build_state *s)
           const devenv_instruction *in = step_instruction (s, l + off);
           if (in)
             {
-              s->step = ev.step = (int) (in - s->df->ins) + 1;
+              s->step_ins = (size_t) (in - s->df->ins) + 1;
+              s->step = ev.step = (int) s->step_ins;
               s->steps = ev.steps = (int) built;
               ev.line = in->line;
               ev.text = in->text;
             }
-          else if (strncasecmp (l + off, "LABEL ", 6) == 0 && s->n_labels > 0)
+          else if (strncasecmp (l + off, "LABEL ", 6) == 0 && strstr (l + off, DEVENV_LABEL_PREFIX))
             {
               s->sbx_step = true;
               _cleanup_free_ char *t = xasprintf ("%s (added by sbx)", l + off);
@@ -322,11 +331,12 @@ lookup (engine_client *c, const char *ref, const char *key, bool *found, char **
       return sbx_error_prefix (err, "inspecting %s", ref);
     }
   const char *k = devenv_image_label (ins, DEVENV_LABEL_KEY);
-  if (!k || strcmp (k, key) != 0)
+  const char *image_id = json_string_value (json_object_get (ins, "Id"));
+  if (!k || strcmp (k, key) != 0 || !image_id)
     return 0; /* a tag made by someone else, or a key12 collision: rebuild */
   *found = true;
   if (id)
-    *id = xstrdup (json_string_value (json_object_get (ins, "Id")));
+    *id = xstrdup (image_id);
   return 0;
 }
 
@@ -363,6 +373,11 @@ build (engine_client *c, devenv_plan *plan, const devenv_options *o, build_state
        devenv_result *res, sbx_error **err)
 {
   plan_internal *in = plan->internal;
+  /* What a build before this one (a retry) saw of its steps. */
+  s->step = s->steps = 0;
+  s->next = s->step_ins = 0;
+  s->sbx_step = false;
+  s->len = 0;
   _cleanup_tar_ devenv_tar *tar = devenv_tar_new (in->ctx, in->extra);
   _cleanup_json_ json_t *labels
       = json_pack ("{s:s,s:s,s:s}", DEVENV_LABEL_PROJECT, plan->project_dir, DEVENV_LABEL_KEY,
@@ -429,10 +444,10 @@ build (engine_client *c, devenv_plan *plan, const devenv_options *o, build_state
                                "Dockerfile): %s",
                                plan->src.display, msg);
             }
-          if (s->step >= 1 && s->step <= s->steps && (size_t) s->steps == in->df->n_built)
+          if (s->step_ins)
             {
-              f->line = in->df->ins[s->step - 1].line;
-              f->instruction = xstrdup (in->df->ins[s->step - 1].text);
+              f->line = in->df->ins[s->step_ins - 1].line;
+              f->instruction = xstrdup (in->df->ins[s->step_ins - 1].text);
             }
           f->tail = tail_join (s);
           _cleanup_free_ char *msg = xstrdup ((*err)->msg);
@@ -518,8 +533,6 @@ devenv_get_or_build_plan (engine_client *c, devenv_plan *plan, const devenv_opti
       free (res->failure.instruction);
       free (res->failure.tail);
       memset (&res->failure, 0, sizeof res->failure);
-      s.step = s.steps = 0;
-      s.next = 0;
       r = build (c, plan, o, &s, true, res, err);
       tail_reset (&s);
     }
